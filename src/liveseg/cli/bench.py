@@ -1,0 +1,7 @@
+"""`liveseg bench` (being written)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

@@ -1,0 +1,7 @@
+"""`liveseg data` (being written)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

@@ -1,0 +1,7 @@
+"""`liveseg evaluate` (being written)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

@@ -1,0 +1,7 @@
+"""`liveseg export` (being written)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass

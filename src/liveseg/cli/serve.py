@@ -1,0 +1,7 @@
+"""`liveseg serve` (being written)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    pass
