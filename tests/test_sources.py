@@ -1,0 +1,215 @@
+"""Verified downloads against a real HTTP server on 127.0.0.1 serving real CamVid files."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import socket
+import tarfile
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from liveseg import sources
+from liveseg.data import get_dataset
+from liveseg.errors import LivesegError
+from liveseg.sources import Source
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).requests.append(self.path)
+        super().do_GET()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """(base URL, served folder) of a live HTTP server; requests are recorded in _Handler.requests."""
+    served = tmp_path / "www"
+    served.mkdir()
+    _Handler.requests = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(served)))
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", served
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("LIVESEG_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("LIVESEG_DATA", raising=False)
+    monkeypatch.delenv(sources.MIRROR_ENV, raising=False)
+    return tmp_path / "cache"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _mini_copy(camvid_root: Path, folder: Path, n: int = 3) -> Source:
+    """n real CamVid train pairs under `folder` with their own SHA256SUMS, and a Source pinning it."""
+    lines = []
+    for image in sorted((camvid_root / "train").iterdir())[:n]:
+        for rel in (f"train/{image.name}", f"trainannot/{image.stem}.png"):
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(camvid_root / rel, folder / rel)
+            lines.append(f"{_sha((folder / rel).read_bytes())}  ./{rel}\n")
+    index = "".join(lines).encode()
+    (folder / "SHA256SUMS").write_bytes(index)
+    return Source("camvid-mini", "index", "SHA256SUMS", _sha(index), "test", "https://example.invalid/")
+
+
+def test_index_fetch_over_http_then_reuse(server, camvid_root: Path, tmp_path: Path) -> None:
+    url, served = server
+    src = _mini_copy(camvid_root, served / "camvid-mini")
+    dest = sources.fetch(src, dest=tmp_path / "data", location=f"{url}/camvid-mini/", progress=False)
+    assert len(get_dataset("camvid", "train", root=dest)) == 3
+    for rel in ("SHA256SUMS", "train", "trainannot"):
+        assert (dest / rel).exists()
+    assert len(_Handler.requests) == 7  # the index and six files
+    assert oct(dest.stat().st_mode & 0o777) == "0o755"
+
+    _Handler.requests.clear()
+    assert sources.fetch(src, dest=dest, location=f"{url}/camvid-mini", progress=False) == dest
+    assert _Handler.requests == []  # a verified copy needs nothing from the location
+
+    (dest / "trainannot" / next((dest / "trainannot").iterdir()).name).write_bytes(b"edited")
+    _Handler.requests.clear()
+    sources.fetch(src, dest=dest, location=f"{url}/camvid-mini", progress=False)
+    assert len(_Handler.requests) == 1  # only the damaged file comes again
+    assert len(get_dataset("camvid", "train", root=dest)) == 3
+
+
+def test_tampered_file_leaves_nothing_behind(server, camvid_root: Path, tmp_path: Path) -> None:
+    url, served = server
+    src = _mini_copy(camvid_root, served / "camvid-mini")
+    victim = next((served / "camvid-mini" / "train").iterdir())
+    victim.write_bytes(victim.read_bytes()[:-10] + b"0123456789")
+    dest = tmp_path / "data" / "camvid-mini"
+    with pytest.raises(LivesegError, match=rf"Checksum mismatch for .*{victim.name}"):
+        sources.fetch(src, dest=dest, location=f"{url}/camvid-mini", progress=False)
+    assert not dest.exists()
+    assert list((tmp_path / "data").iterdir()) == []  # no partial folder or temporary file either
+
+
+def test_wrong_index_is_refused(server, camvid_root: Path, tmp_path: Path) -> None:
+    url, served = server
+    src = _mini_copy(camvid_root, served / "camvid-mini")
+    with (served / "camvid-mini" / "SHA256SUMS").open("a") as f:
+        f.write(f"{'0' * 64}  ./extra.txt\n")
+    with pytest.raises(LivesegError, match="holds a different version"):
+        sources.fetch(src, dest=tmp_path / "d", location=f"{url}/camvid-mini", progress=False)
+    assert not (tmp_path / "d").exists()
+
+
+def test_mirror_environment_variable(server, camvid_root: Path, tmp_path: Path, monkeypatch) -> None:
+    url, served = server
+    src = _mini_copy(camvid_root, served / "mirror" / "camvid-mini")
+    monkeypatch.setenv(sources.MIRROR_ENV, f"{url}/mirror")
+    dest = sources.fetch(src, progress=False)
+    assert dest == tmp_path / "cache" / "datasets" / "camvid-mini"
+    assert _Handler.requests[0] == "/mirror/camvid-mini/SHA256SUMS"
+    assert len(get_dataset("camvid", "train", root=dest)) == 3
+
+
+def test_unreachable_location(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again below, so nothing listens there
+    src = Source("x", "index", "SHA256SUMS", "0" * 64, "test", "https://example.invalid/")
+    with pytest.raises(LivesegError, match=rf"Cannot fetch http://127.0.0.1:{port}/SHA256SUMS .*--from"):
+        sources.fetch(src, dest=tmp_path / "d", location=f"http://127.0.0.1:{port}", progress=False)
+    with pytest.raises(LivesegError, match=r"Cannot fetch .*No such file"):
+        sources.fetch(src, dest=tmp_path / "d", location=tmp_path / "absent", progress=False)
+    assert not (tmp_path / "d").exists()
+
+
+def test_camvid_entry_pins_the_real_copy(camvid_root: Path, tmp_path: Path) -> None:
+    dest = sources.fetch("camvid", dest=tmp_path / "camvid", location=camvid_root, progress=False)
+    assert (len(get_dataset("camvid", "train", root=dest)), len(get_dataset("camvid", "val", root=dest))) == (
+        367,
+        101,
+    )
+    assert sources.get_source("camvid").url is None  # upstream serves PNGs, not these JPEGs
+    assert sources.fetch("camvid", dest=dest, progress=False) == dest  # verified: no mirror needed now
+
+
+def test_camvid_without_a_mirror_says_what_to_pass() -> None:
+    with pytest.raises(LivesegError, match=r"--from PATH_OR_URL .* LIVESEG_MIRROR"):
+        sources.fetch("camvid", progress=False)
+
+
+def test_foreign_destination_is_not_replaced(server, camvid_root: Path, tmp_path: Path) -> None:
+    url, served = server
+    src = _mini_copy(camvid_root, served / "camvid-mini")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious")
+    with pytest.raises(LivesegError, match="holds other files"):
+        sources.fetch(src, dest=tmp_path / "mine", location=f"{url}/camvid-mini", progress=False)
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
+
+
+def _archive(camvid_root: Path, served: Path) -> Source:
+    archive = served / "mini.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for image in sorted((camvid_root / "val").iterdir())[:2]:
+            tar.add(image, arcname=f"val/{image.name}")
+            tar.add(camvid_root / "valannot" / f"{image.stem}.png", arcname=f"valannot/{image.stem}.png")
+    return Source(
+        "mini", "archive", archive.name, _sha(archive.read_bytes()), "test", "https://example.invalid/"
+    )
+
+
+def test_archive_is_cached_verified_and_extracted(server, camvid_root: Path, tmp_path: Path) -> None:
+    url, served = server
+    src = _archive(camvid_root, served)
+    dest = sources.fetch(src, dest=tmp_path / "mini", location=url, progress=False)
+    assert len(get_dataset("camvid", "val", root=dest)) == 2
+    assert (tmp_path / "cache" / "downloads" / "mini" / "mini.tar.gz").is_file()
+    _Handler.requests.clear()
+    sources.fetch(src, dest=tmp_path / "mini", location=url, progress=False)
+    assert _Handler.requests == []
+
+
+def test_tampered_archive_is_not_cached(server, camvid_root: Path, tmp_path: Path) -> None:
+    url, served = server
+    src = _archive(camvid_root, served)
+    (served / "mini.tar.gz").write_bytes(b"truncated")
+    with pytest.raises(LivesegError, match="Checksum mismatch"):
+        sources.fetch(src, dest=tmp_path / "mini", location=f"{url}/mini.tar.gz", progress=False)
+    assert list((tmp_path / "cache" / "downloads" / "mini").iterdir()) == []
+    assert not (tmp_path / "mini").exists()
+
+
+def test_single_file_source(server, camvid_root: Path, tmp_path: Path) -> None:
+    url, served = server
+    data = (camvid_root / "README.md").read_bytes()
+    (served / "README.md").write_bytes(data)
+    src = Source("readme", "file", "README.md", _sha(data), "test", "https://example.invalid/", url=url)
+    path = sources.fetch(src, progress=False)  # the source's own default URL
+    assert path.read_bytes() == data and path.is_relative_to(tmp_path / "cache")
+    copy = sources.fetch(src, dest=tmp_path / "weights" / "r.md", progress=False)
+    assert copy.read_bytes() == data
+
+
+@pytest.mark.parametrize("line", ["abc  ./x", f"{'a' * 64}  ../escape", f"{'a' * 64}  /etc/passwd"])
+def test_index_paths_cannot_escape(line: str) -> None:
+    with pytest.raises(LivesegError, match="malformed line"):
+        sources.parse_sha256sums(line + "\n")
+
+
+def test_unknown_source() -> None:
+    with pytest.raises(LivesegError, match="Unknown source 'nope'; choose one of camvid"):
+        sources.get_source("nope")
