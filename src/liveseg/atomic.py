@@ -10,6 +10,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write `data` to `path` through a temporary sibling and an atomic rename."""
     return write_with(path, lambda tmp: tmp.write_bytes(data))
@@ -28,6 +34,8 @@ def write_with(path: str | os.PathLike, writer: Callable[[Path], object]) -> Pat
     tmp_path = Path(tmp)
     try:
         writer(tmp_path)
+        # mkstemp creates 0600; a published file gets the permissions a plain open() would have given it.
+        os.chmod(tmp_path, 0o666 & ~_umask())
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp_path, path)
@@ -42,6 +50,7 @@ def directory(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Path]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
         if path.exists():

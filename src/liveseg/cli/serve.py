@@ -1,7 +1,55 @@
-"""`liveseg serve` (being written)."""
+"""`liveseg serve`: the web app and the bundles over HTTP, cross-origin isolated for WASM threads."""
+
+from __future__ import annotations
 
 import typer
+from rich.console import Console
+
+
+def serve(
+    model: list[str] = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="Bundle directory, manifest.json, directory of bundles, or 'default'; repeat to serve several.",
+    ),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for every interface)."),
+    port: int = typer.Option(8000, min=0, max=65535, help="TCP port (0 picks a free one)."),
+    cors: str = typer.Option(
+        None, help="Origins that may fetch the models from other sites: '*' or a comma list of origins."
+    ),
+    open_browser: bool = typer.Option(False, "--open", help="Open the web app in a browser once it is up."),
+) -> None:
+    """Serve the web app and the models on http://HOST:PORT/ until Ctrl-C."""
+    import webbrowser
+
+    from liveseg import paths
+    from liveseg.serve import server
+    from liveseg.serve.app import create_app, parse_cors
+    from liveseg.serve.models import find_bundles
+
+    console = Console()
+    bundles = find_bundles(model or [])
+    app = create_app(bundles, static_dir=paths.STATIC_DIR, cors_origins=parse_cors(cors))
+    sock = server.bind(host, port)
+    url = server.url_for(host, sock)
+
+    for b in bundles:
+        console.print(f"model [bold]{b.name}[/] from {b.root}", highlight=False, soft_wrap=True)
+    if not (paths.STATIC_DIR / "index.html").is_file():
+        console.print(
+            f"[yellow]warning:[/] the web app is not built (no index.html in {paths.STATIC_DIR}); "
+            "run `make web`. /api/models and /models/ work meanwhile.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not server.is_loopback(host):
+        console.print("[yellow]note:[/] browsers allow the camera only on localhost or HTTPS.", highlight=False)
+    console.print(f"liveseg serving at [bold cyan]{url}[/]  (Ctrl-C to stop)", highlight=False, soft_wrap=True)
+
+    server.run(app, sock, on_started=(lambda: webbrowser.open(url)) if open_browser else None)
+    console.print("stopped", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("serve")(serve)
