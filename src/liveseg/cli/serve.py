@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
 
 def serve(
-    model: list[str] = typer.Option(
-        None,
-        "--model",
-        "-m",
-        help="Bundle directory, manifest.json, directory of bundles, or 'default'; repeat to serve several.",
-    ),
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for every interface)."),
-    port: int = typer.Option(8000, min=0, max=65535, help="TCP port (0 picks a free one)."),
-    cors: str = typer.Option(
-        None, help="Origins that may fetch the models from other sites: '*' or a comma list of origins."
-    ),
-    open_browser: bool = typer.Option(False, "--open", help="Open the web app in a browser once it is up."),
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Bundle directory, manifest.json, directory of bundles, or 'default'; repeat to serve several.",
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0 picks a free one).")] = 8000,
+    cors: Annotated[
+        str | None,
+        typer.Option(help="Origins that may fetch the models from other sites: '*' or a comma list of origins."),
+    ] = None,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the web app in a browser once it is up.")] = False,
 ) -> None:
     """Serve the web app and the models on http://HOST:PORT/ until Ctrl-C."""
     import webbrowser

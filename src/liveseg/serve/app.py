@@ -1,0 +1,119 @@
+"""The Starlette app behind `liveseg serve`: the built web app, the bundles, and a small JSON API.
+
+Routes (docs/ARCHITECTURE.md, "Serving"): `/` and the static assets, `/api/models`, `/models/<id>/<file>`,
+`/healthz`. Every response is cross-origin isolated so that onnxruntime-web can use WASM threads.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from liveseg import paths
+from liveseg.errors import LivesegError
+from liveseg.runtime.bundle import Bundle
+from liveseg.serve.files import Files, is_vite_hashed
+from liveseg.serve.middleware import IsolationHeaders, PathGuard
+from liveseg.serve.models import ServedModel, served_models
+
+# Binary formats that barely compress; compressing them would also hide Content-Length, which the web app
+# uses for download progress.
+_NO_GZIP = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/wasm", "application/octet-stream")
+
+_ORIGIN = re.compile(r"https?://[^/\s,*]+")
+
+_NOT_BUILT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>liveseg: web app not built</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
+<h1>The liveseg web app is not built</h1>
+<p>No <code>index.html</code> in <code>{static_dir}</code>. Build it from the repository root with
+<code>make web</code> (needs Node.js 20 and npm), then reload this page.</p>
+<p>The model API already works: <a href="/api/models">/api/models</a>.</p>
+</body></html>
+"""
+
+
+def create_app(
+    bundles: Iterable[Bundle],
+    static_dir: str | os.PathLike = paths.STATIC_DIR,
+    cors_origins: Sequence[str] = (),
+) -> Starlette:
+    """Serve `bundles` and the web app in `static_dir`; `cors_origins` ("*" or exact origins) may fetch them."""
+    models = served_models(bundles)
+    static_dir = Path(static_dir)
+    static = Files(static_dir, immutable=is_vite_hashed)
+
+    async def index(request: Request) -> Response:
+        if not (static_dir / "index.html").is_file():
+            page = _NOT_BUILT_PAGE.format(static_dir=html.escape(str(static_dir)))
+            return HTMLResponse(page, status_code=503)
+        return await static.get_response("index.html", request.scope)
+
+    async def api_models(request: Request) -> Response:
+        return JSONResponse({"models": [_describe(m) for m in models.values()]})
+
+    async def model_file(request: Request) -> Response:
+        model = models.get(request.path_params["id"])
+        name = request.path_params["file"]
+        if model is None or name not in model.allowed:
+            raise HTTPException(status_code=404)
+        return await model.files.get_response(name, request.scope)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "models": list(models), "web_app": (static_dir / "index.html").is_file()})
+
+    routes = [
+        Route("/", index),
+        Route("/api/models", api_models),
+        Route("/models/{id}/{file:path}", model_file),
+        Route("/healthz", healthz),
+        Mount("/", app=static),
+    ]
+    middleware = [
+        Middleware(IsolationHeaders, cross_origin_resources=bool(cors_origins)),
+        Middleware(PathGuard),
+    ]
+    if cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(cors_origins),
+                allow_methods=["GET", "HEAD", "OPTIONS"],
+                allow_headers=["Range", "If-None-Match", "If-Modified-Since", "If-Range", "Cache-Control"],
+                expose_headers=["Content-Length", "Content-Range", "Accept-Ranges", "ETag"],
+            )
+        )
+    middleware.append(Middleware(GZipMiddleware, compresslevel=6, exclude_content_types=_NO_GZIP))
+    return Starlette(routes=routes, middleware=middleware)
+
+
+def _describe(model: ServedModel) -> dict:
+    return {"id": model.id, "url": model.url, "manifest": model.bundle.manifest}
+
+
+def parse_cors(value: str | None) -> list[str]:
+    """`--cors` value → origins: "*" or a comma list of exact origins such as https://example.org:8443."""
+    if not value or not value.strip():
+        return []
+    origins = [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+    if origins == ["*"]:
+        return origins
+    bad = [o for o in origins if not _ORIGIN.fullmatch(o)]
+    if bad:
+        raise LivesegError(
+            f"--cors {bad[0]!r} is not an origin; give '*' or a comma list like "
+            "'https://example.org,http://localhost:5173' (scheme, host and optional port, no path)."
+        )
+    return origins

@@ -1,0 +1,83 @@
+"""File responses with the MIME types, cache policy and conditional/range handling the web app relies on.
+
+Starlette's StaticFiles already resolves real paths (so symlinks cannot leave the served directory), answers
+If-None-Match with 304 and Range with 206/416; this subclass only adds an explicit MIME table (the system's
+/etc/mime.types differs between machines, and a wrong type for .wasm or .mjs breaks the browser) and the
+cache policy.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from starlette.datastructures import Headers
+from starlette.responses import FileResponse, Response
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
+from starlette.types import Scope
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+NO_CACHE = "no-cache"
+
+MEDIA_TYPES = {
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".wasm": "application/wasm",
+    ".onnx": "application/octet-stream",
+    ".svg": "image/svg+xml",
+    ".md": "text/markdown",
+    ".txt": "text/plain",
+    ".ico": "image/x-icon",
+    ".png": "image/png",
+    ".webmanifest": "application/manifest+json",
+}
+
+# Vite names emitted files `assets/[name]-[hash][extname]`, the hash being 8 base64url characters. Requiring
+# an upper-case letter or a digit keeps unhashed names such as `ort-wasm-simd-threaded.wasm` out.
+_VITE_HASHED = re.compile(r"assets/(?:[^/]+/)*[^/]+-(?=[A-Za-z0-9_-]*[A-Z0-9])[A-Za-z0-9_-]{8,}\.[A-Za-z0-9]+")
+
+
+def media_type(path: str | os.PathLike) -> str:
+    suffix = Path(path).suffix.lower()
+    return MEDIA_TYPES.get(suffix) or mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+
+
+def is_vite_hashed(relative_path: str) -> bool:
+    """True for Vite's content-hashed build outputs, which can therefore be cached forever."""
+    return _VITE_HASHED.fullmatch(relative_path) is not None
+
+
+class Files(StaticFiles):
+    """Files of one directory; `immutable(relative_path)` says which of them carry a content hash."""
+
+    def __init__(self, directory: str | os.PathLike, immutable: Callable[[str], bool]) -> None:
+        # check_dir=False: the web app may be built while the server runs.
+        super().__init__(directory=directory, check_dir=False)
+        self.root = Path(os.path.realpath(directory))
+        self.immutable = immutable
+
+    async def check_config(self) -> None:
+        """A missing directory just means 404s (the web app is not built yet), not a crash."""
+
+    def file_response(
+        self, full_path: str | os.PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        relative = Path(full_path).relative_to(self.root).as_posix()
+        headers = {"cache-control": IMMUTABLE if self.immutable(relative) else NO_CACHE}
+        response = FileResponse(
+            full_path,
+            status_code=status_code,
+            headers=headers,
+            media_type=media_type(full_path),
+            stat_result=stat_result,
+        )
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response

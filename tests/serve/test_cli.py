@@ -1,0 +1,111 @@
+"""`liveseg serve` as a user runs it: a subprocess that prints its URL, serves, and stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+LIVESEG = str(Path(sys.executable).with_name("liveseg"))
+pytestmark = pytest.mark.timeout(60)
+
+
+def start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, list[str]]:
+    """Start `liveseg serve ARGS` and read its output up to the URL line; returns (process, url, lines)."""
+    proc = subprocess.Popen(
+        [LIVESEG, "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    lines: list[str] = []
+    for line in proc.stdout:
+        lines.append(line)
+        if match := re.search(r"serving at (http://\S+)", line):
+            return proc, match.group(1), lines
+    proc.wait()
+    pytest.fail(f"liveseg serve exited with {proc.returncode} before printing its URL:\n{''.join(lines)}")
+
+
+@pytest.fixture
+def tiny(site: dict) -> str:
+    return str(site["bundles"] / "tiny")
+
+
+@pytest.fixture
+def stop() -> Iterator[list[subprocess.Popen]]:
+    """Kill whatever a failing test left running."""
+    procs: list[subprocess.Popen] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_serve_prints_its_url_serves_and_exits_0_on_a_signal(tiny: str, stop, sig: signal.Signals) -> None:
+    proc, url, _ = start("--model", tiny, "--port", "0")
+    stop.append(proc)
+    assert url.startswith("http://127.0.0.1:")
+    assert httpx.get(f"{url}api/models").json()["models"][0]["id"] == "tiny"
+    proc.send_signal(sig)
+    rest, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0, rest
+    assert "stopped" in rest
+    assert "Traceback" not in rest
+
+
+def test_open_starts_a_browser_on_the_url(tiny: str, stop, tmp_path: Path) -> None:
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "fake-browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" > "{opened}"\n')
+    browser.chmod(0o755)
+    proc, url, _ = start("--model", tiny, "--port", "0", "--open", env={"BROWSER": str(browser)})
+    stop.append(proc)
+    deadline = time.monotonic() + 10
+    while not (opened.is_file() and opened.read_text().strip()):
+        assert proc.poll() is None and time.monotonic() < deadline, "no browser was opened"
+        time.sleep(0.05)
+    assert opened.read_text().strip() == url
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=15)
+    assert proc.returncode == 0
+
+
+def test_port_in_use_is_one_clear_sentence_and_exit_2(tiny: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [LIVESEG, "serve", "--model", tiny, "--port", str(port)], capture_output=True, text=True, timeout=30
+        )
+    assert result.returncode == 2
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "no/such/bundle"], "No bundle at"),
+        (["--cors", "example.org"], "is not an origin"),
+    ],
+)
+def test_bad_input_exits_2(tiny: str, args: list[str], message: str) -> None:
+    result = subprocess.run(
+        [LIVESEG, "serve", "--model", tiny, "--port", "0", *args], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert message in result.stderr

@@ -1,0 +1,72 @@
+"""Which bundles `--model` values name, and the checks that keep their ids usable as URL segments."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from liveseg import paths
+from liveseg.errors import LivesegError
+from liveseg.serve.models import find_bundles, served_models
+
+
+def test_a_directory_of_bundles_gives_each_of_them(site: dict) -> None:
+    bundles = find_bundles([str(site["bundles"])])
+    assert [b.name for b in bundles] == ["linked", "tiny"]
+
+
+def test_bundle_directory_and_manifest_path(site: dict) -> None:
+    tiny = site["bundles"] / "tiny"
+    bundles = find_bundles([str(tiny), str(tiny / "manifest.json")])
+    assert [b.root.resolve() for b in bundles] == [tiny.resolve(), tiny.resolve()]
+
+
+def test_a_directory_without_bundles_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LivesegError, match="holds no bundle"):
+        find_bundles([str(tmp_path / "empty")])
+
+
+def test_no_model_means_the_embedded_default(site: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(paths, "DEFAULT_BUNDLE_DIR", site["bundles"] / "tiny")
+    monkeypatch.chdir(tmp_path)
+    assert [b.name for b in find_bundles([])] == ["tiny"]
+    assert [b.name for b in find_bundles(["default"])] == ["tiny"]
+
+
+def test_missing_default_says_to_pass_a_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(paths, "DEFAULT_BUNDLE_DIR", tmp_path / "absent")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(LivesegError, match="--model"):
+        find_bundles([])
+
+
+def test_a_local_directory_named_default_wins(site: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    shutil.copytree(site["bundles"] / "tiny", tmp_path / "default")
+    monkeypatch.chdir(tmp_path)
+    assert find_bundles(["default"])[0].root.resolve() == (tmp_path / "default").resolve()
+
+
+def test_duplicate_names_are_refused(site: dict) -> None:
+    tiny = site["bundles"] / "tiny"
+    with pytest.raises(LivesegError, match="both named 'tiny'"):
+        served_models(find_bundles([str(tiny), str(tiny)]))
+
+
+def test_names_that_are_not_url_segments_are_refused(site: dict, tmp_path: Path) -> None:
+    bundle = tmp_path / "spaced"
+    shutil.copytree(site["bundles"] / "tiny", bundle)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["name"] = "my model/v2"
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(LivesegError, match="URL path segment"):
+        served_models(find_bundles([str(bundle)]))
+
+
+def test_only_manifest_listed_files_are_allowed(site: dict) -> None:
+    model = served_models(find_bundles([str(site["bundles"] / "tiny")]))["tiny"]
+    variant = site["manifest"]["variants"][0]["file"]
+    assert model.allowed == {"manifest.json", "MODEL_CARD.md", variant}
