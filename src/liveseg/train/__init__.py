@@ -1,0 +1,10 @@
+"""Training: the loop, losses, learning-rate schedules, EMA, distillation and checkpoints.
+
+from liveseg.train import TrainConfig, train
+train(TrainConfig(model="ddrnet_tiny", data="camvid", epochs=100, out="runs/ddrnet"))
+"""
+
+from liveseg.train.config import TrainConfig
+from liveseg.train.loop import train
+
+__all__ = ["TrainConfig", "train"]

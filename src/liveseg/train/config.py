@@ -1,0 +1,84 @@
+"""Every option of a training run, as the CLI passes them and as the checkpoint records them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from liveseg.errors import LivesegError
+
+SCHEDULES = ("poly", "cosine")
+LOSSES = ("ce", "balanced", "ohem")
+
+OPTIMIZER_DEFAULTS = {"adamw": {"lr": 1e-3, "weight_decay": 1e-2}, "sgd": {"lr": 1e-2, "weight_decay": 5e-4}}
+
+
+@dataclass
+class TrainConfig:
+    model: str = "ddrnet_tiny"
+    data: str = "camvid"
+    data_root: str | None = None
+    out: str = "runs/train"
+    epochs: int = 100
+    batch: int = 8
+    crop: tuple[int, int] = (360, 480)
+    scale: tuple[float, float] = (0.5, 2.0)
+    device: str = "auto"
+    amp: bool = True
+    optimizer: str = "adamw"
+    lr: float | None = None  # None: the optimizer's default in OPTIMIZER_DEFAULTS
+    weight_decay: float | None = None
+    schedule: str = "poly"
+    warmup_epochs: float = 1.0
+    loss: str = "ce"
+    ohem_thresh: float = 0.7
+    ohem_min_kept: int = 100_000
+    aux_weight: float = 0.4
+    ema: float = 0.0  # decay; 0 turns EMA off
+    val_every: int = 1
+    resume: bool = False
+    teacher: str | None = None
+    distill_weight: float = 1.0
+    distill_temperature: float = 2.0
+    workers: int = 2
+    threads: int | None = None
+    channels_last: bool = True  # measured ~30% faster training on the CPU too (oneDNN), and on CUDA with AMP
+    max_train_images: int | None = None
+    max_val_images: int | None = None
+    seed: int = 0
+    tensorboard: bool = False
+    model_kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._check()
+        defaults = OPTIMIZER_DEFAULTS[self.optimizer]
+        if self.lr is None:
+            self.lr = defaults["lr"]
+        if self.weight_decay is None:
+            self.weight_decay = defaults["weight_decay"]
+
+    def _check(self) -> None:
+        """Reject bad options before any data is read or model built."""
+        for name, value, choices in (
+            ("optimizer", self.optimizer, tuple(OPTIMIZER_DEFAULTS)),
+            ("schedule", self.schedule, SCHEDULES),
+            ("loss", self.loss, LOSSES),
+        ):
+            if value not in choices:
+                raise LivesegError(f"Unknown {name} {value!r}; choose one of {', '.join(choices)}.")
+        if min(self.epochs, self.batch, self.val_every) < 1:
+            raise LivesegError("--epochs, --batch and --val-every must be at least 1.")
+        if not 0.0 <= self.ema < 1.0:
+            raise LivesegError(f"--ema {self.ema} is not a decay in [0, 1); use e.g. 0.999, or 0 to turn EMA off.")
+        if self.distill_temperature <= 0:
+            raise LivesegError("--distill-temperature must be positive.")
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.out)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able values, stored in every checkpoint for model cards and resume checks."""
+        d = asdict(self)
+        d["crop"], d["scale"] = list(self.crop), list(self.scale)
+        return d

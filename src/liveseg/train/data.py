@@ -1,0 +1,94 @@
+"""Training and validation loaders whose augmentation depends only on (seed, epoch, image index).
+
+Each sample's augmentation is seeded from those three numbers and each epoch's order from (seed, epoch), so
+a run gives the same batches whether it uses 0 or 8 workers and whether or not it was interrupted and resumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler, Subset
+
+from liveseg.data import SegmentationDataset
+from liveseg.data.loader import SegmentationTorchDataset, to_tensor
+from liveseg.data.transforms import build_train_transform
+
+
+def sample_seed(*numbers: int) -> int:
+    return int(np.random.SeedSequence(list(numbers)).generate_state(1)[0])
+
+
+class AugmentedDataset(Dataset):
+    """Items are addressed as (epoch, index) so a worker can seed the augmentation without shared state."""
+
+    def __init__(self, dataset: SegmentationDataset, transform, seed: int) -> None:
+        self.dataset, self.transform, self.seed = dataset, transform, seed
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        epoch, index = key
+        image, label = self.dataset[index]
+        self.transform.set_random_seed(sample_seed(self.seed, epoch, index))
+        out = self.transform(image=image, mask=label)
+        return to_tensor(out["image"]), torch.from_numpy(np.ascontiguousarray(out["mask"])).long()
+
+
+class EpochSampler(Sampler):
+    """A shuffled subset of indices per epoch; `set_epoch` picks the epoch before each pass."""
+
+    def __init__(self, indices: Sequence[int], seed: int) -> None:
+        self.indices, self.seed, self.epoch = list(indices), seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        gen = torch.Generator().manual_seed(sample_seed(self.seed, self.epoch))
+        for i in torch.randperm(len(self.indices), generator=gen).tolist():
+            yield self.epoch, self.indices[i]
+
+
+def _loader_kwargs(workers: int, pin: bool, seed: int) -> dict:
+    # A private generator: otherwise starting workers draws from the global torch RNG, which then differs
+    # between a resumed and an uninterrupted run (dropout masks would diverge).
+    generator = torch.Generator().manual_seed(seed)
+    return {"num_workers": workers, "persistent_workers": workers > 0, "pin_memory": pin, "generator": generator}
+
+
+def train_loader(
+    dataset: SegmentationDataset,
+    crop: tuple[int, int],
+    scale: tuple[float, float],
+    batch: int,
+    seed: int,
+    max_images: int | None,
+    workers: int,
+    pin: bool,
+) -> DataLoader:
+    n = len(dataset) if max_images is None else min(max_images, len(dataset))
+    transform = build_train_transform(crop=crop, scale=scale, ignore_index=dataset.info.ignore_index)
+    sampler = EpochSampler(range(n), seed)
+    # Full batches only (BatchNorm misbehaves on a stray batch of 1); a tiny subset shrinks the batch instead.
+    return DataLoader(
+        AugmentedDataset(dataset, transform, seed),
+        batch_size=min(batch, n),
+        sampler=sampler,
+        drop_last=True,
+        **_loader_kwargs(workers, pin, seed),
+    )
+
+
+def val_loader(dataset: SegmentationDataset, max_images: int | None, workers: int, pin: bool, seed: int) -> DataLoader:
+    """Whole images at native size, one per batch (sizes may differ between images)."""
+    torch_ds = SegmentationTorchDataset(dataset)
+    if max_images is not None:
+        torch_ds = Subset(torch_ds, range(min(max_images, len(dataset))))
+    return DataLoader(torch_ds, batch_size=1, shuffle=False, **_loader_kwargs(workers, pin, seed))

@@ -1,0 +1,419 @@
+"""The training loop: one function per stage (setup, epoch, validation, checkpoint), `train(cfg)` ties them.
+
+Per-epoch overhead is kept low for CPU runs: persistent loader workers, validation only every `val_every`
+epochs (and after the last), metrics from one confusion matrix, and checkpoints written once per epoch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from torch import nn
+from torch.optim.swa_utils import AveragedModel
+from torch.utils.data import DataLoader
+
+from liveseg import atomic, models
+from liveseg.data import NORMALIZATION, DatasetInfo, get_dataset
+from liveseg.errors import LivesegError
+from liveseg.evaluate.metrics import ConfusionMatrix
+from liveseg.train import checkpoint, distill, ema, losses, schedule
+from liveseg.train.config import TrainConfig
+from liveseg.train.data import train_loader, val_loader
+
+LOG_FIELDS = ("epoch", "lr", "train_loss", "val_miou", "pixel_acc", "seconds")
+
+
+@dataclass
+class Run:
+    """Everything that changes while training, i.e. everything a resume must restore."""
+
+    cfg: TrainConfig
+    info: DatasetInfo
+    device: torch.device
+    model: nn.Module
+    ema: AveragedModel | None
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    amp_dtype: torch.dtype | None
+    criterion: nn.Module
+    teacher: nn.Module | None = None
+    epoch: int = 0
+    best_miou: float = 0.0
+    metrics: dict = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+
+    @property
+    def eval_model(self) -> nn.Module:
+        return self.ema.module if self.ema is not None else self.model
+
+
+# --- setup -------------------------------------------------------------------------------------------------
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise LivesegError("--device cuda was asked for but PyTorch sees no CUDA GPU; use --device cpu or auto.")
+    if name not in ("cpu", "cuda"):
+        raise LivesegError(f"Unknown device {name!r}; choose auto, cpu or cuda.")
+    return torch.device(name)
+
+
+def _amp_dtype(cfg: TrainConfig, device: torch.device) -> torch.dtype | None:
+    """bf16 autocast on CUDA (fp16 with loss scaling on GPUs without bf16); full precision on the CPU."""
+    if not cfg.amp or device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """No weight decay on BatchNorm weights and biases: decaying them only fights the normalisation."""
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    groups = _param_groups(model, cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=cfg.lr)
+    return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9)
+
+
+def _criterion(cfg: TrainConfig, info: DatasetInfo, train_data, n_images: int) -> nn.Module:
+    weights = None
+    if cfg.loss == "balanced":
+        freq = losses.class_frequencies(train_data, info.num_classes, range(n_images))
+        weights = losses.balanced_weights(freq)
+    return losses.build_loss(cfg.loss, info.ignore_index, weights, cfg.ohem_thresh, cfg.ohem_min_kept)
+
+
+def setup(cfg: TrainConfig) -> tuple[Run, DataLoader, DataLoader]:
+    """Data, model, optimizer and friends for a fresh run (a resume then overwrites their state)."""
+    device = _device(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    train_data = get_dataset(cfg.data, "train", cfg.data_root)
+    val_data = get_dataset(cfg.data, "val", cfg.data_root)
+    info = train_data.info
+    # Built before seeding: creating it draws random initial weights, which would otherwise change the
+    # student's initialisation and dropout masks compared with the same run without a teacher.
+    teacher = distill.load_teacher(cfg.teacher, info.num_classes, device) if cfg.teacher else None
+    _seed_everything(cfg.seed)
+    pin = device.type == "cuda"
+    loader = train_loader(train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, cfg.workers, pin)
+    val = val_loader(val_data, cfg.max_val_images, cfg.workers, pin, cfg.seed)
+    model = models.create(cfg.model, num_classes=info.num_classes, **cfg.model_kwargs).to(device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = _optimizer(cfg, model)
+    steps = len(loader)
+    amp_dtype = _amp_dtype(cfg, device)
+    run = Run(
+        cfg=cfg,
+        info=info,
+        device=device,
+        model=model,
+        ema=ema.create_ema(model, cfg.ema) if cfg.ema > 0 else None,
+        optimizer=optimizer,
+        scheduler=schedule.build_scheduler(
+            optimizer, cfg.schedule, cfg.epochs * steps, round(cfg.warmup_epochs * steps)
+        ),
+        scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16),
+        amp_dtype=amp_dtype,
+        criterion=_criterion(cfg, info, train_data, len(loader.sampler)).to(device),
+        teacher=teacher,
+    )
+    return run, loader, val
+
+
+# --- one epoch -----------------------------------------------------------------------------------------------
+
+
+def _autocast(run: Run):
+    if run.amp_dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(run.device.type, dtype=run.amp_dtype)
+
+
+def _step(run: Run, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    cfg = run.cfg
+    with _autocast(run):
+        output = run.model(images)
+        loss, logits = losses.segmentation_loss(run.criterion, output, labels, cfg.aux_weight)
+        if run.teacher is not None:
+            with torch.no_grad():
+                teacher_logits = run.teacher(images)
+            loss = loss + cfg.distill_weight * distill.distillation_loss(
+                logits, teacher_logits, labels, run.info.ignore_index, cfg.distill_temperature
+            )
+    run.optimizer.zero_grad(set_to_none=True)
+    run.scaler.scale(loss).backward()
+    run.scaler.step(run.optimizer)
+    run.scaler.update()
+    run.scheduler.step()
+    if run.ema is not None:
+        run.ema.update_parameters(run.model)
+    return loss.detach()
+
+
+def _to_device(run: Run, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    fmt = torch.channels_last if run.cfg.channels_last else torch.contiguous_format
+    images = images.to(run.device, non_blocking=True, memory_format=fmt)
+    return images, labels.to(run.device, non_blocking=True)
+
+
+@contextlib.contextmanager
+def plain_worker_errors():
+    """A LivesegError raised in a DataLoader worker comes back wrapped in the worker's traceback; unwrap it
+    so the CLI still prints one sentence (e.g. which image file is corrupt)."""
+    try:
+        yield
+    except LivesegError as exc:
+        lines = str(exc).strip().splitlines()
+        if len(lines) > 1 and "DataLoader worker" in lines[0]:
+            raise LivesegError(lines[-1].split(": ", 1)[-1]) from None
+        raise
+
+
+def train_epoch(run: Run, loader: DataLoader, progress: Progress) -> float:
+    """Mean training loss of one pass; the bar shows the running mean (read every few steps, to avoid
+    stalling a GPU on every step)."""
+    run.model.train()
+    loader.sampler.set_epoch(run.epoch)
+    task = progress.add_task(f"epoch {run.epoch + 1}/{run.cfg.epochs} train", total=len(loader), info="")
+    total = torch.zeros((), device=run.device)
+    with plain_worker_errors():
+        for i, (images, labels) in enumerate(loader, 1):
+            total += _step(run, *_to_device(run, images, labels))
+            if i % 10 == 0 or i == len(loader):
+                mean = total.item() / i
+                if not np.isfinite(mean):
+                    raise LivesegError(f"The training loss became {mean} in epoch {run.epoch + 1}; lower --lr.")
+                progress.update(task, info=f"loss {mean:.4f}")
+            progress.advance(task)
+    progress.remove_task(task)
+    return total.item() / max(len(loader), 1)
+
+
+@torch.inference_mode()
+def validate(run: Run, loader: DataLoader, progress: Progress) -> dict:
+    """Metrics of the evaluation weights (EMA when on) on whole validation images at native size."""
+    model = run.eval_model.eval()
+    cm = ConfusionMatrix(run.info.num_classes)
+    task = progress.add_task(f"epoch {run.epoch + 1}/{run.cfg.epochs} val", total=len(loader), info="")
+    with plain_worker_errors():
+        for images, labels in loader:
+            images, labels = _to_device(run, images, labels)
+            with _autocast(run):
+                pred = model(images).argmax(1)
+            cm.update(labels.cpu().numpy(), pred.to(torch.uint8).cpu().numpy())
+            progress.advance(task)
+    progress.remove_task(task)
+    return cm.summary()
+
+
+# --- checkpoints, resume, log --------------------------------------------------------------------------------
+
+
+def _rng_state() -> dict:
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {
+        "python": random.getstate(),
+        "numpy": [name, keys.tolist(), pos, has_gauss, cached],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def make_checkpoint(run: Run) -> dict:
+    info = run.info
+    return {
+        "format": checkpoint.FORMAT,
+        "model": {"name": run.cfg.model, "num_classes": info.num_classes, "kwargs": dict(run.cfg.model_kwargs)},
+        "state_dict": run.eval_model.state_dict(),
+        "dataset": {
+            "name": info.name,
+            "classes": list(info.classes),
+            "palette": [list(c) for c in info.palette],
+            "ignore_index": info.ignore_index,
+        },
+        "normalization": {"mean": list(NORMALIZATION["mean"]), "std": list(NORMALIZATION["std"])},
+        "train_config": run.cfg.to_dict(),
+        "epoch": run.epoch,
+        "best_miou": run.best_miou,
+        "metrics": run.metrics,
+        "raw_state_dict": run.model.state_dict(),
+        "optimizer": run.optimizer.state_dict(),
+        "scheduler": run.scheduler.state_dict(),
+        "scaler": run.scaler.state_dict(),
+        "ema": ema.ema_state(run.ema) if run.ema is not None else None,
+        "rng": _rng_state(),
+        "history": run.history,
+    }
+
+
+def resume(run: Run, path: Path) -> None:
+    """Restore everything `make_checkpoint` saved; the next epoch is the one after the checkpoint's."""
+    ckpt = checkpoint.load(path, map_location=run.device)
+    if "raw_state_dict" not in ckpt:
+        raise LivesegError(f"{path} holds no resume state; resume from a last.pt, not a best.pt.")
+    for key, mine in (("model", run.cfg.model), ("data", run.cfg.data)):
+        theirs = ckpt["train_config"][key]
+        if theirs != mine:
+            raise LivesegError(f"{path} was trained with --{key} {theirs}, not {mine}; resume with the same options.")
+    run.model.load_state_dict(ckpt["raw_state_dict"])
+    run.optimizer.load_state_dict(ckpt["optimizer"])
+    run.scheduler.load_state_dict(ckpt["scheduler"])
+    run.scaler.load_state_dict(ckpt["scaler"])
+    if run.ema is not None:
+        if ckpt["ema"] is None:
+            raise LivesegError(f"{path} was trained without --ema; resume without it too.")
+        ema.restore_ema(run.ema, ckpt["state_dict"], ckpt["ema"])
+    _set_rng_state(ckpt["rng"])
+    run.epoch, run.best_miou, run.metrics = ckpt["epoch"], ckpt["best_miou"], ckpt["metrics"]
+    run.history = list(ckpt["history"])
+
+
+def write_log(path: Path, history: list[dict]) -> None:
+    """The CSV is rewritten from the checkpointed history, so after a resume it never holds a lost epoch."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=LOG_FIELDS)
+    writer.writeheader()
+    writer.writerows(history)
+    atomic.write_text(path, buf.getvalue())
+
+
+# --- the run -------------------------------------------------------------------------------------------------
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _tensorboard(cfg: TrainConfig):
+    if not cfg.tensorboard:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise LivesegError("--tensorboard needs the tensorboard package; `pip install tensorboard`.") from None
+    return SummaryWriter(str(cfg.out_dir / "tensorboard"))
+
+
+def _prepare_out(cfg: TrainConfig, console: Console) -> Path | None:
+    """The checkpoint to resume from, if any; refuses to train over an earlier run unless resuming."""
+    last = cfg.out_dir / "last.pt"
+    if not last.exists():
+        if cfg.resume:
+            console.print(f"[yellow]no {last} yet: starting a new run[/]", highlight=False)
+        return None
+    if not cfg.resume:
+        raise LivesegError(
+            f"{cfg.out_dir} already holds a training run; pass --resume to continue it or choose another --out."
+        )
+    return last
+
+
+def _log_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: float, console: Console, tb) -> None:
+    row = {
+        "epoch": run.epoch,
+        "lr": f"{lr:.6g}",
+        "train_loss": f"{loss:.5f}",
+        "val_miou": f"{val['miou']:.5f}" if val else "",
+        "pixel_acc": f"{val['pixel_acc']:.5f}" if val else "",
+        "seconds": f"{seconds:.1f}",
+    }
+    run.history.append(row)
+    text = f"epoch {run.epoch}/{run.cfg.epochs}  loss {loss:.4f}  lr {row['lr']}  {seconds:.0f}s"
+    if val:
+        text += f"  val mIoU {val['miou']:.4f}  pixel acc {val['pixel_acc']:.4f}  (best {run.best_miou:.4f})"
+    console.print(text, highlight=False)
+    if tb is not None:
+        tb.add_scalar("train/loss", loss, run.epoch)
+        tb.add_scalar("train/lr", float(row["lr"]), run.epoch)
+        if val:
+            tb.add_scalar("val/miou", val["miou"], run.epoch)
+            tb.add_scalar("val/pixel_acc", val["pixel_acc"], run.epoch)
+
+
+def _end_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: float, console: Console, tb) -> None:
+    out = run.cfg.out_dir
+    improved = val is not None and (not run.metrics or val["miou"] > run.best_miou)
+    if val is not None:
+        run.metrics = {k: val[k] for k in ("miou", "iou", "pixel_acc", "mean_acc")} | {"epoch": run.epoch}
+    if improved:
+        run.best_miou = val["miou"]
+    _log_epoch(run, lr, loss, val, seconds, console, tb)
+    ckpt = make_checkpoint(run)
+    if improved:
+        checkpoint.save(out / "best.pt", checkpoint.without_resume_state(ckpt))
+    checkpoint.save(out / "last.pt", ckpt)
+    write_log(out / "log.csv", run.history)
+
+
+def train(cfg: TrainConfig, console: Console | None = None, on_epoch_end: Callable[[Run], None] | None = None) -> Run:
+    """Train (or resume) as `cfg` says; writes last.pt every epoch, best.pt on improvement and log.csv.
+
+    `on_epoch_end(run)` is called after each epoch's checkpoint is on disk (to watch a run or to stop it)."""
+    console = console or Console(stderr=True)
+    resume_from = _prepare_out(cfg, console)
+    run, loader, val = setup(cfg)
+    if resume_from is not None:
+        resume(run, resume_from)
+        console.print(f"resuming {resume_from} after epoch {run.epoch}", highlight=False)
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    tb = _tensorboard(cfg)
+    with _progress(console) as progress:
+        while run.epoch < cfg.epochs:
+            start, lr = time.perf_counter(), run.scheduler.get_last_lr()[0]
+            loss = train_epoch(run, loader, progress)
+            done = run.epoch + 1
+            metrics = validate(run, val, progress) if done % cfg.val_every == 0 or done == cfg.epochs else None
+            run.epoch = done
+            _end_epoch(run, lr, loss, metrics, time.perf_counter() - start, console, tb)
+            if on_epoch_end is not None:
+                on_epoch_end(run)
+    if tb is not None:
+        tb.close()
+    return run

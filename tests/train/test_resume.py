@@ -1,0 +1,78 @@
+"""An interrupted and resumed run ends exactly where an uninterrupted one does."""
+
+from __future__ import annotations
+
+import copy
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+
+from liveseg.errors import LivesegError
+from liveseg.train import checkpoint, loop, train
+
+
+def _stop_after(epochs: int):
+    def hook(run) -> None:
+        if run.epoch == epochs:
+            raise KeyboardInterrupt
+
+    return hook
+
+
+def _assert_same_tensors(a, b) -> None:
+    if isinstance(a, torch.Tensor):
+        assert torch.equal(a, b)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            _assert_same_tensors(a[key], b[key])
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _assert_same_tensors(x, y)
+    else:
+        assert a == b
+
+
+def test_resume_matches_uninterrupted_run(tiny_camvid: Path, tmp_path: Path, small_config, quiet) -> None:
+    # EMA, dropout (fast_scnn has some) and augmentation all draw on state that resuming must restore.
+    options = dict(epochs=3, ema=0.9, max_val_images=1, scale=(0.75, 1.25))
+    after_two: dict = {}
+
+    def keep_epoch_two(run) -> None:
+        if run.epoch == 2:
+            after_two.update(optimizer=copy.deepcopy(run.optimizer.state_dict()), model=run.model.state_dict())
+            after_two["model"] = {k: v.clone() for k, v in after_two["model"].items()}
+
+    train(small_config(tiny_camvid, tmp_path / "straight", **options), console=quiet, on_epoch_end=keep_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        train(small_config(tiny_camvid, tmp_path / "resumed", **options), console=quiet, on_epoch_end=_stop_after(2))
+    assert checkpoint.load(tmp_path / "resumed" / "last.pt")["epoch"] == 2
+    with pytest.raises(LivesegError, match="pass --resume"):
+        train(small_config(tiny_camvid, tmp_path / "resumed", **options), console=quiet)
+
+    # Resuming restores the state the uninterrupted run had after the same epoch, optimizer moments included.
+    cfg = small_config(tiny_camvid, tmp_path / "resumed", resume=True, **options)
+    restored, _, _ = loop.setup(cfg)
+    loop.resume(restored, tmp_path / "resumed" / "last.pt")
+    assert restored.epoch == 2 and restored.scheduler.last_epoch == 2 * 2  # two steps per epoch
+    _assert_same_tensors(restored.optimizer.state_dict(), after_two["optimizer"])
+    _assert_same_tensors(restored.model.state_dict(), after_two["model"])
+
+    run = train(cfg, console=quiet)
+    assert run.epoch == 3
+
+    straight = checkpoint.load(tmp_path / "straight" / "last.pt")
+    resumed = checkpoint.load(tmp_path / "resumed" / "last.pt")
+    for key in ("state_dict", "raw_state_dict", "optimizer", "scheduler", "ema", "rng", "metrics", "best_miou"):
+        _assert_same_tensors(straight[key], resumed[key])
+    ema_weights, raw_weights = straight["state_dict"], straight["raw_state_dict"]
+    assert any(not torch.equal(ema_weights[k], raw_weights[k]) for k in ema_weights)  # the EMA is a real average
+
+    def rows(run: str) -> list[dict]:
+        log = csv.DictReader((tmp_path / run / "log.csv").open())
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in log]
+
+    assert rows("straight") == rows("resumed") and len(rows("resumed")) == 3

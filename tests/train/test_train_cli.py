@@ -1,0 +1,63 @@
+"""`liveseg train` as a user runs it: a real process; bad input gives one sentence and exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from liveseg.cli import app
+
+LIVESEG = str(Path(sys.executable).with_name("liveseg"))
+FAST = ["--model", "fast_scnn", "--epochs", "1", "--batch", "2", "--crop", "64x64", "--threads", "1"]
+
+
+def _train(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([LIVESEG, "train", *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def _one_sentence(stderr: str) -> str:
+    text = " ".join(stderr.split())
+    assert text.startswith("error: ") and text.endswith(".") and "Traceback" not in text, stderr
+    return text
+
+
+def test_corrupt_image_is_named(real_camvid_copy: Path, tmp_path: Path) -> None:
+    broken = sorted((real_camvid_copy / "train").iterdir())[1]
+    broken.write_bytes(broken.read_bytes()[:2000])  # a truncated JPEG
+    # Default --workers 2: the error crosses a DataLoader worker process and must still read as one sentence.
+    res = _train(*FAST, "--data-root", str(real_camvid_copy), "--out", str(tmp_path / "run"))
+    assert res.returncode == 2
+    assert f"Cannot read image {broken}" in _one_sentence(res.stderr)
+
+
+def test_missing_dataset_folder(tmp_path: Path) -> None:
+    res = _train(*FAST, "--data-root", str(tmp_path / "absent"), "--out", str(tmp_path / "run"))
+    assert res.returncode == 2
+    assert "camvid not found at" in _one_sentence(res.stderr) and "liveseg data fetch camvid" in res.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_unknown_model(real_camvid_copy: Path, tmp_path: Path) -> None:
+    res = _train("--model", "fast_scnnn", "--data-root", str(real_camvid_copy), "--out", str(tmp_path / "run"))
+    assert res.returncode == 2
+    assert "Unknown model 'fast_scnnn'; choose one of:" in _one_sentence(res.stderr) and "ddrnet_tiny" in res.stderr
+
+
+def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
+    res = _train("--crop", "64", "--out", str(tmp_path / "run"))
+    assert res.returncode == 2 and "HEIGHTxWIDTH" in _one_sentence(res.stderr)
+    res = _train("--scale", "2,1", "--out", str(tmp_path / "run"))
+    assert res.returncode == 2 and "--scale '2,1' needs 0 < MIN <= MAX" in _one_sentence(res.stderr)
+
+
+def test_help_documents_distillation() -> None:
+    result = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "200"}, terminal_width=200)
+    text = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 0
+    assert "--teacher" in text and "KL(teacher || student)" in text and "--distill-temperature" in text
+    assert "(default: adamw 1e-3, sgd 1e-2)" in text  # not eaten as Rich markup
