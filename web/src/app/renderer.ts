@@ -1,0 +1,325 @@
+/**
+ * WebGL2 renderer: the class map is uploaded as an R8UI texture and coloured by a fragment shader through a
+ * 256×1 palette texture, composited over the frame together with the mask effects.
+ */
+
+import type { ClassInfo, RGB, SegmentationResult } from "../lib";
+import { BLUR, COMPOSITE, VERTEX } from "./shaders";
+
+export type ViewMode = "overlay" | "side" | "mask";
+export type EffectKind = "none" | "blur" | "image" | "color" | "recolor" | "stylize" | "model";
+
+const MODES: Record<ViewMode, number> = { overlay: 0, side: 1, mask: 2 };
+const EFFECTS: Record<EffectKind, number> = { none: 0, blur: 1, image: 2, color: 3, recolor: 4, stylize: 5, model: 6 };
+
+export interface ViewSettings {
+  mode: ViewMode;
+  opacity: number;
+  smooth: boolean;
+  effect: EffectKind;
+  color: RGB;
+  /** Blur radius in frame pixels. */
+  blur: number;
+  /** Weight of the image model's output inside the mask. */
+  strength: number;
+}
+
+/** Per class: hidden, normal or highlighted (the others are then dimmed). */
+export interface ClassStyle {
+  hidden: Set<number>;
+  highlighted: Set<number>;
+  foreground: Set<number>;
+}
+
+type Uniforms = Record<string, WebGLUniformLocation | null>;
+
+interface Program {
+  program: WebGLProgram;
+  u: Uniforms;
+}
+
+interface Target {
+  texture: WebGLTexture;
+  fbo: WebGLFramebuffer;
+  width: number;
+  height: number;
+}
+
+export class Renderer {
+  private readonly gl: WebGL2RenderingContext;
+  private readonly composite: Program;
+  private readonly blur: Program;
+  private readonly frames: [WebGLTexture, WebGLTexture];
+  private readonly labels: WebGLTexture;
+  private readonly confidence: WebGLTexture;
+  private readonly palette: WebGLTexture;
+  private readonly foreground: WebGLTexture;
+  private readonly background: WebGLTexture;
+  private readonly styled: WebGLTexture;
+  private blurTargets: [Target, Target] | null = null;
+  private frameSize: [number, number] = [0, 0];
+  private pendingSize: [number, number] = [0, 0];
+  private labelSize: [number, number] = [0, 0];
+  private backgroundSize: [number, number] = [0, 0];
+  private hasLabels = false;
+  private hasConfidence = false;
+
+  constructor(readonly canvas: HTMLCanvasElement) {
+    const gl = canvas.getContext("webgl2", { alpha: false, antialias: false, premultipliedAlpha: false });
+    if (!gl) throw new Error("This browser has no WebGL2, which the view needs; try a current Chrome, Edge or Firefox.");
+    this.gl = gl;
+    this.composite = this.link(COMPOSITE);
+    this.blur = this.link(BLUR);
+    this.frames = [this.texture(gl.LINEAR), this.texture(gl.LINEAR)];
+    this.labels = this.texture(gl.NEAREST);
+    this.confidence = this.texture(gl.LINEAR);
+    this.palette = this.texture(gl.NEAREST);
+    this.foreground = this.texture(gl.NEAREST);
+    this.background = this.texture(gl.LINEAR);
+    this.styled = this.texture(gl.LINEAR);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+    for (const t of [this.palette, this.foreground, this.background, this.styled, this.confidence]) {
+      this.upload(t, gl.RGBA8, gl.RGBA, 1, 1, new Uint8Array(4));
+    }
+    this.upload(this.labels, gl.R8UI, gl.RED_INTEGER, 1, 1, new Uint8Array(1));
+  }
+
+  get width(): number {
+    return this.frameSize[0];
+  }
+
+  get height(): number {
+    return this.frameSize[1];
+  }
+
+  /** Upload the frame being segmented; it is shown once its labels arrive (`commit`), so both stay in step. */
+  capture(source: TexImageSource, width: number, height: number): void {
+    const gl = this.gl;
+    gl.bindTexture(gl.TEXTURE_2D, this.frames[1]);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, source);
+    this.pendingSize = [width, height];
+  }
+
+  /** Show the captured frame, with `result`'s class map (or none, for a preview before the model is ready). */
+  commit(result: SegmentationResult | null): void {
+    const gl = this.gl;
+    this.frames.reverse();
+    this.frameSize = this.pendingSize;
+    this.hasLabels = result !== null;
+    if (!result) return;
+    const { width: w, height: h } = result;
+    const same = this.labelSize[0] === w && this.labelSize[1] === h;
+    this.upload(this.labels, gl.R8UI, gl.RED_INTEGER, w, h, result.labels, same);
+    this.hasConfidence = result.confidence !== undefined;
+    if (result.confidence) this.upload(this.confidence, gl.R8, gl.RED, w, h, result.confidence, same);
+    this.labelSize = [w, h];
+  }
+
+  clearLabels(): void {
+    this.hasLabels = false;
+  }
+
+  setClasses(classes: ClassInfo[], style: ClassStyle): void {
+    const colours = new Uint8Array(256 * 4);
+    const fg = new Uint8Array(256 * 4);
+    const dimOthers = style.highlighted.size > 0;
+    for (const c of classes) {
+      if (c.id < 0 || c.id > 255) continue;
+      colours.set(c.color, c.id * 4);
+      let weight = 128;
+      if (style.hidden.has(c.id)) weight = 0;
+      else if (style.highlighted.has(c.id)) weight = 255;
+      else if (dimOthers) weight = 24;
+      colours[c.id * 4 + 3] = weight;
+      fg[c.id * 4] = style.foreground.has(c.id) ? 255 : 0;
+    }
+    this.upload(this.palette, this.gl.RGBA8, this.gl.RGBA, 256, 1, colours);
+    this.upload(this.foreground, this.gl.RGBA8, this.gl.RGBA, 256, 1, fg);
+  }
+
+  setBackground(image: TexImageSource | null, width: number, height: number): void {
+    const gl = this.gl;
+    if (!image) {
+      this.backgroundSize = [0, 0];
+      return;
+    }
+    gl.bindTexture(gl.TEXTURE_2D, this.background);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, image);
+    this.backgroundSize = [width, height];
+  }
+
+  setStyled(pixels: Uint8ClampedArray, width: number, height: number): void {
+    this.upload(this.styled, this.gl.RGBA8, this.gl.RGBA, width, height, pixels);
+  }
+
+  /** Draw everything; returns the milliseconds the GPU needed (a readback-free estimate: submit time). */
+  render(view: ViewSettings): number {
+    const t0 = performance.now();
+    const gl = this.gl;
+    const [w, h] = this.frameSize;
+    if (w === 0 || h === 0) return 0;
+    const cw = view.mode === "side" ? w * 2 : w;
+    if (this.canvas.width !== cw || this.canvas.height !== h) {
+      this.canvas.width = cw;
+      this.canvas.height = h;
+    }
+    if (this.hasLabels && view.mode !== "mask" && view.effect === "blur") this.renderBlur(view.blur);
+
+    const { program, u } = this.composite;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.viewport(0, 0, cw, h);
+    gl.useProgram(program);
+    gl.uniform1i(u.uToTexture, 0);
+    const units: [string, WebGLTexture][] = [
+      ["uFrame", this.frames[0]],
+      ["uBlur", this.blurTargets?.[1].texture ?? this.frames[0]],
+      ["uBackground", this.background],
+      ["uStyled", this.styled],
+      ["uConfidence", this.confidence],
+      ["uLabels", this.labels],
+      ["uPalette", this.palette],
+      ["uForeground", this.foreground],
+    ];
+    units.forEach(([name, texture], i) => {
+      gl.activeTexture(gl.TEXTURE0 + i);
+      gl.bindTexture(gl.TEXTURE_2D, texture);
+      gl.uniform1i(u[name], i);
+    });
+    const effect = view.effect === "image" && this.backgroundSize[0] === 0 ? "none" : view.effect;
+    gl.uniform1i(u.uHasLabels, this.hasLabels ? 1 : 0);
+    gl.uniform1i(u.uHasConfidence, this.hasConfidence ? 1 : 0);
+    gl.uniform1i(u.uSmooth, view.smooth ? 1 : 0);
+    gl.uniform1i(u.uMode, MODES[view.mode]);
+    gl.uniform1i(u.uEffect, EFFECTS[effect]);
+    gl.uniform1f(u.uOpacity, view.opacity);
+    gl.uniform1f(u.uStrength, view.strength);
+    gl.uniform3f(u.uColor, view.color[0] / 255, view.color[1] / 255, view.color[2] / 255);
+    gl.uniform2f(u.uFrameSize, w, h);
+    gl.uniform2fv(u.uBackgroundScale, this.coverScale());
+    gl.drawArrays(gl.TRIANGLES, 0, 3);
+    return performance.now() - t0;
+  }
+
+  /** Render and encode what is on the canvas now (the drawing buffer is only valid in this task). */
+  snapshot(view: ViewSettings): Promise<Blob> {
+    this.render(view);
+    return new Promise((resolve, reject) =>
+      this.canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("The canvas could not be encoded."))), "image/png"),
+    );
+  }
+
+  /** Scale of texture coordinates so the background covers the frame without distortion. */
+  private coverScale(): [number, number] {
+    const [bw, bh] = this.backgroundSize;
+    const [w, h] = this.frameSize;
+    if (!bw || !bh || !w || !h) return [1, 1];
+    const frameAspect = w / h;
+    const imageAspect = bw / bh;
+    return frameAspect > imageAspect ? [1, imageAspect / frameAspect] : [frameAspect / imageAspect, 1];
+  }
+
+  private renderBlur(radius: number): void {
+    const gl = this.gl;
+    const [w, h] = this.frameSize;
+    const bw = Math.max(1, Math.ceil(w / 4));
+    const bh = Math.max(1, Math.ceil(h / 4));
+    if (!this.blurTargets || this.blurTargets[0].width !== bw || this.blurTargets[0].height !== bh) {
+      this.blurTargets?.forEach((t) => {
+        gl.deleteTexture(t.texture);
+        gl.deleteFramebuffer(t.fbo);
+      });
+      this.blurTargets = [this.target(bw, bh), this.target(bw, bh)];
+    }
+    gl.bindTexture(gl.TEXTURE_2D, this.frames[0]);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR_MIPMAP_LINEAR);
+    gl.generateMipmap(gl.TEXTURE_2D);
+    const { program, u } = this.blur;
+    gl.useProgram(program);
+    gl.uniform1i(u.uToTexture, 1);
+    gl.uniform1i(u.uSource, 0);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.viewport(0, 0, bw, bh);
+    const step = Math.max(radius, 1) / 4;
+    const passes: [WebGLTexture, Target, [number, number], number][] = [
+      [this.frames[0], this.blurTargets[0], [step / w, 0], 2],
+      [this.blurTargets[0].texture, this.blurTargets[1], [0, step / h], 0],
+    ];
+    for (const [source, target, dir, lod] of passes) {
+      gl.bindTexture(gl.TEXTURE_2D, source);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, target.fbo);
+      gl.uniform2f(u.uStep, dir[0], dir[1]);
+      gl.uniform1f(u.uLod, lod);
+      gl.drawArrays(gl.TRIANGLES, 0, 3);
+    }
+    gl.bindTexture(gl.TEXTURE_2D, this.frames[0]);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);
+  }
+
+  private target(width: number, height: number): Target {
+    const gl = this.gl;
+    const texture = this.texture(gl.LINEAR);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, width, height, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+    const fbo = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    return { texture, fbo, width, height };
+  }
+
+  private texture(filter: number): WebGLTexture {
+    const gl = this.gl;
+    const texture = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, texture);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, filter);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, filter);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    return texture;
+  }
+
+  private upload(
+    texture: WebGLTexture,
+    internal: number,
+    format: number,
+    width: number,
+    height: number,
+    data: ArrayBufferView,
+    sameSize = false,
+  ): void {
+    const gl = this.gl;
+    gl.bindTexture(gl.TEXTURE_2D, texture);
+    if (sameSize) gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, width, height, format, gl.UNSIGNED_BYTE, data);
+    else gl.texImage2D(gl.TEXTURE_2D, 0, internal, width, height, 0, format, gl.UNSIGNED_BYTE, data);
+  }
+
+  private link(fragment: string): Program {
+    const gl = this.gl;
+    const program = gl.createProgram();
+    for (const [type, source] of [
+      [gl.VERTEX_SHADER, VERTEX],
+      [gl.FRAGMENT_SHADER, fragment],
+    ] as const) {
+      const shader = gl.createShader(type);
+      if (!shader) throw new Error("WebGL2 could not create a shader.");
+      gl.shaderSource(shader, source);
+      gl.compileShader(shader);
+      if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) {
+        throw new Error(`A WebGL2 shader failed to compile: ${gl.getShaderInfoLog(shader)}`);
+      }
+      gl.attachShader(program, shader);
+    }
+    gl.linkProgram(program);
+    if (!gl.getProgramParameter(program, gl.LINK_STATUS)) {
+      throw new Error(`A WebGL2 program failed to link: ${gl.getProgramInfoLog(program)}`);
+    }
+    // Looked up lazily: a uniform the compiler optimised away is null, which WebGL ignores.
+    const cache = new Map<string, WebGLUniformLocation | null>();
+    const u = new Proxy({} as Uniforms, {
+      get: (_, name: string) => {
+        if (!cache.has(name)) cache.set(name, gl.getUniformLocation(program, name));
+        return cache.get(name) ?? null;
+      },
+    });
+    return { program, u };
+  }
+}

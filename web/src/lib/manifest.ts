@@ -1,0 +1,82 @@
+/** Reading bundle manifests and choosing a variant, with the same rules as the Python runtime. */
+
+import type { Manifest, Precision, Variant } from "./types";
+
+export const PRECISIONS: Precision[] = ["fp32", "fp16", "int8"];
+
+/** "/models/x", "/models/x/" and "/models/x/manifest.json" all mean the bundle directory "/models/x/". */
+export function bundleBase(model: string): string {
+  const trimmed = model.replace(/manifest\.json$/, "");
+  return trimmed.endsWith("/") ? trimmed : `${trimmed}/`;
+}
+
+export async function fetchManifest(model: string): Promise<Manifest> {
+  const url = new URL("manifest.json", new URL(bundleBase(model), location.href));
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`Cannot reach ${url} (${String(error)}); is the liveseg server running?`);
+  }
+  if (!response.ok) {
+    throw new Error(`${url} answered ${response.status}; check the model id (see /api/models).`);
+  }
+  return checkManifest(await response.json(), String(url));
+}
+
+export function checkManifest(data: unknown, where: string): Manifest {
+  const m = data as Partial<Manifest>;
+  const ok =
+    typeof m === "object" &&
+    m !== null &&
+    typeof m.format === "string" &&
+    m.format.startsWith("liveseg-bundle/") &&
+    Array.isArray(m.classes) &&
+    Array.isArray(m.variants) &&
+    m.variants.length > 0 &&
+    typeof m.input?.name === "string" &&
+    typeof m.outputs?.labels?.name === "string";
+  if (!ok) throw new Error(`${where} is not a liveseg bundle manifest; re-export the bundle.`);
+  return m as Manifest;
+}
+
+export function parseSize(size: [number, number] | string | undefined): [number, number] | undefined {
+  if (size === undefined) return undefined;
+  if (Array.isArray(size)) return size;
+  const match = /^(\d+)x(\d+)$/.exec(size.trim());
+  if (!match) throw new Error(`Size "${size}" is not HxW (e.g. 360x480).`);
+  return [Number(match[1]), Number(match[2])];
+}
+
+export function sizesOf(manifest: Manifest, precision?: Precision): [number, number][] {
+  const seen = new Map<string, [number, number]>();
+  for (const v of manifest.variants) {
+    if (precision && v.precision !== precision) continue;
+    seen.set(`${v.height}x${v.width}`, [v.height, v.width]);
+  }
+  return [...seen.values()].sort((a, b) => a[0] * a[1] - b[0] * b[1]);
+}
+
+export function precisionsOf(manifest: Manifest): Precision[] {
+  return PRECISIONS.filter((p) => manifest.variants.some((v) => v.precision === p));
+}
+
+/** The variant for `precision` at `size`, or at the bundle's default size (else the largest) for it. */
+export function pickVariant(manifest: Manifest, precision?: Precision, size?: [number, number]): Variant {
+  const wanted = precision ?? manifest.default_variant?.precision ?? "fp32";
+  const candidates = manifest.variants.filter((v) => v.precision === wanted);
+  if (candidates.length === 0) {
+    const have = precisionsOf(manifest).join(", ");
+    throw new Error(`Bundle ${manifest.name} has no ${wanted} variant; choose one of ${have}.`);
+  }
+  const [h, w] = size ?? [manifest.default_variant?.height, manifest.default_variant?.width];
+  const exact = candidates.find((v) => v.height === h && v.width === w);
+  if (exact) return exact;
+  if (size) {
+    const have = sizesOf(manifest, wanted)
+      .map(([a, b]) => `${a}x${b}`)
+      .join(", ");
+    throw new Error(`Bundle ${manifest.name} has no ${wanted} variant at ${h}x${w}; sizes: ${have}.`);
+  }
+  return candidates.reduce((a, b) => (b.height * b.width > a.height * a.width ? b : a));
+}

@@ -1,0 +1,49 @@
+/**
+ * Builds the web app into the Python package (src/liveseg/serve/static/), where `liveseg serve` serves it.
+ *
+ * Every `bench/*.html` page (the browser benchmarks) is built as an extra entry. onnxruntime-web's WebAssembly
+ * runtime (.wasm and its .mjs loader) is imported with `?url`, so it is copied into assets/ with a content hash
+ * and loaded from this server, never from a CDN.
+ */
+
+import { existsSync, readdirSync } from "node:fs";
+import { resolve } from "node:path";
+
+import { defaultClientConditions, defineConfig } from "vite";
+
+const root = import.meta.dirname;
+const liveseg = process.env.LIVESEG_URL ?? "http://127.0.0.1:8000";
+const benchDir = resolve(root, "bench");
+const benchPages = existsSync(benchDir)
+  ? Object.fromEntries(
+      readdirSync(benchDir)
+        .filter((f) => f.endsWith(".html"))
+        .map((f) => [`bench/${f.replace(/\.html$/, "")}`, resolve(benchDir, f)]),
+    )
+  : {};
+
+export default defineConfig({
+  base: "./",
+  resolve: {
+    // The unbundled onnxruntime-web build loads its .mjs runtime from `ort.env.wasm.wasmPaths`; the default
+    // "bundle" build inlines it, which breaks the pthread workers it spawns from inside a Vite chunk.
+    conditions: ["onnxruntime-web-use-extern-wasm", ...defaultClientConditions],
+  },
+  optimizeDeps: { exclude: ["onnxruntime-web"] },
+  worker: { format: "es" },
+  build: {
+    outDir: resolve(root, "../src/liveseg/serve/static"),
+    emptyOutDir: true,
+    target: "es2022",
+    chunkSizeWarningLimit: 2048,
+    assetsInlineLimit: (file) => (/\.(wasm|mjs)$/.test(file) ? false : undefined),
+    rollupOptions: {
+      input: { main: resolve(root, "index.html"), ...benchPages },
+    },
+  },
+  server: {
+    headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" },
+    // `npm run dev` talks to a running `liveseg serve` for the models (LIVESEG_URL, default port 8000).
+    proxy: { "/api": liveseg, "/models": liveseg },
+  },
+});
