@@ -1,7 +1,96 @@
-"""`liveseg export` (being written)."""
+"""`liveseg export`: a checkpoint → a browser bundle (ONNX fp32/fp16/int8 + manifest), parity-checked."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from liveseg.cli.options import parse_sizes
+from liveseg.errors import LivesegError
+
+
+def _parse_precisions(text: str) -> list[str]:
+    precisions = [p.strip().lower() for p in text.split(",") if p.strip()]
+    return list(dict.fromkeys(precisions))
+
+
+def _parse_eval_images(text: str) -> int | None:
+    if text.strip().lower() == "all":
+        return None
+    if text.strip().isdigit():
+        return int(text)
+    raise LivesegError(f"--eval-images {text!r} is neither a number nor 'all'.")
+
+
+def _table(result) -> Table:
+    table = Table("input", "precision", "file", "pixel agreement", "int8 mIoU drop", "val mIoU", "status")
+    for v in result.variants:
+        p = v.parity
+        drop = f"{100 * p['miou_drop']:.2f} pts" if "miou_drop" in p else ""
+        val = f"{v.val_miou:.4f}" if v.val_miou is not None else "-"
+        status = "[green]ok[/]" if v.passed else "[red]FAILED[/]"
+        table.add_row(
+            f"{v.height}x{v.width}",
+            v.precision,
+            f"{v.bytes / 1e6:.2f} MB",
+            f"{p['pixel_agreement']:.4%}",
+            drop,
+            val,
+            status,
+        )
+    return table
+
+
+def export_cmd(
+    checkpoint: Annotated[Path, typer.Argument(help="A training checkpoint (best.pt or last.pt).")],
+    out: Annotated[Path, typer.Option(help="Bundle directory to create (an earlier bundle there is replaced).")],
+    size: Annotated[str, typer.Option(help="Input size(s) HxW, comma-separated, e.g. 360x480,240x320.")] = "360x480",
+    precision: Annotated[str, typer.Option(help="Comma list of fp32, fp16, int8.")] = "fp32,fp16,int8",
+    name: Annotated[str | None, typer.Option(help="Bundle name [default: DATASET-MODEL].")] = None,
+    version: Annotated[str, typer.Option(help="Bundle version written to the manifest.")] = "1.0.0",
+    data_root: Annotated[Path | None, typer.Option(help="Dataset folder for parity, calibration and val mIoU.")] = None,
+    calib_images: Annotated[int, typer.Option(help="Training images that calibrate int8.")] = 64,
+    parity_images: Annotated[int, typer.Option(help="Val images compared against PyTorch.")] = 16,
+    eval_images: Annotated[str, typer.Option(help="Val images for each variant's mIoU: N, 'all' or 0.")] = "all",
+    no_data: Annotated[
+        bool, typer.Option("--no-data", help="No dataset at hand: check parity on synthetic street-like images.")
+    ] = False,
+) -> None:
+    """Export a checkpoint to a browser bundle; every variant is checked against PyTorch before it is written."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from liveseg.export.build import ExportSettings, export_bundle
+
+    settings = ExportSettings(
+        sizes=parse_sizes(size),
+        precisions=_parse_precisions(precision),
+        name=name,
+        version=version,
+        data_root=data_root,
+        calib_images=calib_images,
+        parity_images=parity_images,
+        eval_images=_parse_eval_images(eval_images),
+        no_data=no_data,
+    )
+    console = Console(stderr=True)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        result = export_bundle(checkpoint, out, settings, progress)
+    Console().print(_table(result))
+    for v in result.failed:
+        console.print(f"[red]{v.problem}[/]", highlight=False)
+    if result.out is None:
+        console.print("[red]No variant passed its parity check; no bundle was written.[/]")
+        sys.exit(1)
+    console.print(f"Bundle written to {result.out}", highlight=False)
+    if result.failed:
+        sys.exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("export")(export_cmd)

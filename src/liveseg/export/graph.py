@@ -1,0 +1,88 @@
+"""The exported graph: uint8 NHWC pixels in, uint8 class ids and confidences out.
+
+Putting the cast, normalisation, transposition, upsampling and argmax inside the ONNX graph means every
+runtime (browser, Python, benchmarks) feeds raw pixels and reads class ids: no re-implemented pre-processing
+to drift apart, and no float logits to copy out of WebGPU/WASM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+INPUT = "image"
+LABELS = "labels"
+CONFIDENCE = "confidence"
+OPSET = 18
+
+
+class Preprocess(nn.Module):
+    """NHWC uint8 RGB(A) → NCHW float normalised, with the same operations (and so the same bits) as training."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        x = image[..., :3].permute(0, 3, 1, 2).to(torch.float32)
+        return (x / 255.0 - self.mean) / self.std
+
+
+class BundleGraph(nn.Module):
+    """The network between in-graph pre- and post-processing; exported as one ONNX graph per size."""
+
+    def __init__(self, net: nn.Module, mean: Sequence[float], std: Sequence[float]) -> None:
+        super().__init__()
+        self.preprocess = Preprocess(mean, std)
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self.net(self.preprocess(image))  # N×C×H×W: models upsample to the input size themselves
+        labels = logits.argmax(dim=1).to(torch.uint8)
+        top = torch.softmax(logits, dim=1).amax(dim=1)
+        confidence = torch.round(top * 255.0).to(torch.uint8)
+        return labels, confidence
+
+
+@contextlib.contextmanager
+def _quiet_exporter():
+    """The exporter logs progress, FutureWarnings and missing-torchvision notes that mean nothing to users."""
+    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch.export", "onnxscript", "torch._dynamo")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def export_onnx(graph: BundleGraph, height: int, width: int, path: Path) -> None:
+    """Trace `graph` at a fixed H×W with dynamic batch and channel count (3 or 4) to an ONNX file."""
+    graph.eval()
+    # A batch of 2 keeps torch.export from specialising the batch dimension to 1.
+    example = torch.zeros((2, height, width, 3), dtype=torch.uint8)
+    dynamic = {INPUT: {0: torch.export.Dim("batch", min=1), 3: torch.export.Dim("channels", min=3, max=4)}}
+    with _quiet_exporter(), torch.no_grad():
+        program = torch.onnx.export(
+            graph,
+            (example,),
+            input_names=[INPUT],
+            output_names=[LABELS, CONFIDENCE],
+            dynamic_shapes=dynamic,
+            opset_version=OPSET,
+            dynamo=True,
+            optimize=True,  # constant folding and Conv+BN folding by the onnxscript optimizer
+            verbose=False,
+        )
+    program.save(str(path))

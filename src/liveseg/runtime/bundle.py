@@ -1,0 +1,214 @@
+"""Read and verify browser bundles (a directory with `manifest.json` and one ONNX file per variant).
+
+Torch-free on purpose: the runtime, the server and the benchmarks all read bundles through this module, so
+a malformed bundle fails the same way everywhere, with one sentence that says what to fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from liveseg import paths
+from liveseg.errors import LivesegError
+
+FORMAT = "liveseg-bundle/1"
+PRECISIONS = ("fp32", "fp16", "int8")
+_REQUIRED = ("format", "name", "classes", "normalization", "input", "outputs", "variants", "default_variant")
+_VARIANT_FIELDS = {"precision": str, "height": int, "width": int, "file": str, "bytes": int, "sha256": str}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One ONNX file of a bundle: a precision at a fixed input size."""
+
+    precision: str
+    height: int
+    width: int
+    file: str
+    path: Path
+    bytes: int
+    sha256: str
+    val_miou: float | None = None
+    parity: dict[str, Any] | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.height, self.width)
+
+    def verify(self) -> None:
+        """Hash the file, so a truncated download or a tampered file is caught before inference."""
+        if not self.path.is_file():
+            raise LivesegError(f"Bundle file {self.path} is missing; re-export the bundle or copy it again.")
+        digest = sha256_file(self.path)
+        if digest != self.sha256:
+            raise LivesegError(
+                f"Bundle file {self.path} has sha256 {digest[:12]}… but the manifest says {self.sha256[:12]}…; "
+                "re-export the bundle or copy it again."
+            )
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A parsed, validated manifest and where its files are."""
+
+    root: Path
+    manifest: dict[str, Any]
+    variants: list[Variant]
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    @property
+    def classes(self) -> list[dict[str, Any]]:
+        return self.manifest["classes"]
+
+    @property
+    def sizes(self) -> list[tuple[int, int]]:
+        return sorted({v.size for v in self.variants})
+
+    @property
+    def precisions(self) -> list[str]:
+        return [p for p in PRECISIONS if any(v.precision == p for v in self.variants)]
+
+    def variant(self, precision: str = "fp32", size: tuple[int, int] | None = None) -> Variant:
+        """The variant at `size`, or at the bundle's default size for `precision` when `size` is None."""
+        if precision not in self.precisions:
+            raise LivesegError(
+                f"Bundle {self.name!r} has no {precision!r} variant; choose one of {', '.join(self.precisions)}."
+            )
+        candidates = [v for v in self.variants if v.precision == precision]
+        if size is None:
+            default = self.manifest["default_variant"]
+            size = (default["height"], default["width"])
+            if all(v.size != size for v in candidates):
+                return candidates[0]
+        for v in candidates:
+            if v.size == tuple(size):
+                return v
+        have = ", ".join(f"{v.height}x{v.width}" for v in candidates)
+        raise LivesegError(
+            f"Bundle {self.name!r} has no {precision} variant of size {size[0]}x{size[1]}; choose one of {have}."
+        )
+
+    def verify(self) -> None:
+        """Check every variant file against its sha256; raises on the first mismatch."""
+        for v in self.variants:
+            v.verify()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def open_bundle(bundle: str | os.PathLike = "default") -> Bundle:
+    """Open `"default"` (the embedded bundle), a bundle directory, or its `manifest.json` path."""
+    manifest_path = _manifest_path(bundle)
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LivesegError(
+            f"Bundle manifest {manifest_path} is unreadable or not JSON ({exc}); re-export the bundle."
+        ) from None
+    root = manifest_path.parent
+    return Bundle(root=root, manifest=manifest, variants=_validate(manifest, manifest_path))
+
+
+def _manifest_path(bundle: str | os.PathLike) -> Path:
+    if str(bundle) == "default":
+        path = paths.DEFAULT_BUNDLE_DIR / "manifest.json"
+        if not path.is_file():
+            raise LivesegError(
+                "No default model is installed in this copy of liveseg; pass --model BUNDLE_DIR "
+                "(a bundle made by `liveseg export`)."
+            )
+        return path
+    path = Path(bundle).expanduser()
+    if path.is_dir():
+        path = path / "manifest.json"
+    if not path.is_file():
+        raise LivesegError(
+            f"No bundle at {bundle!s} (no manifest.json found); pass a directory made by `liveseg export`."
+        )
+    return path
+
+
+def _validate(manifest: Any, where: Path) -> list[Variant]:
+    def bad(what: str) -> LivesegError:
+        return LivesegError(f"Bundle manifest {where} is malformed: {what}; re-export the bundle.")
+
+    if not isinstance(manifest, dict):
+        raise bad("it is not a JSON object")
+    missing = [k for k in _REQUIRED if k not in manifest]
+    if missing:
+        raise bad(f"missing {', '.join(missing)}")
+    if manifest["format"] != FORMAT:
+        raise bad(f"format is {manifest['format']!r}, expected {FORMAT!r}")
+    _validate_classes(manifest["classes"], bad)
+    variants = manifest["variants"]
+    if not isinstance(variants, list) or not variants:
+        raise bad("'variants' must be a non-empty list")
+    parsed = [_parse_variant(v, where.parent, bad) for v in variants]
+    keys = [(v.precision, v.size) for v in parsed]
+    if len(set(keys)) != len(keys):
+        raise bad("two variants share a precision and size")
+    default = manifest["default_variant"]
+    if not isinstance(default, dict) or not any(
+        (v.precision, v.height, v.width) == (default.get("precision"), default.get("height"), default.get("width"))
+        for v in parsed
+    ):
+        raise bad("'default_variant' names no listed variant")
+    return parsed
+
+
+def _validate_classes(classes: Any, bad) -> None:
+    if not isinstance(classes, list) or not classes:
+        raise bad("'classes' must be a non-empty list")
+    for i, c in enumerate(classes):
+        ok = (
+            isinstance(c, dict)
+            and c.get("id") == i
+            and isinstance(c.get("name"), str)
+            and isinstance(c.get("color"), list)
+            and len(c["color"]) == 3
+            and all(isinstance(x, int) and 0 <= x <= 255 for x in c["color"])
+        )
+        if not ok:
+            raise bad(f"class entry {i} must be {{'id': {i}, 'name': str, 'color': [r, g, b]}}")
+    if len(classes) > 255:
+        raise bad("more than 255 classes do not fit the uint8 label output")
+
+
+def _parse_variant(entry: Any, root: Path, bad) -> Variant:
+    if not isinstance(entry, dict):
+        raise bad("a variant is not an object")
+    for key, typ in _VARIANT_FIELDS.items():
+        if not isinstance(entry.get(key), typ) or isinstance(entry.get(key), bool):
+            raise bad(f"variant field {key!r} is missing or not a {typ.__name__}")
+    if entry["precision"] not in PRECISIONS:
+        raise bad(f"unknown precision {entry['precision']!r} (expected one of {', '.join(PRECISIONS)})")
+    if entry["height"] <= 0 or entry["width"] <= 0:
+        raise bad(f"variant size {entry['height']}x{entry['width']} is not positive")
+    file = entry["file"]
+    if Path(file).name != file:
+        raise bad(f"variant file {file!r} must be a plain file name inside the bundle")
+    return Variant(
+        precision=entry["precision"],
+        height=entry["height"],
+        width=entry["width"],
+        file=file,
+        path=root / file,
+        bytes=entry["bytes"],
+        sha256=entry["sha256"].lower(),
+        val_miou=entry.get("val_miou"),
+        parity=entry.get("parity"),
+    )

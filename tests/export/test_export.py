@@ -1,0 +1,175 @@
+"""`liveseg export` on a really trained checkpoint: the bundle contract, the graphs, parity, val mIoU."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+from liveseg import models
+from liveseg.data import get_dataset
+from liveseg.data.loader import to_tensor
+from liveseg.evaluate.metrics import ConfusionMatrix
+from liveseg.export import parity
+from liveseg.export.graph import BundleGraph
+from liveseg.runtime import load, open_bundle
+from liveseg.train import checkpoint as ckpt_io
+
+SIZE = (96, 128)  # the size the session bundle is exported at (conftest)
+
+
+def _session(path: Path) -> ort.InferenceSession:
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def _val_images(camvid_root: Path, count: int) -> list[np.ndarray]:
+    val = get_dataset("camvid", "val", root=camvid_root)
+    return [val[i][0] for i in parity.spread(len(val), count)]
+
+
+def test_bundle_follows_the_contract(exported, checkpoint: Path) -> None:
+    bundle = open_bundle(exported.root)
+    bundle.verify()
+    ckpt = ckpt_io.load(checkpoint)
+    m = bundle.manifest
+    assert m["name"] == "test-fast-scnn" and m["dataset"] == "camvid" and m["ignore_index"] == 11
+    assert [c["name"] for c in bundle.classes] == ckpt["dataset"]["classes"]
+    assert [c["color"] for c in bundle.classes] == [list(c) for c in ckpt["dataset"]["palette"]]
+    params, gflops = models.complexity(ckpt_io.build_model(ckpt), SIZE)
+    assert m["model"] == {"name": "fast_scnn", "params": params, "gflops": round(gflops, 4)}
+    assert m["default_variant"] == {"precision": "fp32", "height": SIZE[0], "width": SIZE[1]}
+    assert [v.precision for v in bundle.variants] == ["fp32", "fp16", "int8"]
+    for v in bundle.variants:
+        assert re.fullmatch(rf"model-96x128-{v.precision}\.{v.sha256[:8]}\.onnx", v.file)
+        assert v.bytes == v.path.stat().st_size
+    sizes = {v.precision: v.bytes for v in bundle.variants}
+    assert sizes["int8"] < sizes["fp16"] < sizes["fp32"]
+    assert not [p for p in exported.root.iterdir() if p.name != "manifest.json" and p.suffix != ".onnx"]
+
+
+def test_graphs_have_the_contract_io_and_run(exported, camvid_root: Path) -> None:
+    images = np.stack(parity.stack(_val_images(camvid_root, 3), *SIZE))
+    rgba = np.concatenate([images, np.full((*images.shape[:3], 1), 17, np.uint8)], axis=-1)
+    for v in open_bundle(exported.root).variants:
+        model = onnx.load(str(v.path))
+        onnx.checker.check_model(model, full_check=True)
+        assert {o.domain for o in model.opset_import} == {""}  # standard ops only: portable to onnxruntime-web
+        assert model.opset_import[0].version >= 17
+        assert "BatchNormalization" not in {n.op_type for n in model.graph.node}, "BN is folded into the convs"
+        (inp,) = model.graph.input
+        dims = [d.dim_value or d.dim_param for d in inp.type.tensor_type.shape.dim]
+        assert inp.name == "image" and inp.type.tensor_type.elem_type == onnx.TensorProto.UINT8
+        assert isinstance(dims[0], str) and dims[1:3] == list(SIZE) and isinstance(dims[3], str)
+        assert [(o.name, o.type.tensor_type.elem_type) for o in model.graph.output] == [
+            ("labels", onnx.TensorProto.UINT8),
+            ("confidence", onnx.TensorProto.UINT8),
+        ]
+        labels, confidence = _session(v.path).run(None, {"image": images})
+        labels4, _ = _session(v.path).run(None, {"image": rgba})
+        assert labels.shape == confidence.shape == (3, *SIZE) and labels.dtype == np.uint8
+        assert np.array_equal(labels, labels4), "alpha must be ignored"
+        assert labels.max() < 11 and len(np.unique(labels)) > 1
+        assert confidence.min() >= 255 // 11  # the top class of 11 has at least 1/11 of the probability
+
+
+def test_in_graph_preprocessing_is_bit_exact(exported, camvid_root: Path, tmp_path: Path) -> None:
+    """The normalised tensor the fp32 graph feeds its first layer equals training's, bit for bit."""
+    fp32 = open_bundle(exported.root).variant("fp32")
+    model = onnx.load(str(fp32.path))
+    first_conv = next(n for n in model.graph.node if n.op_type == "Conv")
+    sub = tmp_path / "pre.onnx"
+    onnx.utils.extract_model(str(fp32.path), str(sub), ["image"], [first_conv.input[0]])
+    images = np.stack(parity.stack(_val_images(camvid_root, 4), *SIZE))
+    (ours,) = _session(sub).run(None, {"image": images})
+    theirs = torch.stack([to_tensor(im) for im in images]).numpy()
+    assert ours.dtype == np.float32 and np.array_equal(ours, theirs)
+
+
+def test_fp32_matches_pytorch_on_real_images(exported, checkpoint: Path, camvid_root: Path) -> None:
+    ckpt = ckpt_io.load(checkpoint)
+    graph = BundleGraph(ckpt_io.build_model(ckpt), **ckpt["normalization"]).eval()
+    images = np.stack(parity.stack(_val_images(camvid_root, 6), *SIZE))
+    with torch.no_grad():
+        ref_labels, ref_conf = (t.numpy() for t in graph(torch.from_numpy(images)))
+    labels, confidence = _session(open_bundle(exported.root).variant("fp32").path).run(None, {"image": images})
+    assert parity.pixel_agreement(labels, ref_labels) >= parity.MIN_AGREEMENT["fp32"]
+    assert np.abs(confidence.astype(int) - ref_conf).max() <= 1
+
+
+def test_parity_numbers_meet_the_thresholds(exported) -> None:
+    variants = {v.precision: v for v in open_bundle(exported.root).variants}
+    for precision in ("fp32", "fp16"):
+        p = variants[precision].parity
+        assert p["images"] == 8 and p["inputs"] == "camvid/val"
+        assert p["pixel_agreement"] >= parity.MIN_AGREEMENT[precision]
+    q = variants["int8"].parity
+    assert q["miou_drop"] <= parity.MAX_INT8_MIOU_DROP
+    assert q["miou"] == pytest.approx(variants["int8"].val_miou, abs=1e-6)
+    assert q["reference_miou"] == pytest.approx(variants["fp32"].val_miou, abs=1e-6)
+    assert f"{exported.eval_images} images" in q["miou_on"]
+    for line in ("fp32", "fp16", "int8"):
+        assert re.search(rf"96x128\s*│\s*{line}.*ok", exported.stdout), exported.stdout
+
+
+def test_val_miou_is_what_the_runtime_scores(exported, camvid_root: Path) -> None:
+    """The manifest's val mIoU is reproduced by the Python runtime (any image size in, same resizing)."""
+    val = get_dataset("camvid", "val", root=camvid_root)
+    bundle = open_bundle(exported.root)
+    for precision in ("fp32", "int8"):
+        segmenter = load(bundle, precision=precision)
+        cm = ConfusionMatrix(11)
+        for i in parity.spread(len(val), exported.eval_images):
+            image, label = val[i]
+            cm.update(label, segmenter.predict(image))
+        expected = bundle.variant(precision).val_miou
+        assert 0.08 < expected < 1, "the test model learned something, so parity is measured on real margins"
+        assert cm.summary()["miou"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_fp16_and_int8_graphs_are_what_they_claim(exported) -> None:
+    bundle = open_bundle(exported.root)
+    fp16 = onnx.load(str(bundle.variant("fp16").path))
+    conv_weights = {n.input[1] for n in fp16.graph.node if n.op_type == "Conv"}
+    init_types = {i.name: i.data_type for i in fp16.graph.initializer}
+    assert {init_types[w] for w in conv_weights} == {onnx.TensorProto.FLOAT16}
+    # Normalisation constants stay float32 and no float32→float16→float32 round trip is left behind.
+    assert all(init_types[n.input[1]] == onnx.TensorProto.FLOAT for n in fp16.graph.node if n.op_type == "Sub")
+    casts = [n for n in fp16.graph.node if n.op_type == "Cast"]
+    producers = {o: n for n in fp16.graph.node for o in n.output}
+    assert not [c for c in casts if producers.get(c.input[0]) in casts]
+    int8 = onnx.load(str(bundle.variant("int8").path))
+    ops = [n.op_type for n in int8.graph.node]
+    assert "QuantizeLinear" in ops and "DequantizeLinear" in ops
+    inits = {i.name: i for i in int8.graph.initializer}
+    int8_weights = {name for name, t in inits.items() if t.data_type == onnx.TensorProto.INT8}
+    weights = [n for n in int8.graph.node if n.op_type == "DequantizeLinear" and n.input[0] in int8_weights]
+    assert weights and all(len(inits[n.input[1]].dims) == 1 and inits[n.input[1]].dims[0] > 1 for n in weights)
+
+
+def test_export_requires_data_unless_told(liveseg_cli: str, checkpoint: Path, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [liveseg_cli, "export", str(checkpoint), "--size", "64x64", "--out", str(tmp_path / "b"),
+         "--data-root", str(tmp_path / "nowhere")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "--no-data" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_export_refuses_to_replace_a_directory_that_is_not_a_bundle(
+    liveseg_cli: str, checkpoint: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "keep.txt").write_text("precious")
+    proc = subprocess.run(
+        [liveseg_cli, "export", str(checkpoint), "--out", str(tmp_path), "--no-data"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "not a bundle" in proc.stderr
+    assert (tmp_path / "keep.txt").read_text() == "precious"

@@ -1,0 +1,102 @@
+"""Reading and verifying bundles: what is accepted, and the one sentence for what is not."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from liveseg import paths
+from liveseg.errors import LivesegError
+from liveseg.runtime import load, open_bundle
+from liveseg.runtime.bundle import PRECISIONS
+
+
+def _edit_manifest(root: Path, edit: Callable[[dict], None]) -> None:
+    manifest = json.loads((root / "manifest.json").read_text())
+    edit(manifest)
+    (root / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_open_bundle_reads_the_manifest(bundle_dir: Path) -> None:
+    bundle = open_bundle(bundle_dir)
+    assert open_bundle(bundle_dir / "manifest.json").manifest == bundle.manifest
+    assert bundle.root == bundle_dir and bundle.name == bundle.manifest["name"]
+    assert [c["id"] for c in bundle.classes] == list(range(len(bundle.classes)))
+    assert bundle.precisions and set(bundle.precisions) <= set(PRECISIONS)
+    default = bundle.manifest["default_variant"]
+    chosen = bundle.variant(default["precision"])
+    assert (chosen.height, chosen.width) == (default["height"], default["width"])
+    for v in bundle.variants:
+        assert v.path == bundle_dir / v.file and v.path.is_file()
+        assert bundle.variant(v.precision, v.size) == v
+    bundle.verify()
+
+
+def test_unknown_variant_names_the_choices(bundle_dir: Path) -> None:
+    bundle = open_bundle(bundle_dir)
+    with pytest.raises(LivesegError, match="choose one of"):
+        bundle.variant("fp32", size=(7, 9))
+    with pytest.raises(LivesegError, match="has no 'fp64' variant"):
+        bundle.variant("fp64")
+
+
+def test_sha256_mismatch_is_caught(bundle_copy: Path) -> None:
+    bundle = open_bundle(bundle_copy)
+    victim = bundle.variants[0]
+    data = bytearray(victim.path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.path.write_bytes(bytes(data))
+    with pytest.raises(LivesegError, match="sha256"):
+        bundle.verify()
+    with pytest.raises(LivesegError, match="sha256"):
+        load(bundle_copy, precision=victim.precision, size=victim.size)
+
+
+def test_missing_variant_file_is_caught(bundle_copy: Path) -> None:
+    bundle = open_bundle(bundle_copy)
+    bundle.variants[-1].path.unlink()
+    with pytest.raises(LivesegError, match="missing"):
+        bundle.verify()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m.pop("variants"), "missing variants"),
+        (lambda m: m.update(format="liveseg-bundle/99"), "format"),
+        (lambda m: m["variants"][0].update(precision="fp8"), "unknown precision 'fp8'"),
+        (lambda m: m["variants"][0].update(height="360"), "'height'"),
+        (lambda m: m["variants"][0].update(file="../../etc/passwd"), "plain file name"),
+        (lambda m: m.update(default_variant={"precision": "fp32", "height": 1, "width": 1}), "default_variant"),
+        (lambda m: m["classes"][0].update(color=[300, 0, 0]), "class entry 0"),
+        (lambda m: m.update(variants=[]), "non-empty"),
+    ],
+)
+def test_malformed_manifest_is_one_sentence(bundle_copy: Path, edit, message: str) -> None:
+    _edit_manifest(bundle_copy, edit)
+    with pytest.raises(LivesegError, match=message) as info:
+        open_bundle(bundle_copy)
+    text = str(info.value)
+    assert "\n" not in text and text.endswith("re-export the bundle.")
+
+
+def test_manifest_that_is_not_json(bundle_copy: Path) -> None:
+    (bundle_copy / "manifest.json").write_text("{ not json")
+    with pytest.raises(LivesegError, match="not JSON"):
+        open_bundle(bundle_copy)
+
+
+def test_not_a_bundle(tmp_path: Path) -> None:
+    with pytest.raises(LivesegError, match="No bundle at"):
+        open_bundle(tmp_path)
+    with pytest.raises(LivesegError, match="No bundle at"):
+        open_bundle(tmp_path / "nope")
+
+
+def test_default_without_an_installed_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(paths, "DEFAULT_BUNDLE_DIR", tmp_path / "default")
+    with pytest.raises(LivesegError, match=r"No default model is installed.*--model"):
+        open_bundle("default")
