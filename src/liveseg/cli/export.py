@@ -51,7 +51,7 @@ def export_cmd(
     out: Annotated[Path, typer.Option(help="Bundle directory to create (an earlier bundle there is replaced).")],
     size: Annotated[str, typer.Option(help="Input size(s) HxW, comma-separated, e.g. 360x480,240x320.")] = "360x480",
     precision: Annotated[str, typer.Option(help="Comma list of fp32, fp16, int8.")] = "fp32,fp16,int8",
-    name: Annotated[str | None, typer.Option(help="Bundle name [default: DATASET-MODEL].")] = None,
+    name: Annotated[str | None, typer.Option(help="Bundle name (default: DATASET-MODEL).")] = None,
     version: Annotated[str, typer.Option(help="Bundle version written to the manifest.")] = "1.0.0",
     data_root: Annotated[Path | None, typer.Option(help="Dataset folder for parity, calibration and val mIoU.")] = None,
     calib_images: Annotated[int, typer.Option(help="Training images that calibrate int8.")] = 64,

@@ -172,7 +172,7 @@ def segment_cmd(
     model: Annotated[str, typer.Option(help="Bundle folder, its manifest.json, or 'default'.")] = "default",
     save: Annotated[str, typer.Option(help="Comma list of labels, color, overlay, json.")] = "labels",
     precision: Annotated[str, typer.Option(help="Variant precision: fp32, fp16 or int8.")] = "fp32",
-    size: Annotated[str | None, typer.Option(help="Variant input size HxW [default: the bundle's].")] = None,
+    size: Annotated[str | None, typer.Option(help="Variant input size HxW (default: the bundle's).")] = None,
     batch: Annotated[int, typer.Option(min=1, help="Images per onnxruntime call.")] = 8,
     threads: Annotated[int | None, typer.Option(min=1, help="onnxruntime intra-op threads.")] = None,
     frames: Annotated[bool, typer.Option("--frames", help="Videos: also write the outputs of every frame.")] = False,
