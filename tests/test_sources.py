@@ -167,9 +167,7 @@ def _archive(camvid_root: Path, served: Path) -> Source:
         for image in sorted((camvid_root / "val").iterdir())[:2]:
             tar.add(image, arcname=f"val/{image.name}")
             tar.add(camvid_root / "valannot" / f"{image.stem}.png", arcname=f"valannot/{image.stem}.png")
-    return Source(
-        "mini", "archive", archive.name, _sha(archive.read_bytes()), "test", "https://example.invalid/"
-    )
+    return Source("mini", "archive", archive.name, _sha(archive.read_bytes()), "test", "https://example.invalid/")
 
 
 def test_archive_is_cached_verified_and_extracted(server, camvid_root: Path, tmp_path: Path) -> None:

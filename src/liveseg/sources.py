@@ -179,9 +179,7 @@ def _extract(src: Source, location: str | os.PathLike | None, dest: Path, bar: P
         try:
             shutil.unpack_archive(archive, tmp, filter="data")
         except (shutil.ReadError, OSError, ValueError) as exc:
-            raise LivesegError(
-                f"Cannot extract {archive} ({exc}); delete it and fetch {src.name} again."
-            ) from exc
+            raise LivesegError(f"Cannot extract {archive} ({exc}); delete it and fetch {src.name} again.") from exc
         (tmp / marker.name).write_text(src.sha256 + "\n")
     return dest
 
@@ -245,9 +243,7 @@ def parse_sha256sums(text: str, origin: str = "SHA256SUMS") -> list[tuple[str, s
         digest, _, name = line.partition(" ")
         rel = PurePosixPath(name.strip().lstrip("*"))
         if len(digest) != 64 or rel.is_absolute() or ".." in rel.parts or str(rel) in ("", "."):
-            raise LivesegError(
-                f"{origin} has a malformed line {line!r}; expected '<sha256>  <relative path>'."
-            )
+            raise LivesegError(f"{origin} has a malformed line {line!r}; expected '<sha256>  <relative path>'.")
         entries.append((digest.lower(), str(rel)))
     return entries
 
@@ -291,8 +287,7 @@ def _open(base: str, rel: str) -> tuple[BinaryIO, int | None]:
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
         raise LivesegError(
-            f"Cannot fetch {where} ({reason}); check the location or pass --from PATH_OR_URL naming a "
-            "reachable copy."
+            f"Cannot fetch {where} ({reason}); check the location or pass --from PATH_OR_URL naming a reachable copy."
         ) from exc
 
 
@@ -302,9 +297,7 @@ def _read_all(base: str, rel: str) -> bytes:
         with stream:
             return stream.read()
     except OSError as exc:
-        raise LivesegError(
-            f"Reading {_join(base, rel)} failed ({exc}); try again or use another --from."
-        ) from exc
+        raise LivesegError(f"Reading {_join(base, rel)} failed ({exc}); try again or use another --from.") from exc
 
 
 def _download(base: str, rel: str, target: Path, sha256: str, bar: Progress | None) -> None:

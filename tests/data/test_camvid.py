@@ -36,9 +36,7 @@ def test_label_values_are_classes_or_void(camvid_root: Path) -> None:
 
 def test_info_matches_the_copy_readme(camvid_root: Path) -> None:
     info = get_info("camvid")
-    rows = re.findall(
-        r"^\| (\d+) \| ([^|]+?) \| (\d+),(\d+),(\d+) \|$", (camvid_root / "README.md").read_text(), re.M
-    )
+    rows = re.findall(r"^\| (\d+) \| ([^|]+?) \| (\d+),(\d+),(\d+) \|$", (camvid_root / "README.md").read_text(), re.M)
     classes = [(int(i), name, (int(r), int(g), int(b))) for i, name, r, g, b in rows if int(i) != 11]
     assert info.classes == tuple(name for _, name, _ in classes)
     assert info.palette == tuple(color for _, _, color in classes)

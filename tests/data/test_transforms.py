@@ -79,9 +79,7 @@ def test_workers_draw_different_augmentations(tmp_path: Path, camvid_pairs) -> N
     for stem in ("a", "b"):
         shutil.copy(image, tmp_path / "train" / f"{stem}.jpg")
         shutil.copy(label, tmp_path / "trainannot" / f"{stem}.png")
-    ds = SegmentationTorchDataset(
-        get_dataset("camvid", "train", root=tmp_path), build_train_transform((64, 64))
-    )
+    ds = SegmentationTorchDataset(get_dataset("camvid", "train", root=tmp_path), build_train_transform((64, 64)))
     loader = torch.utils.data.DataLoader(ds, batch_size=1, num_workers=2, multiprocessing_context="fork")
     (xa, _), (xb, _) = list(loader)
     assert not torch.equal(xa, xb)

@@ -200,9 +200,7 @@ def get_info(name: str, root: str | os.PathLike | None = None) -> DatasetInfo:
     return dataset_class(name).load_info(root)
 
 
-def get_dataset(
-    name: str, split: str = "train", root: str | os.PathLike | None = None
-) -> SegmentationDataset:
+def get_dataset(name: str, split: str = "train", root: str | os.PathLike | None = None) -> SegmentationDataset:
     """A split of a dataset; `root` None means `liveseg.paths.data_dir() / name`."""
     return dataset_class(name)(root=root, split=split)
 

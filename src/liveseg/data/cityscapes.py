@@ -54,9 +54,7 @@ class Cityscapes(SegmentationDataset):
         "register at https://www.cityscapes-dataset.com/, download leftImg8bit_trainvaltest.zip and "
         "gtFine_trainvaltest.zip, extract both into one folder and pass it as --data-root."
     )
-    label_lut = lookup_table(
-        {label_id: train_id for train_id, (label_id, _, _) in enumerate(TRAIN_CLASSES)}, 255
-    )
+    label_lut = lookup_table({label_id: train_id for train_id, (label_id, _, _) in enumerate(TRAIN_CLASSES)}, 255)
 
     def find_pairs(self) -> list[tuple[Path, Path]]:
         image_root = self.root / "leftImg8bit" / self.split
@@ -67,8 +65,6 @@ class Cityscapes(SegmentationDataset):
             stem = image.name.removesuffix(IMAGE_SUFFIX)
             label = self.root / "gtFine" / self.split / image.parent.name / f"{stem}{LABEL_SUFFIX}"
             if not label.is_file():
-                raise LivesegError(
-                    f"Image {image} has no label {label}; extract gtFine_trainvaltest.zip too."
-                )
+                raise LivesegError(f"Image {image} has no label {label}; extract gtFine_trainvaltest.zip too.")
             pairs.append((image, label))
         return pairs

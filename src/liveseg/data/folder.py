@@ -47,9 +47,7 @@ def _parse_classes(path: Path) -> DatasetInfo:
         ignore = int(spec.get("ignore_index", 255))
         if not 0 <= ignore <= 255:
             raise ValueError(f"ignore_index {ignore} is not in 0..255")
-        if not classes or any(
-            len(color) != 3 or not all(0 <= v <= 255 for v in color) for _, color in classes
-        ):
+        if not classes or any(len(color) != 3 or not all(0 <= v <= 255 for v in color) for _, color in classes):
             raise ValueError("each class needs a name and an [r, g, b] colour of 0..255")
         return DatasetInfo(
             name="folder",
@@ -60,9 +58,7 @@ def _parse_classes(path: Path) -> DatasetInfo:
             url=str(spec.get("url", "")),
         )
     except FileNotFoundError:
-        raise LivesegError(
-            f"{path} is missing; a folder dataset needs it (see `liveseg data info folder`)."
-        ) from None
+        raise LivesegError(f"{path} is missing; a folder dataset needs it (see `liveseg data info folder`).") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise LivesegError(
             f"{path} is not a valid classes file ({exc}); it needs "
@@ -73,9 +69,7 @@ def _parse_classes(path: Path) -> DatasetInfo:
 @register("folder")
 class Folder(SegmentationDataset):
     splits = (ALL,)
-    how_to_get = (
-        "pass --data-root to a folder with images/, masks/ and classes.json (format: liveseg.data.folder)."
-    )
+    how_to_get = "pass --data-root to a folder with images/, masks/ and classes.json (format: liveseg.data.folder)."
 
     def __init__(self, root: str | os.PathLike | None = None, split: str = "train") -> None:
         root_path = self.check_root(root)

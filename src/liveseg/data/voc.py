@@ -55,8 +55,6 @@ class VOC(SegmentationDataset):
         for stem in listing.read_text().split():
             image, label = base / "JPEGImages" / f"{stem}.jpg", base / "SegmentationClass" / f"{stem}.png"
             if not image.is_file() or not label.is_file():
-                raise LivesegError(
-                    f"{listing} lists {stem} but {image} or {label} is missing; re-extract VOC."
-                )
+                raise LivesegError(f"{listing} lists {stem} but {image} or {label} is missing; re-extract VOC.")
             pairs.append((image, label))
         return pairs

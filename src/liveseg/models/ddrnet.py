@@ -37,6 +37,13 @@ class Bottleneck(nn.Module):
         return self.relu(self.body(x) + self.shortcut(x))
 
 
+def _pool(x: torch.Tensor, pool: tuple[int, int] | None) -> torch.Tensor:
+    """Average-pool with padding so every DAPPM branch sees the whole map; None means global."""
+    if pool is None:
+        return x.mean((2, 3), keepdim=True)
+    return F.avg_pool2d(x, pool[0], pool[1], pool[0] // 2)
+
+
 class DAPPM(nn.Module):
     """Deep Aggregation Pyramid Pooling: pooled contexts at growing scales, each fused with the previous one."""
 
@@ -52,10 +59,7 @@ class DAPPM(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outs = [self.scale0(x)]
         for pool, scale, process in zip(self.pools, self.scales, self.process, strict=True):
-            if pool is None:
-                pooled = x.mean((2, 3), keepdim=True)
-            else:
-                pooled = F.avg_pool2d(x, pool[0], pool[1], pool[0] // 2)
+            pooled = _pool(x, pool)
             outs.append(process(upsample_like(scale(pooled), x) + outs[-1]))
         return self.compress(torch.cat(outs, 1)) + self.shortcut(x)
 
