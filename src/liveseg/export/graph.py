@@ -16,6 +16,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from liveseg.models.layers import SegmentationModel, upsample_like
+
 INPUT = "image"
 LABELS = "labels"
 CONFIDENCE = "confidence"
@@ -36,19 +38,25 @@ class Preprocess(nn.Module):
 
 
 class BundleGraph(nn.Module):
-    """The network between in-graph pre- and post-processing; exported as one ONNX graph per size."""
+    """The network between in-graph pre- and post-processing; exported as one ONNX graph per size.
 
-    def __init__(self, net: nn.Module, mean: Sequence[float], std: Sequence[float]) -> None:
+    The confidence is computed on the network's own low-resolution logits and then upsampled as one channel:
+    a softmax over C×H×W at full resolution cost more than the whole network in onnxruntime (it transposes
+    for a channel-axis softmax), and the top-class probability is smooth enough to interpolate.
+    """
+
+    def __init__(self, net: SegmentationModel, mean: Sequence[float], std: Sequence[float]) -> None:
         super().__init__()
         self.preprocess = Preprocess(mean, std)
         self.net = net
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits = self.net(self.preprocess(image))  # N×C×H×W: models upsample to the input size themselves
-        labels = logits.argmax(dim=1).to(torch.uint8)
-        top = torch.softmax(logits, dim=1).amax(dim=1)
-        confidence = torch.round(top * 255.0).to(torch.uint8)
-        return labels, confidence
+        x = self.preprocess(image)
+        logits, _ = self.net.logits_and_aux(x)  # N×C×h×w at the network's output stride
+        labels = upsample_like(logits, x).argmax(dim=1).to(torch.uint8)  # exactly what net(x) would argmax
+        top = 1.0 / torch.exp(logits - logits.amax(dim=1, keepdim=True)).sum(dim=1, keepdim=True)
+        confidence = torch.round(upsample_like(top, x) * 255.0).to(torch.uint8)
+        return labels, confidence[:, 0]
 
 
 @contextlib.contextmanager

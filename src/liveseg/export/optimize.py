@@ -13,9 +13,25 @@ import onnx
 from liveseg.export.graph import INPUT
 
 # Nodes between the uint8 input and the first layer, and between the logits and the uint8 outputs: they
-# stay fp32 (and unquantised) so that the pixel normalisation and the argmax/softmax are exact.
+# stay fp32 (and unquantised) so that the pixel normalisation and the argmax/confidence are exact.
 _PRE_OPS = {"Slice", "Transpose", "Cast", "Sub", "Div", "Mul", "Add"}
-_POST_OPS = {"Resize", "ArgMax", "Softmax", "ReduceMax", "Mul", "Round", "Cast", "Identity"}
+_POST_OPS = {
+    "Resize",
+    "ArgMax",
+    "ReduceMax",
+    "Sub",
+    "Exp",
+    "ReduceSum",
+    "Reciprocal",
+    "Div",
+    "Mul",
+    "Round",
+    "Cast",
+    "Squeeze",
+    "Slice",
+    "Gather",
+    "Identity",
+}
 
 
 def optimize(src: Path, dst: Path) -> None:
@@ -33,8 +49,18 @@ def optimize(src: Path, dst: Path) -> None:
     ort.InferenceSession(str(src), options, providers=["CPUExecutionProvider"])
     model = onnx.load(str(dst))
     _drop_unused_opsets(model)
+    _drop_exporter_metadata(model)
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, str(dst))
+
+
+def _drop_exporter_metadata(model: onnx.ModelProto) -> None:
+    """The exporter annotates nodes and values with Python stack traces and module paths of the machine that
+    exported them: nothing a runtime reads, and not something a shipped file should carry."""
+    for item in [*model.graph.node, *model.graph.value_info, *model.graph.input, *model.graph.output]:
+        del item.metadata_props[:]
+    for node in model.graph.node:
+        node.doc_string = ""
 
 
 def _drop_unused_opsets(model: onnx.ModelProto) -> None:
