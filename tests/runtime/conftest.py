@@ -5,14 +5,11 @@ These tests need no torch: they exercise the runtime exactly as a user without t
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
-
-from liveseg import paths
 
 LIVESEG = str(Path(sys.executable).with_name("liveseg"))
 
@@ -20,18 +17,6 @@ LIVESEG = str(Path(sys.executable).with_name("liveseg"))
 @pytest.fixture(scope="session")
 def liveseg_cli() -> str:
     return LIVESEG
-
-
-@pytest.fixture(scope="session")
-def bundle_dir() -> Path:
-    override = os.environ.get("LIVESEG_TEST_BUNDLE")
-    root = Path(override) if override else paths.DEFAULT_BUNDLE_DIR
-    if not (root / "manifest.json").is_file():
-        pytest.fail(
-            f"No trained bundle at {root}: the runtime tests need the default CamVid bundle "
-            "(src/liveseg/assets/default/) or LIVESEG_TEST_BUNDLE set to a CamVid bundle directory."
-        )
-    return root.absolute()
 
 
 @pytest.fixture

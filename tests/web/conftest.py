@@ -8,32 +8,16 @@ CamVid-trained bundle directory instead. The web app must be built (`make web`).
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from liveseg import paths
+from liveseg.bench.browser import CHROMIUM, CHROMIUM_FLAGS, serve
+from liveseg.bench.y4m import camvid_webcam
 from liveseg.runtime.bundle import Bundle, open_bundle
 
-CHROMIUM = Path("/usr/bin/chromium")
-LIVESEG = str(Path(sys.executable).with_name("liveseg"))
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # WebGL without a GPU goes through SwiftShader, which Chromium only allows when asked.
-    "--enable-unsafe-swiftshader",
-]
 CAMERA_FRAMES = 6  # distinct CamVid val frames in the fake webcam's loop
 
 
@@ -55,60 +39,15 @@ def artifacts(repo_root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def bundle() -> Bundle:
-    override = os.environ.get("LIVESEG_TEST_BUNDLE")
-    root = Path(override) if override else paths.DEFAULT_BUNDLE_DIR
-    if not (root / "manifest.json").is_file():
-        pytest.fail(
-            f"No trained bundle at {root}: the browser tests need the default CamVid bundle "
-            "(src/liveseg/assets/default/) or LIVESEG_TEST_BUNDLE set to a CamVid bundle directory."
-        )
-    return open_bundle(root.absolute())
+def bundle(bundle_dir: Path) -> Bundle:
+    return open_bundle(bundle_dir)
 
 
 @pytest.fixture(scope="session")
 def server(bundle: Bundle) -> Iterator[str]:
     """`liveseg serve` as users run it, on a free port; yields the base URL (with a trailing slash)."""
-    if not (paths.STATIC_DIR / "index.html").is_file():
-        pytest.fail(f"The web app is not built ({paths.STATIC_DIR} has no index.html); run `make web`.")
-    proc = subprocess.Popen(
-        [LIVESEG, "serve", "--model", str(bundle.root), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    url = None
-    for line in proc.stdout:
-        lines.append(line)
-        if match := re.search(r"serving at (http://\S+)", line):
-            url = match.group(1)
-            break
-    if url is None:
-        proc.wait()
-        pytest.fail(f"liveseg serve exited with {proc.returncode}:\n{''.join(lines)}")
-    try:
+    with serve(bundle) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 15) -> None:
-    """Raw 4:2:0 video (limited-range BT.601), the format Chromium's fake capture device plays in a loop."""
-    height, width = frames[0].shape[:2]
-    with path.open("wb") as f:
-        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420mpeg2\n".encode())
-        for rgb in frames:
-            r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
-            y = 16 + 0.257 * r + 0.504 * g + 0.098 * b
-            u = 128 - 0.148 * r - 0.291 * g + 0.439 * b
-            v = 128 + 0.439 * r - 0.368 * g - 0.071 * b
-            f.write(b"FRAME\n")
-            for plane, step in ((y, 1), (u, 2), (v, 2)):
-                if step == 2:
-                    plane = plane.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
-                f.write(np.clip(np.rint(plane), 0, 255).astype(np.uint8).tobytes())
 
 
 @pytest.fixture(scope="session")
@@ -119,10 +58,7 @@ def val_images(camvid_root: Path) -> list[Path]:
 @pytest.fixture(scope="session")
 def webcam(tmp_path_factory: pytest.TempPathFactory, val_images: list[Path]) -> Path:
     """A .y4m of a few CamVid val frames at 480x360 for --use-file-for-fake-video-capture."""
-    frames = [np.asarray(Image.open(p).convert("RGB").resize((480, 360))) for p in val_images]
-    path = tmp_path_factory.mktemp("webcam") / "camvid.y4m"
-    write_y4m(path, frames)
-    return path
+    return camvid_webcam(val_images, tmp_path_factory.mktemp("webcam") / "camvid.y4m")
 
 
 @pytest.fixture(scope="session")

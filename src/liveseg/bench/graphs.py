@@ -1,0 +1,126 @@
+"""ONNX graphs the benchmarks need besides the bundle: the seed-style logits network and peak-speed probes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from liveseg.errors import LivesegError
+
+
+def logits_graph(bundle_onnx: Path, out: Path) -> tuple[int, int]:
+    """Cut the bundle graph down to the bare network: normalised float32 NCHW `input` in, float32 `logits` out.
+
+    This is what the seeds run (pre- and post-processing in JavaScript) with the very same weights: the bundle
+    graph minus its in-graph cast/normalise/transpose prologue and argmax/softmax epilogue. Returns (H, W).
+    """
+    import onnx
+    from onnx import utils
+
+    model = onnx.load(str(bundle_onnx))
+    nodes = model.graph.node
+    first_conv = next((n for n in nodes if n.op_type == "Conv"), None)
+    argmax = next((n for n in nodes if n.op_type == "ArgMax"), None)
+    if first_conv is None or argmax is None:
+        raise LivesegError(f"{bundle_onnx} has no Conv or no ArgMax node, so no logits graph can be cut from it.")
+    source, logits = first_conv.input[0], argmax.input[0]
+    height, width = (d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:3])
+    extracted = utils.Extractor(model).extract_model([source], [logits])
+    graph = extracted.graph
+    for node in graph.node:
+        node.input[:] = ["input" if i == source else i for i in node.input]
+        node.output[:] = ["logits" if o == logits else o for o in node.output]
+    graph.input[0].name, graph.output[0].name = "input", "logits"
+    dims = graph.input[0].type.tensor_type.shape.dim
+    for dim, value in zip(dims, (1, 3, height, width), strict=True):
+        dim.Clear()
+        dim.dim_value = value
+    for dim in graph.output[0].type.tensor_type.shape.dim:
+        dim.Clear()  # unknown: the batch is now fixed to 1 and runtimes infer the rest
+    onnx.checker.check_model(extracted)
+    onnx.save(_freeze_resize_sizes(extracted), str(out))
+    return height, width
+
+
+def _freeze_resize_sizes(model):
+    """Replace the Shape→Concat computed `sizes` of Resize nodes by constants (all shapes are static now).
+
+    Converters such as onnx2tf cannot follow a size computed at run time (tf.image.resize then gets size=None);
+    onnxruntime computes the values once and they become initializers.
+    """
+    import onnx
+    import onnxruntime as ort
+    from onnx import helper, numpy_helper, utils
+
+    constants = {t.name for t in model.graph.initializer}
+    dynamic = sorted(
+        {
+            n.input[3]
+            for n in model.graph.node
+            if n.op_type == "Resize" and len(n.input) > 3 and n.input[3] and n.input[3] not in constants
+        }
+    )
+    if not dynamic:
+        return model
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    probe.graph.output.extend(helper.make_tensor_value_info(name, onnx.TensorProto.INT64, None) for name in dynamic)
+    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    values = session.run(dynamic, {model.graph.input[0].name: np.zeros(dims, dtype=np.float32)})
+    for name, value in zip(dynamic, values, strict=True):
+        model.graph.initializer.append(numpy_helper.from_array(value, name))
+    # Drop the now-dead Shape/Concat nodes that produced them.
+    keep = [n for n in model.graph.node if not set(n.output) & set(dynamic)]
+    del model.graph.node[:]
+    model.graph.node.extend(keep)
+    return utils.Extractor(model).extract_model([model.graph.input[0].name], [model.graph.output[0].name])
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A graph whose FLOPs are known exactly, to measure the GFLOP/s a runtime reaches on this machine."""
+
+    name: str
+    path: Path
+    input_shape: tuple[int, ...]
+    flops: float
+
+
+def peak_probes(out_dir: Path) -> list[Probe]:
+    """A large MatMul and a large 3x3 Conv (the network's dominant op), float32, weights as initializers."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    m, k, n = 1024, 1024, 1024
+    c, h, w = 64, 90, 120
+    specs = [
+        ("matmul", "MatMul", (m, k), rng.standard_normal((k, n), dtype=np.float32), {}, 2.0 * m * k * n),
+        (
+            "conv3x3",
+            "Conv",
+            (1, c, h, w),
+            rng.standard_normal((c, c, 3, 3), dtype=np.float32) * 0.05,
+            {"pads": [1, 1, 1, 1]},
+            2.0 * c * c * 9 * h * w,
+        ),
+    ]
+    probes = []
+    for name, op, shape, weight, attrs, flops in specs:
+        node = helper.make_node(op, ["x", "w"], ["y"], **attrs)
+        graph = helper.make_graph(
+            [node],
+            name,
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            initializer=[numpy_helper.from_array(weight, "w")],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8  # readable by every onnxruntime(-web) release in use
+        path = out_dir / f"peak-{name}.onnx"
+        onnx.save(model, str(path))
+        probes.append(Probe(name, path, shape, flops))
+    return probes

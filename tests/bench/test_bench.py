@@ -1,0 +1,105 @@
+"""The benchmark harness in --quick mode, end to end through the CLI: it must produce well-formed, plausible
+results and a report (speed itself is judged in BENCHMARKS.md, never here)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from PIL import Image
+
+from liveseg import paths
+from liveseg.bench.browser import CHROMIUM
+from liveseg.bench.graphs import logits_graph
+from liveseg.runtime.bundle import open_bundle
+
+LIVESEG = [sys.executable, "-m", "liveseg"]
+
+
+def _positive(x: float) -> bool:
+    return isinstance(x, int | float) and math.isfinite(x) and x > 0
+
+
+def _bench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*LIVESEG, "bench", *args], capture_output=True, text=True, timeout=240)
+
+
+def test_logits_graph_is_the_bundle_network(tmp_path: Path, camvid_root: Path) -> None:
+    """The seed-style graph must be the same network: JS-style normalise → logits → argmax == bundle labels."""
+    bundle = open_bundle("default")
+    variant = bundle.variant("fp32")
+    h, w = logits_graph(variant.path, tmp_path / "logits.onnx")
+    assert (h, w) == variant.size
+    image = np.asarray(Image.open(sorted((camvid_root / "val").iterdir())[0]).convert("RGB").resize((w, h)))
+    labels = ort.InferenceSession(str(variant.path)).run(["labels"], {"image": image[None]})[0][0]
+    norm = bundle.manifest["normalization"]
+    x = (image / 255.0 - np.array(norm["mean"])) / np.array(norm["std"])
+    x = x.transpose(2, 0, 1)[None].astype(np.float32)
+    logits = ort.InferenceSession(str(tmp_path / "logits.onnx")).run(["logits"], {"input": x})[0]
+    assert logits.shape == (1, len(bundle.classes), h, w)
+    assert (logits[0].argmax(axis=0) == labels).mean() > 0.999
+
+
+def test_python_quick(tmp_path: Path) -> None:
+    proc = _bench("python", "--quick", "--out", str(tmp_path), "--report", str(tmp_path / "BENCHMARKS.md"))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "python.json").read_text())
+    assert data["machine"]["usable_cores"] >= 1 and data["quick"] is True
+    assert {r["batch"] for r in data["runs"]} == {1, 2}
+    for run in data["runs"]:
+        assert run["runtime"] == "onnxruntime-cpu" and run["frames"] == len(run["call_ms"]) >= 3
+        assert _positive(run["median_ms"]) and run["p95_ms"] >= run["median_ms"] and _positive(run["fps"])
+        assert _positive(run["peak_rss_mb"]) and 0 < run["efficiency"] < 1.5
+    assert {p["probe"] for p in data["peak"]} == {"matmul", "conv3x3"}
+    ops = {o["op"]: o for o in data["op_profile"]["ops"]}
+    assert "Conv" in ops and abs(sum(o["share"] for o in ops.values()) - 1) < 1e-6
+    assert all(_positive(p["gflops_per_s"]) for p in data["peak"])
+    report = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "## Python" in report and "liveseg bench python --quick" in report
+    assert (tmp_path / "python_latency.png").stat().st_size > 1000
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (CI installs Debian's chromium)")
+def test_browser_quick(tmp_path: Path, camvid_root: Path) -> None:
+    if not (paths.STATIC_DIR / "bench" / "seed.html").is_file():
+        pytest.fail(f"The web app and its bench pages are not built in {paths.STATIC_DIR}; run `make web`.")
+    proc = _bench(
+        "browser",
+        "--quick",
+        "--images",
+        str(camvid_root / "val"),
+        "--out",
+        str(tmp_path),
+        "--report",
+        str(tmp_path / "BENCHMARKS.md"),
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    data = json.loads((tmp_path / "browser.json").read_text())
+    assert data["browser"]["version"] and data["notes"] == []
+    runs = {r["page"]: r for r in data["runs"]}
+    assert set(runs) == {"liveseg", "liveseg-api", "seed"}
+    for run in runs.values():
+        assert run["backend"] == "wasm" and len(run["frames"]) == 5 and run["errors"] == []
+        assert _positive(run["stages"]["inference"]["median_ms"]) and _positive(run["e2e"]["fps"])
+    for page in ("liveseg", "seed"):
+        assert runs[page]["heap_mb"] and _positive(runs[page]["heap_mb"][-1]["mb"])
+    for page in ("liveseg", "liveseg-api"):
+        assert runs[page]["threads"] == 2 and runs[page]["size"] == "360x480"
+    assert set(runs["seed"]["stages"]) >= {"preprocess", "inference", "postprocess", "render"}
+    assert data["peak"] and _positive(data["peak"][0]["gflops_per_s"])
+    report = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "## Browser" in report and "liveseg is **" in report and "Chromium" in report
+    assert "module API without the page's rendering" in report
+
+
+def test_report_without_results_is_a_usage_error(tmp_path: Path) -> None:
+    proc = _bench("report", "--out", str(tmp_path), "--report", str(tmp_path / "B.md"))
+    assert proc.returncode == 2 and "liveseg bench all" in proc.stderr
+    assert not (tmp_path / "B.md").exists()
