@@ -91,14 +91,16 @@ def record(
     batch: int,
     call_ms: list[float],
     rss_mb: float | None,
-    gflops: float | None,
+    flops: dict[str, float],
 ) -> dict:
     """One result row: per-call raw times and per-frame summaries (a batch call's time divided by the batch)."""
     per_frame = [t / batch for t in call_ms]
+    size_key = f"{size[0]}x{size[1]}"
+    gflops = flops.get(size_key)
     row = {
         "runtime": runtime,
         "precision": precision,
-        "size": f"{size[0]}x{size[1]}",
+        "size": size_key,
         "threads": threads,
         "batch": batch,
         "call_ms": call_ms,
@@ -133,16 +135,7 @@ def bench_onnxruntime(opts: PythonOptions, flops: dict[str, float], advance: Cal
                     times = time_calls(
                         lambda s=session, x=pixels, n=name: s.run(None, {n: x}), calls_for(opts.frames, batch)
                     )
-                    yield record(
-                        "onnxruntime-cpu",
-                        variant.precision,
-                        size,
-                        threads,
-                        batch,
-                        times,
-                        rss.peak_mb,
-                        flops.get(f"{size[0]}x{size[1]}"),
-                    )
+                    yield record("onnxruntime-cpu", variant.precision, size, threads, batch, times, rss.peak_mb, flops)
                     advance()
             del session
 
@@ -174,16 +167,7 @@ def bench_torch(opts: PythonOptions, flops: dict[str, float], advance: Callable[
                     x = torch.randn(batch, 3, *size)
                     with RssPeak() as rss, torch.inference_mode():
                         times = time_calls(lambda b=x: net(b), calls_for(opts.frames, batch))
-                    yield record(
-                        "torch-eager-cpu",
-                        "fp32",
-                        size,
-                        threads,
-                        batch,
-                        times,
-                        rss.peak_mb,
-                        flops.get(f"{size[0]}x{size[1]}"),
-                    )
+                    yield record("torch-eager-cpu", "fp32", size, threads, batch, times, rss.peak_mb, flops)
                     advance()
     finally:
         torch.set_num_threads(previous)
@@ -207,34 +191,16 @@ def bench_cuda(opts: PythonOptions, flops: dict[str, float], advance: Callable[[
                 torch.cuda.reset_peak_memory_stats()
                 times = time_calls(call, calls_for(opts.frames, batch), warmup=10)
                 row = record(
-                    "torch-cuda-channels-last",
-                    str(dtype).removeprefix("torch."),
-                    size,
-                    None,
-                    batch,
-                    times,
-                    None,
-                    flops.get(f"{size[0]}x{size[1]}"),
+                    "torch-cuda-channels-last", str(dtype).removeprefix("torch."), size, None, batch, times, None, flops
                 )
                 row["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
                 yield row
                 advance()
 
 
-def model_gflops(bundle: Bundle, sizes: list[tuple[int, int]]) -> dict[str, float]:
-    """GFLOPs per frame for each size: the zoo's FLOP counter when PyTorch is here, else the manifest's figure
-    scaled by pixel count (FLOPs of a fully convolutional network grow with the pixels)."""
-    manifest = bundle.manifest
-    out = {}
-    if torch_available():
-        from liveseg import models
-
-        net = torch_net(bundle)
-        return {f"{h}x{w}": models.count_gflops(net, (h, w)) for h, w in sizes}
-    dh, dw = manifest["default_variant"]["height"], manifest["default_variant"]["width"]
-    for h, w in sizes:
-        out[f"{h}x{w}"] = manifest["model"]["gflops"] * (h * w) / (dh * dw)
-    return out
+def model_gflops(variants: list[Variant]) -> dict[str, float]:
+    """GFLOPs per frame for each variant size, as the export counted them (zoo FLOP counter) into the manifest."""
+    return {f"{v.height}x{v.width}": v.gflops for v in variants if v.gflops is not None}
 
 
 def bench_peak(threads: list[int], calls: int, advance: Callable[[], None]) -> list[dict]:
@@ -333,7 +299,7 @@ def run_python(opts: PythonOptions, progress: Callable[[int], Callable[[], None]
         steps += len(opts.sizes) * 3 * len(opts.batches)
     advance = progress(steps) if progress else (lambda: None)
 
-    flops = model_gflops(opts.bundle, opts.sizes)
+    flops = model_gflops(opts.variants)
     peak_rows = bench_peak(opts.threads, max(3, min(opts.frames, 10)), advance)
     rows = list(bench_onnxruntime(opts, flops, advance))
     if use_torch:

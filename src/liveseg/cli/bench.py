@@ -178,9 +178,7 @@ def run_browser_bench(
         )
         with _progress("bench browser") as progress:
             results = run_browser(opts, notes, progress)
-    results.update(
-        machine=info, command=_command(), quick=quick, notes=notes, model_gflops=model_gflops(bundle, [variant.size])
-    )
+    results.update(machine=info, command=_command(), quick=quick, notes=notes, model_gflops=model_gflops([variant]))
     save_json(out / BROWSER_JSON, results)
     return results
 

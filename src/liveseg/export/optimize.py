@@ -23,12 +23,9 @@ _POST_OPS = {
     "Exp",
     "ReduceSum",
     "Reciprocal",
-    "Div",
     "Mul",
     "Round",
     "Cast",
-    "Squeeze",
-    "Slice",
     "Gather",
     "Identity",
 }

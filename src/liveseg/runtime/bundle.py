@@ -35,6 +35,7 @@ class Variant:
     sha256: str
     val_miou: float | None = None
     parity: dict[str, Any] | None = None
+    gflops: float | None = None  # per frame at this size, counted by the zoo's FLOP counter at export
 
     @property
     def size(self) -> tuple[int, int]:
@@ -211,4 +212,5 @@ def _parse_variant(entry: Any, root: Path, bad) -> Variant:
         sha256=entry["sha256"].lower(),
         val_miou=entry.get("val_miou"),
         parity=entry.get("parity"),
+        gflops=entry.get("gflops"),
     )
