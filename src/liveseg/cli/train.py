@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -21,8 +22,26 @@ def _parse_scale(text: str) -> tuple[float, float]:
     return low, high
 
 
+def _parse_model_args(items: list[str]) -> dict:
+    """KEY=VALUE pairs; values are JSON where they parse (numbers, true/false), text otherwise."""
+    kwargs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise LivesegError(f"--model-arg {item!r} is not KEY=VALUE, e.g. --model-arg width=24.")
+        try:
+            kwargs[key] = json.loads(value)
+        except ValueError:
+            kwargs[key] = value
+    return kwargs
+
+
 def train_cmd(
     model: Annotated[str, typer.Option(help="Model name (see `liveseg models list`).")] = "ddrnet_tiny",
+    model_arg: Annotated[
+        list[str] | None,
+        typer.Option(help="Model constructor argument KEY=VALUE, repeatable (e.g. width=24); kept in checkpoints."),
+    ] = None,
     data: Annotated[str, typer.Option(help="Dataset name (see `liveseg data list`).")] = "camvid",
     data_root: Annotated[Path | None, typer.Option(help="Dataset folder (default: liveseg data dir / NAME).")] = None,
     epochs: Annotated[int, typer.Option(help="Epochs to train in total (a resumed run continues up to this).")] = 100,
@@ -31,7 +50,9 @@ def train_cmd(
     scale: Annotated[str, typer.Option(help="Random scale range MIN,MAX applied before cropping.")] = "0.5,2.0",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     out: Annotated[Path, typer.Option(help="Run folder: last.pt, best.pt, log.csv.")] = Path("runs/train"),
-    amp: Annotated[bool, typer.Option(help="bf16 autocast on CUDA (no effect on the CPU).")] = True,
+    amp: Annotated[
+        bool, typer.Option(help="bf16 autocast on CUDA and on CPUs with native bf16 (AVX-512-BF16/AMX).")
+    ] = True,
     optimizer: Annotated[str, typer.Option(help="adamw or sgd (momentum 0.9).")] = "adamw",
     lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: adamw 1e-3, sgd 1e-2).")] = None,
     weight_decay: Annotated[
@@ -46,7 +67,16 @@ def train_cmd(
     aux_weight: Annotated[float, typer.Option(help="Weight of auxiliary-head losses (models with them).")] = 0.4,
     ema: Annotated[float, typer.Option(help="EMA decay of validated/saved weights (e.g. 0.999); 0 = off.")] = 0.0,
     val_every: Annotated[int, typer.Option(help="Validate every K epochs (and after the last).")] = 1,
-    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last.pt.")] = False,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run in --out from its last.pt, with the options it was started with.")
+    ] = False,
+    resume_force: Annotated[
+        bool,
+        typer.Option(
+            help="Resume even if recipe options differ from the checkpoint's (e.g. a longer --epochs; the "
+            "learning-rate schedule is then re-derived from the new horizon)."
+        ),
+    ] = False,
     teacher: Annotated[
         Path | None,
         typer.Option(
@@ -59,6 +89,17 @@ def train_cmd(
     workers: Annotated[int, typer.Option(help="DataLoader worker processes (0: load in the main process).")] = 2,
     threads: Annotated[int | None, typer.Option(help="PyTorch CPU threads (default: PyTorch's choice).")] = None,
     channels_last: Annotated[bool, typer.Option(help="channels_last memory format (faster on CPU and GPU).")] = True,
+    in_memory: Annotated[
+        bool,
+        typer.Option(
+            help="Decode the training split once into memory and augment whole batches of tensors (fast); "
+            "--no-in-memory reads and augments files per sample in --workers processes (for large datasets)."
+        ),
+    ] = True,
+    val_size: Annotated[
+        str | None,
+        typer.Option(help="Validate with images resized to HEIGHTxWIDTH (the size you will export at)."),
+    ] = None,
     max_train_images: Annotated[int | None, typer.Option(help="Train on the first N images only.")] = None,
     max_val_images: Annotated[int | None, typer.Option(help="Validate on the first N images only.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of shuffling, augmentation and initialisation.")] = 0,
@@ -68,7 +109,9 @@ def train_cmd(
 
     Distillation (--teacher): KL divergence to a trained model's softened logits is added to the loss.
     """
-    size, scale_range = parse_size(crop), _parse_scale(scale)  # before importing torch: usage errors come fast
+    # Parsed before importing torch, so that usage errors come fast.
+    size, scale_range, kwargs = parse_size(crop), _parse_scale(scale), _parse_model_args(model_arg or [])
+    val_hw = parse_size(val_size) if val_size else None
     from liveseg.train import TrainConfig, train
 
     cfg = TrainConfig(
@@ -79,6 +122,7 @@ def train_cmd(
         resume=resume, teacher=str(teacher) if teacher else None, distill_weight=distill_weight,
         distill_temperature=distill_temperature, workers=workers, threads=threads, channels_last=channels_last,
         max_train_images=max_train_images, max_val_images=max_val_images, seed=seed, tensorboard=tensorboard,
+        resume_force=resume_force, in_memory=in_memory, val_size=val_hw, model_kwargs=kwargs,
     )  # fmt: skip
     run = train(cfg)
     typer.echo(f"best val mIoU {run.best_miou:.4f}; checkpoints in {out}")

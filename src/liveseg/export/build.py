@@ -326,7 +326,12 @@ def _write_bundle(
             "name": settings.name or f"{dataset['name']}-{model_name}",
             "version": settings.version,
             "task": "semantic-segmentation",
-            "model": {"name": model_name, "params": params, "gflops": round(gflops[default.size], 4)},
+            "model": {
+                "name": model_name,
+                "kwargs": dict(ckpt["model"].get("kwargs", {})),
+                "params": params,
+                "gflops": round(gflops[default.size], 4),
+            },
             "dataset": dataset["name"],
             "classes": [
                 {"id": i, "name": n, "color": [int(c) for c in color]}

@@ -10,6 +10,14 @@ from liveseg.errors import LivesegError
 SCHEDULES = ("poly", "cosine")
 LOSSES = ("ce", "balanced", "ohem")
 
+# Options that change what a run computes: `--resume` refuses to continue a run with different values (unless
+# `--resume-force`), so that a resumed run is the run its checkpoint describes.
+RECIPE_OPTIONS = (
+    "epochs", "batch", "crop", "scale", "amp", "optimizer", "lr", "weight_decay", "schedule", "warmup_epochs",
+    "loss", "ohem_thresh", "ohem_min_kept", "aux_weight", "ema", "teacher", "distill_weight",
+    "distill_temperature", "channels_last", "in_memory", "max_train_images", "seed", "model_kwargs",
+)  # fmt: skip
+
 OPTIMIZER_DEFAULTS = {"adamw": {"lr": 1e-3, "weight_decay": 1e-2}, "sgd": {"lr": 1e-2, "weight_decay": 5e-4}}
 
 
@@ -37,12 +45,15 @@ class TrainConfig:
     ema: float = 0.0  # decay; 0 turns EMA off
     val_every: int = 1
     resume: bool = False
+    resume_force: bool = False
     teacher: str | None = None
     distill_weight: float = 1.0
     distill_temperature: float = 2.0
     workers: int = 2
     threads: int | None = None
     channels_last: bool = True  # measured ~30% faster training on the CPU too (oneDNN), and on CUDA with AMP
+    in_memory: bool = True  # decode the split once and augment batches of tensors (liveseg.train.augment)
+    val_size: tuple[int, int] | None = None  # validate with images resized to this (the bundle size to ship)
     max_train_images: int | None = None
     max_val_images: int | None = None
     seed: int = 0
@@ -81,4 +92,17 @@ class TrainConfig:
         """Plain JSON-able values, stored in every checkpoint for model cards and resume checks."""
         d = asdict(self)
         d["crop"], d["scale"] = list(self.crop), list(self.scale)
+        d["val_size"] = list(self.val_size) if self.val_size else None
         return d
+
+    def recipe_changes(self, recorded: dict) -> list[str]:
+        """`--option old → new` for each recipe option that differs from a checkpoint's recorded config
+        (options a checkpoint predates are taken at their defaults)."""
+        mine, defaults = self.to_dict(), asdict(TrainConfig())
+        defaults["crop"], defaults["scale"] = list(defaults["crop"]), list(defaults["scale"])
+        changes = []
+        for key in RECIPE_OPTIONS:
+            theirs = recorded.get(key, defaults[key])
+            if theirs != mine[key]:
+                changes.append(f"--{key.replace('_', '-')} {theirs} → {mine[key]}")
+        return changes

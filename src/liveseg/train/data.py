@@ -2,6 +2,10 @@
 
 Each sample's augmentation is seeded from those three numbers and each epoch's order from (seed, epoch), so
 a run gives the same batches whether it uses 0 or 8 workers and whether or not it was interrupted and resumed.
+
+Two training pipelines share that contract: `memory_loader` (the default) decodes the split once and augments
+whole batches of tensors (liveseg.train.augment), `train_loader` decodes and augments each file per sample with
+albumentations in DataLoader workers, for datasets too large to hold in memory.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 from liveseg.data import SegmentationDataset
 from liveseg.data.loader import SegmentationTorchDataset, to_tensor
 from liveseg.data.transforms import build_train_transform
+from liveseg.train.augment import BatchAugment
 
 
 def sample_seed(*numbers: int) -> int:
@@ -84,6 +89,58 @@ def train_loader(
         drop_last=True,
         **_loader_kwargs(workers, pin, seed),
     )
+
+
+class MemoryLoader:
+    """Batches of a split decoded once into uint8 tensors and augmented per batch; same interface as the
+    DataLoader of `train_loader` (len, iteration, `.sampler.set_epoch`)."""
+
+    def __init__(self, dataset: SegmentationDataset, augment: BatchAugment, batch: int, seed: int, n: int) -> None:
+        pairs = [dataset[i] for i in range(n)]
+        self.images = [torch.from_numpy(image) for image, _ in pairs]
+        self.labels = [torch.from_numpy(label) for _, label in pairs]
+        self.augment, self.batch, self.seed = augment, batch, seed
+        self.sampler = EpochSampler(range(n), seed)
+
+    def __len__(self) -> int:
+        return len(self.sampler) // self.batch
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        keys = list(self.sampler)
+        for b in range(len(self)):
+            yield self.make_batch(keys[b * self.batch : (b + 1) * self.batch])
+
+    def make_batch(self, keys: list[tuple[int, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Augmented (images, labels) of the (epoch, index) keys; samples of one source size share one call."""
+        indices = [index for _, index in keys]
+        sizes = [tuple(self.labels[i].shape) for i in indices]
+        params = self.augment.draw(sizes, [sample_seed(self.seed, epoch, index) for epoch, index in keys])
+        if len(set(sizes)) == 1:
+            images = torch.stack([self.images[i] for i in indices])
+            labels = torch.stack([self.labels[i] for i in indices])
+            return self.augment.apply(images, labels, params)
+        parts = [
+            self.augment.apply(self.images[i][None], self.labels[i][None], _row(params, k))
+            for k, i in enumerate(indices)
+        ]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+
+def _row(params, k: int):
+    return type(params)(**{name: getattr(params, name)[k : k + 1] for name in params.__dataclass_fields__})
+
+
+def memory_loader(
+    dataset: SegmentationDataset,
+    crop: tuple[int, int],
+    scale: tuple[float, float],
+    batch: int,
+    seed: int,
+    max_images: int | None,
+) -> MemoryLoader:
+    n = len(dataset) if max_images is None else min(max_images, len(dataset))
+    augment = BatchAugment(crop=crop, scale=scale, ignore_index=dataset.info.ignore_index)
+    return MemoryLoader(dataset, augment, min(batch, n), seed, n)
 
 
 def val_loader(dataset: SegmentationDataset, max_images: int | None, workers: int, pin: bool, seed: int) -> DataLoader:
