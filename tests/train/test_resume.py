@@ -76,3 +76,16 @@ def test_resume_matches_uninterrupted_run(tiny_camvid: Path, tmp_path: Path, sma
         return [{k: v for k, v in r.items() if k != "seconds"} for r in log]
 
     assert rows("straight") == rows("resumed") and len(rows("resumed")) == 3
+
+
+def test_resume_refuses_a_changed_recipe_unless_forced(tiny_camvid: Path, tmp_path: Path, small_config, quiet) -> None:
+    train(small_config(tiny_camvid, tmp_path / "run", epochs=1, max_val_images=1), console=quiet)
+    longer = small_config(tiny_camvid, tmp_path / "run", epochs=2, lr=1e-3, max_val_images=1, resume=True)
+    with pytest.raises(LivesegError, match=r"--epochs 1 → 2; --lr 0.005 → 0.001\); .*--resume-force"):
+        train(longer, console=quiet)
+    assert checkpoint.load(tmp_path / "run" / "last.pt")["epoch"] == 1
+    # Options that do not change what is computed (validation subset, threads) may differ.
+    same = small_config(tiny_camvid, tmp_path / "run", epochs=1, max_val_images=None, threads=2, resume=True)
+    assert train(same, console=quiet).epoch == 1
+    forced = small_config(tiny_camvid, tmp_path / "run", epochs=2, max_val_images=1, resume=True, resume_force=True)
+    assert train(forced, console=quiet).epoch == 2

@@ -10,6 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from liveseg.cli import app
+from liveseg.train import checkpoint
 
 LIVESEG = str(Path(sys.executable).with_name("liveseg"))
 FAST = ["--model", "fast_scnn", "--epochs", "1", "--batch", "2", "--crop", "64x64", "--threads", "1"]
@@ -29,7 +30,7 @@ def _one_sentence(stderr: str) -> str:
 def test_corrupt_image_is_named(real_camvid_copy: Path, tmp_path: Path) -> None:
     broken = sorted((real_camvid_copy / "train").iterdir())[1]
     broken.write_bytes(broken.read_bytes()[:2000])  # a truncated JPEG
-    # Default --workers 2: the error crosses a DataLoader worker process and must still read as one sentence.
+    # The in-memory pipeline (default) decodes the split up front, so the run fails before training starts.
     res = _train(*FAST, "--data-root", str(real_camvid_copy), "--out", str(tmp_path / "run"))
     assert res.returncode == 2
     assert f"Cannot read image {broken}" in _one_sentence(res.stderr)
@@ -61,3 +62,26 @@ def test_help_documents_distillation() -> None:
     assert result.exit_code == 0
     assert "--teacher" in text and "KL(teacher || student)" in text and "--distill-temperature" in text
     assert "(default: adamw 1e-3, sgd 1e-2)" in text  # not eaten as Rich markup
+
+
+def test_model_args_reach_the_checkpoint(real_camvid_copy: Path, tmp_path: Path) -> None:
+    args = ["--model", "ddrnet_tiny", "--epochs", "1", "--batch", "2", "--crop", "64x96", "--threads", "1"]
+    res = _train(*args, "--model-arg", "width=8", "--model-arg", "aux=false", "--val-size", "48x64",
+                 "--data-root", str(real_camvid_copy), "--out", str(tmp_path / "run"))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    ckpt = checkpoint.load(tmp_path / "run" / "best.pt")
+    assert ckpt["model"]["kwargs"] == {"width": 8, "aux": False}
+    assert ckpt["train_config"]["val_size"] == [48, 64]
+    net = checkpoint.build_model(ckpt)
+    assert net.stem[0][0].out_channels == 8 and net.aux_head is None
+    res = _train("--model-arg", "width", "--out", str(tmp_path / "bad"))
+    assert res.returncode == 2 and "--model-arg 'width' is not KEY=VALUE" in _one_sentence(res.stderr)
+
+
+def test_file_pipeline_errors_cross_worker_processes(real_camvid_copy: Path, tmp_path: Path) -> None:
+    broken = sorted((real_camvid_copy / "train").iterdir())[1]
+    broken.write_bytes(broken.read_bytes()[:2000])
+    res = _train(*FAST, "--no-in-memory", "--workers", "2", "--data-root", str(real_camvid_copy),
+                 "--out", str(tmp_path / "run"))  # fmt: skip
+    assert res.returncode == 2
+    assert f"Cannot read image {broken}" in _one_sentence(res.stderr)
