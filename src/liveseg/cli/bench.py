@@ -261,9 +261,45 @@ def report_only(out: Out = DEFAULT_OUT, report: Report = DEFAULT_REPORT) -> None
     write_report(out, report)
 
 
+def train_bench(
+    model: Annotated[str, typer.Option(help="Model name from the zoo.")] = "ddrnet_tiny",
+    data: Annotated[str, typer.Option(help="Dataset name.")] = "camvid",
+    data_root: Annotated[Path | None, typer.Option(help="Dataset folder (default: liveseg data dir / NAME).")] = None,
+    crop: Annotated[str, typer.Option(help="Training crop HEIGHTxWIDTH.")] = "256x320",
+    batch: Annotated[int, typer.Option(min=1, help="Images per batch.")] = 8,
+    steps: Annotated[int, typer.Option(min=1, help="Measured steps per pipeline.")] = 20,
+    warmup: Annotated[int, typer.Option(min=0, help="Unmeasured steps first (allocations, oneDNN kernels).")] = 3,
+    threads: Annotated[int | None, typer.Option(min=1, help="PyTorch CPU threads.")] = None,
+    compile: Annotated[bool, typer.Option(help="Also measure torch.compile (minutes of compilation).")] = False,
+    out: Out = DEFAULT_OUT,
+) -> None:
+    """Training throughput (img/s) of the file and in-memory pipelines, fp32 and bf16, through `liveseg train`'s
+    own code; writes OUT/train.json."""
+    from liveseg.bench.report import save_json
+    from liveseg.bench.train import PIPELINES, run_train_bench
+    from liveseg.cli.options import parse_size
+    from liveseg.train.config import TrainConfig
+
+    base = TrainConfig(
+        model=model, data=data, data_root=str(data_root) if data_root else None, crop=parse_size(crop), batch=batch,
+        threads=threads, workers=2, out=tempfile.mkdtemp(prefix="liveseg-bench-train-"), loss="balanced",
+    )  # fmt: skip
+    pipelines = tuple(p for p in PIPELINES if compile or not p.compile)
+    with _progress("bench train") as progress:
+        results = run_train_bench(base, pipelines, steps, warmup, progress)
+    results.update(command=_command())
+    save_json(out / "train.json", results)
+    for row in results["results"]:
+        typer.echo(
+            f"{row['pipeline']:<30} {row['img_per_s']:6.1f} img/s  "
+            f"(data {row['data_ms_per_batch']:.0f} ms + step {row['step_ms_per_batch']:.0f} ms per batch)"
+        )
+
+
 def register(app: typer.Typer) -> None:
     bench_app.command("python")(python)
     bench_app.command("browser")(browser)
     bench_app.command("all")(run_all)
     bench_app.command("report")(report_only)
+    bench_app.command("train")(train_bench)
     app.add_typer(bench_app, name="bench")
