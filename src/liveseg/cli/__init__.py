@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from liveseg.errors import LivesegError
 
@@ -36,7 +37,8 @@ def main() -> None:
     try:
         app()
     except LivesegError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        # Messages carry paths and file contents: escaped, so "[/x]" or "[r, g, b]" print as written.
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")

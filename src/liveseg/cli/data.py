@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from liveseg.errors import LivesegError
@@ -33,7 +34,7 @@ def list_cmd() -> None:
         except LivesegError:
             classes, ignore = "classes.json", "classes.json"
         how = f"liveseg data fetch {name}" if name in sources.SOURCES else "--data-root (see `fetch`)"
-        where = f"[green]{root}[/]" if root.is_dir() else f"[dim]{root} (not found)[/]"
+        where = f"[green]{escape(str(root))}[/]" if root.is_dir() else f"[dim]{escape(str(root))} (not found)[/]"
         table.add_row(name, classes, ignore, how, where)
     Console().print(table)
 
@@ -54,7 +55,7 @@ def fetch_cmd(
     if name not in sources.SOURCES:
         raise LivesegError(f"liveseg cannot download {name}: {cls.how_to_get}")
     path = sources.fetch(name, dest=dest, location=location)
-    Console().print(f"[green]{name}[/] verified at {path}", highlight=False, soft_wrap=True)
+    Console().print(f"[green]{name}[/] verified at {escape(str(path))}", highlight=False, soft_wrap=True)
 
 
 @data_app.command("info")
@@ -72,10 +73,10 @@ def info_cmd(
     root = cls.check_root(data_root)
     info = cls.load_info(root)
     console = Console()
-    console.print(f"[bold]{name}[/] at {root}", highlight=False, soft_wrap=True)
-    console.print(
+    console.print(f"[bold]{name}[/] at {escape(str(root))}", highlight=False, soft_wrap=True)
+    console.print(  # a folder dataset's licence and URL come from its classes.json
         f"{info.num_classes} classes, ignore index {info.ignore_index}\n"
-        f"licence: {info.license or '-'}\nhomepage: {info.url or '-'}",
+        f"licence: {escape(info.license or '-')}\nhomepage: {escape(info.url or '-')}",
         highlight=False,
         soft_wrap=True,
     )
@@ -100,7 +101,7 @@ def _shares_table(ds: SegmentationDataset, info: DatasetInfo) -> Table:
     total = max(int(counts.sum()), 1)
     table = Table("id", "class", f"share of {ds.split} pixels", title=f"{len(ds)} labels")
     for cid, cname in enumerate(info.classes):
-        table.add_row(str(cid), cname, f"{100 * counts[cid] / total:.1f}%")
+        table.add_row(str(cid), escape(cname), f"{100 * counts[cid] / total:.1f}%")
     table.add_row(str(info.ignore_index), "(ignored)", f"{100 * counts[info.ignore_index] / total:.1f}%")
     return table
 

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from liveseg.cli.options import parse_size
+from liveseg.cli.options import check_out_dir, parse_size, refuse_overwriting
 from liveseg.errors import LivesegError
 
 
@@ -57,7 +58,8 @@ def _checkpoint_predictor(
 def results_table(report: dict) -> Table:
     table = Table("id", "class", "IoU", "accuracy", title=f"{report['images']} {report['split']} images")
     for cid, (name, iou, acc) in enumerate(zip(report["classes"], report["iou"], report["acc"], strict=True)):
-        table.add_row(str(cid), name, "-" if iou is None else f"{iou:.4f}", "-" if acc is None else f"{acc:.4f}")
+        cells = ("-" if iou is None else f"{iou:.4f}", "-" if acc is None else f"{acc:.4f}")
+        table.add_row(str(cid), escape(name), *cells)  # class names come from the dataset's files
     table.add_section()
     table.add_row("", "mean (mIoU, mean accuracy)", f"{report['miou']:.4f}", f"{report['mean_acc']:.4f}")
     table.add_row("", "pixel accuracy", "", f"{report['pixel_acc']:.4f}")
@@ -74,7 +76,7 @@ def eval_cmd(
     out: Annotated[
         Path | None, typer.Option(help="Where report.json and confusion.png go (default: runs/eval/…).")
     ] = None,
-    max_images: Annotated[int | None, typer.Option(help="Evaluate the first N images only.")] = None,
+    max_images: Annotated[int | None, typer.Option(min=1, help="Evaluate the first N images only.")] = None,
     device: Annotated[str, typer.Option(help="Checkpoints: auto, cpu or cuda.")] = "auto",
     scales: Annotated[str, typer.Option(help="Checkpoints: test-time scales, e.g. 0.75,1.0,1.25.")] = "1.0",
     flip: Annotated[bool, typer.Option(help="Checkpoints: also average the horizontally flipped image.")] = False,
@@ -85,7 +87,7 @@ def eval_cmd(
         ),
     ] = None,
     precision: Annotated[str, typer.Option(help="Bundles: which precision variant to run.")] = "fp32",
-    threads: Annotated[int | None, typer.Option(help="CPU threads (default: the library's choice).")] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads (default: the library's choice).")] = None,
 ) -> None:
     """Evaluate a checkpoint or a bundle on whole images at native size; writes report.json and confusion.png.
 
@@ -96,6 +98,8 @@ def eval_cmd(
     from liveseg.evaluate.evaluator import evaluate
     from liveseg.evaluate.report import write_confusion_png, write_json
 
+    if out is not None:
+        check_out_dir(out)  # before any model or data is loaded
     if _is_bundle(model):
         predict, trained_on, num_classes, label = _bundle_predictor(model, precision, threads)
     elif model.is_dir():
@@ -110,14 +114,16 @@ def eval_cmd(
             f"{model} predicts {num_classes} classes ({trained_on}) but {dataset.name} has "
             f"{dataset.info.num_classes}; evaluate it on the dataset it was trained for."
         )
+    out = out or check_out_dir(Path("runs/eval") / f"{label}-{dataset.name}-{split}")
+    report_json, confusion_png = out / "report.json", out / "confusion.png"
+    refuse_overwriting([report_json, confusion_png], [model, *(f for pair in dataset.pairs for f in pair)])
     report = {"source": str(model), **evaluate(predict, dataset, max_images=max_images)}
-    out = out or Path("runs/eval") / f"{label}-{dataset.name}-{split}"
-    write_json(report, out / "report.json")
-    write_confusion_png(report, out / "confusion.png")
+    write_json(report, report_json)
+    write_confusion_png(report, confusion_png)
     console = Console()
     console.print(results_table(report))
     console.print(
-        f"mIoU {report['miou']:.4f}, pixel accuracy {report['pixel_acc']:.4f}; report in {out}",
+        f"mIoU {report['miou']:.4f}, pixel accuracy {report['pixel_acc']:.4f}; report in {escape(str(out))}",
         highlight=False,
         soft_wrap=True,
     )

@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from liveseg.cli.options import parse_sizes
+from liveseg import atomic
+from liveseg.cli.options import check_out_dir, parse_sizes, refuse_replacing
 from liveseg.errors import LivesegError
 
 
@@ -64,6 +66,13 @@ def export_cmd(
     """Export a checkpoint to a browser bundle; every variant is checked against PyTorch before it is written."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from liveseg.serve.models import check_bundle_name
+
+    # Up front, so that a bad --out or --name fails now rather than after the export and its parity checks.
+    if name is not None:
+        check_bundle_name(name, "pass --name")
+    refuse_replacing(check_out_dir(out), [checkpoint, data_root])
+    atomic.clean_stale(out.parent)  # what a killed export left beside its bundle
     from liveseg.export.build import ExportSettings, export_bundle
 
     settings = ExportSettings(
@@ -79,15 +88,15 @@ def export_cmd(
     )
     console = Console(stderr=True)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    with atomic.scratch(), Progress(*columns, console=console, transient=True) as progress:
         result = export_bundle(checkpoint, out, settings, progress)
     Console().print(_table(result))
     for v in result.failed:
-        console.print(f"[red]{v.problem}[/]", highlight=False)
+        console.print(f"[red]{escape(v.problem)}[/]", highlight=False)
     if result.out is None:
         console.print("[red]No variant passed its parity check; no bundle was written.[/]")
         sys.exit(1)
-    console.print(f"Bundle written to {result.out}", highlight=False)
+    console.print(f"Bundle written to {escape(str(result.out))}", highlight=False)
     if result.failed:
         sys.exit(1)
 

@@ -1,8 +1,11 @@
-"""Parsing shared by several sub-commands."""
+"""Parsing and up-front checks shared by several sub-commands."""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterable
+from pathlib import Path
 
 from liveseg.errors import LivesegError
 
@@ -18,3 +21,47 @@ def parse_size(text: str) -> tuple[int, int]:
 def parse_sizes(text: str) -> list[tuple[int, int]]:
     """'360x480,180x240' → [(360, 480), (180, 240)]."""
     return [parse_size(part) for part in text.split(",") if part.strip()]
+
+
+def check_out_dir(path: Path, option: str = "--out") -> Path:
+    """Fail now, in one sentence, if `path` cannot be or become a folder we may write in.
+
+    Commands call this before their work, so a long run does not end in a FileExistsError or PermissionError.
+    """
+    if path.exists() and not path.is_dir():
+        raise LivesegError(f"{option} {path} is a file, not a folder; pass a folder path (it is created if missing).")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise LivesegError(f"{option} {path} cannot be created because {existing} is a file; pass another folder.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise LivesegError(
+            f"{option} {path} is not writable (no permission to write in {existing}); pass a folder you may write to."
+        )
+    return path
+
+
+def refuse_overwriting(outputs: Iterable[Path], inputs: Iterable[Path], option: str = "--out") -> None:
+    """Refuse, before anything is written, an output that would replace an input (e.g. --out = input folder)."""
+    by_entry = {_entry(p): p for p in inputs}
+    for out in outputs:
+        if (source := by_entry.get(_entry(out))) is not None:
+            raise LivesegError(
+                f"Writing {out} would overwrite the input {source}; pass an {option} folder apart from the inputs."
+            )
+
+
+def _entry(path: Path) -> str:
+    """The directory entry a write replaces: the real folder plus the name (a symlink is replaced, not followed)."""
+    return os.path.join(os.path.realpath(path.parent), path.name)
+
+
+def refuse_replacing(folder: Path, inputs: Iterable[Path | None], option: str = "--out") -> None:
+    """Refuse a `folder` that will be replaced wholesale while it holds (or is) one of the inputs."""
+    real = Path(os.path.realpath(folder))
+    for source in (s for s in inputs if s is not None):
+        resolved = Path(os.path.realpath(source))
+        if resolved == real or real in resolved.parents:
+            raise LivesegError(
+                f"{option} {folder} holds the input {source}, and that folder is replaced as a whole; "
+                f"pass another {option}."
+            )

@@ -3,14 +3,16 @@
 Output names: an INPUT file `x/photo.jpg` writes `OUT/photo.png` (labels), `OUT/photo.color.png`,
 `OUT/photo.overlay.png`, `OUT/photo.json`; files found under an INPUT folder keep their path relative to
 that folder (`photos/a/b.jpg` → `OUT/a/b.png`), so equal stems in different sub-folders do not collide.
-Two inputs that would still write the same name are refused before anything runs. A video `clip.mp4` writes
-`OUT/clip.overlay.mp4` / `OUT/clip.color.mp4` and, with --frames, `OUT/clip/000000.png` etc. per frame.
-Needs no torch: inference is onnxruntime on the bundle.
+Two inputs that would still write the same name, and an output that would replace an input (--out equal to
+an input folder), are refused before anything runs. A video `clip.mp4` writes `OUT/clip.overlay.mp4` /
+`OUT/clip.color.mp4` and, with --frames, `OUT/clip/000000.png` etc. per frame. What a killed earlier run left
+in the output folders is removed first. Needs no torch: inference is onnxruntime on the bundle.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,8 +21,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from liveseg.cli.options import check_out_dir, refuse_overwriting
 from liveseg.errors import LivesegError
+from liveseg.limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,7 +33,9 @@ if TYPE_CHECKING:
 
     from liveseg.runtime import SegmentationResult, Segmenter
 
-SAVE_KINDS = ("labels", "color", "overlay", "json")
+# What each --save kind writes, as the suffix after the output stem.
+IMAGE_OUTPUTS = {"labels": ".png", "color": ".color.png", "overlay": ".overlay.png", "json": ".json"}
+SAVE_KINDS = tuple(IMAGE_OUTPUTS)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,43 @@ def collect(inputs: Iterable[Path], outcome: Outcome) -> list[Job]:
     return jobs
 
 
+def _renders(save: tuple[str, ...]) -> list[str]:
+    """The video renders --save asks for (overlay when it names none)."""
+    return [r for r in ("overlay", "color") if r in save] or ["overlay"]
+
+
+def _outputs(job: Job, args: _Args) -> list[Path]:
+    """The files a job writes (a video's --frames go into the folder OUT/STEM, see `_check_outputs`)."""
+    base = args.out / job.stem
+    suffixes = [f".{r}.mp4" for r in _renders(args.save)] if job.video else [IMAGE_OUTPUTS[k] for k in args.save]
+    return [base.with_name(base.name + suffix) for suffix in suffixes]
+
+
+def _check_outputs(jobs: list[Job], args: _Args) -> None:
+    """Never overwrite an input: refuse before anything runs, in one sentence."""
+    refuse_overwriting((out for job in jobs for out in _outputs(job, args)), (job.source for job in jobs))
+    if args.frames:
+        sources = {Path(os.path.realpath(job.source)): job.source for job in jobs}
+        for job in (j for j in jobs if j.video):
+            frames = Path(os.path.realpath(args.out / job.stem))
+            if inside := next((src for real, src in sources.items() if frames in real.parents), None):
+                raise LivesegError(
+                    f"The frames of {job.source} would be written into {args.out / job.stem}, which holds the "
+                    f"input {inside}; pass an --out folder apart from the inputs."
+                )
+
+
+def _clean_output_folders(jobs: list[Job], args: _Args) -> None:
+    """Remove what a killed earlier run left (e.g. `.clip.overlay.mp4.*.tmp.mp4`) where this run writes."""
+    from liveseg import atomic
+
+    folders = {(args.out / job.stem).parent for job in jobs}
+    if args.frames:
+        folders |= {args.out / job.stem for job in jobs if job.video}
+    for folder in folders:
+        atomic.clean_stale(folder)
+
+
 def _write_image_outputs(result: SegmentationResult, base: Path, save: tuple[str, ...], alpha: float) -> None:
     """`base` is the output path without suffix; each render is written atomically."""
     import io
@@ -89,14 +133,14 @@ def _write_image_outputs(result: SegmentationResult, base: Path, save: tuple[str
         image.save(buf, format="PNG")
         return buf.getvalue()
 
-    if "labels" in save:
-        atomic.write_bytes(base.with_name(base.name + ".png"), result.to_png())
-    if "color" in save:
-        atomic.write_bytes(base.with_name(base.name + ".color.png"), png(result.color()))
-    if "overlay" in save:
-        atomic.write_bytes(base.with_name(base.name + ".overlay.png"), png(result.overlay(alpha)))
-    if "json" in save:
-        atomic.write_text(base.with_name(base.name + ".json"), json.dumps(result.to_dict()) + "\n")
+    writers = {
+        "labels": result.to_png,
+        "color": lambda: png(result.color()),
+        "overlay": lambda: png(result.overlay(alpha)),
+        "json": lambda: (json.dumps(result.to_dict()) + "\n").encode(),
+    }
+    for kind in save:
+        atomic.write_bytes(base.with_name(base.name + IMAGE_OUTPUTS[kind]), writers[kind]())
 
 
 def _segment_images(segmenter: Segmenter, jobs: list[Job], args: _Args, progress: Progress, outcome: Outcome) -> None:
@@ -107,7 +151,7 @@ def _segment_images(segmenter: Segmenter, jobs: list[Job], args: _Args, progress
         loaded: list[tuple[Job, np.ndarray]] = []
         for job in jobs[start : start + args.batch]:
             try:
-                loaded.append((job, read_image(job.source)))
+                loaded.append((job, read_image(job.source, max_pixels=args.max_pixels)))
             except LivesegError as exc:
                 outcome.failures.append(str(exc))
                 progress.advance(task)
@@ -137,8 +181,8 @@ def _segment_video(segmenter: Segmenter, job: Job, args: _Args, progress: Progre
     from liveseg.runtime.io import probe_video, read_video, write_videos
 
     info = probe_video(job.source)
-    renders = [r for r in ("overlay", "color") if r in args.save] or ["overlay"]
-    task = progress.add_task(job.source.name, total=info.frames or None)
+    renders = _renders(args.save)
+    task = progress.add_task(escape(job.source.name), total=info.frames or None)
     frame_dir = args.out / job.stem
 
     def rendered() -> Iterator[list[np.ndarray]]:
@@ -152,8 +196,7 @@ def _segment_video(segmenter: Segmenter, job: Job, args: _Args, progress: Progre
                 index += 1
                 progress.advance(task)
 
-    base = args.out / job.stem
-    write_videos([base.with_name(f"{base.name}.{r}.mp4") for r in renders], rendered(), info.fps)
+    write_videos(_outputs(job, args), rendered(), info.fps)
     progress.remove_task(task)
 
 
@@ -164,6 +207,7 @@ class _Args:
     batch: int
     frames: bool
     alpha: float
+    max_pixels: int
 
 
 def segment_cmd(
@@ -177,6 +221,14 @@ def segment_cmd(
     threads: Annotated[int | None, typer.Option(min=1, help="onnxruntime intra-op threads.")] = None,
     frames: Annotated[bool, typer.Option("--frames", help="Videos: also write the outputs of every frame.")] = False,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Overlay: weight of the class colours.")] = 0.5,
+    max_pixels: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar=MAX_PIXELS_ENV,
+            help="Images above this many pixels (width x height) are reported and skipped, before decoding.",
+        ),
+    ] = DEFAULT_MAX_PIXELS,
 ) -> None:
     """Segment images, folders and videos; label PNGs hold class ids at each input's own resolution."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -184,10 +236,13 @@ def segment_cmd(
     from liveseg.cli.options import parse_size
     from liveseg.runtime import load
 
-    args = _Args(out=out, save=_parse_save(save), batch=batch, frames=frames, alpha=alpha)
+    args = _Args(out=out, save=_parse_save(save), batch=batch, frames=frames, alpha=alpha, max_pixels=max_pixels)
+    check_out_dir(out)
     segmenter = load(model, precision=precision, size=parse_size(size) if size else None, threads=threads)
     outcome = Outcome()
     jobs = collect(inputs, outcome)
+    _check_outputs(jobs, args)
+    _clean_output_folders(jobs, args)
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
@@ -205,14 +260,14 @@ def segment_cmd(
 def _summary(console: Console, outcome: Outcome, segmenter: Segmenter, out: Path) -> None:
     v = segmenter.variant
     console.print(
-        f"Segmented {outcome.images} image(s) and {outcome.videos} video(s) with {segmenter.bundle.name} "
-        f"({v.precision}, {v.height}x{v.width}) into {out}.",
+        f"Segmented {outcome.images} image(s) and {outcome.videos} video(s) with {escape(segmenter.bundle.name)} "
+        f"({v.precision}, {v.height}x{v.width}) into {escape(str(out))}.",
         highlight=False,
     )
     if outcome.failures:
         console.print(f"[red]{len(outcome.failures)} input(s) failed and were skipped:[/]")
         for why in outcome.failures:
-            console.print(f"  [red]✗[/] {why}", highlight=False)
+            console.print(f"  [red]✗[/] {escape(why)}", highlight=False)
         sys.exit(1)
 
 

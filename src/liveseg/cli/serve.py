@@ -6,6 +6,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+
+from liveseg.limits import DEFAULT_HEADER_TIMEOUT
 
 
 def serve(
@@ -24,6 +27,16 @@ def serve(
         typer.Option(help="Origins that may fetch the models from other sites: '*' or a comma list of origins."),
     ] = None,
     open_browser: Annotated[bool, typer.Option("--open", help="Open the web app in a browser once it is up.")] = False,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A name clients may use in the Host header besides IP addresses, localhost and this machine's "
+            "name (DNS-rebinding defence); repeatable, '*' for any (behind a proxy)."
+        ),
+    ] = None,
+    header_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a client may take to send a request's headers.")
+    ] = DEFAULT_HEADER_TIMEOUT,
 ) -> None:
     """Serve the web app and the models on http://HOST:PORT/ until Ctrl-C."""
     import webbrowser
@@ -35,24 +48,26 @@ def serve(
 
     console = Console()
     bundles = find_bundles(model or [])
-    app = create_app(bundles, static_dir=paths.STATIC_DIR, cors_origins=parse_cors(cors))
+    hosts = [host, *(allow_host or [])]
+    app = create_app(bundles, static_dir=paths.STATIC_DIR, cors_origins=parse_cors(cors), allowed_hosts=hosts)
     sock = server.bind(host, port)
     url = server.url_for(host, sock)
 
     for b in bundles:
-        console.print(f"model [bold]{b.name}[/] from {b.root}", highlight=False, soft_wrap=True)
+        console.print(f"model [bold]{escape(b.name)}[/] from {escape(str(b.root))}", highlight=False, soft_wrap=True)
     if not (paths.STATIC_DIR / "index.html").is_file():
         console.print(
-            f"[yellow]warning:[/] the web app is not built (no index.html in {paths.STATIC_DIR}); "
+            f"[yellow]warning:[/] the web app is not built (no index.html in {escape(str(paths.STATIC_DIR))}); "
             "run `make web`. /api/models and /models/ work meanwhile.",
             highlight=False,
             soft_wrap=True,
         )
     if not server.is_loopback(host):
         console.print("[yellow]note:[/] browsers allow the camera only on localhost or HTTPS.", highlight=False)
-    console.print(f"liveseg serving at [bold cyan]{url}[/]  (Ctrl-C to stop)", highlight=False, soft_wrap=True)
+    console.print(f"liveseg serving at [bold cyan]{escape(url)}[/]  (Ctrl-C to stop)", highlight=False, soft_wrap=True)
 
-    server.run(app, sock, on_started=(lambda: webbrowser.open(url)) if open_browser else None)
+    on_started = (lambda: webbrowser.open(url)) if open_browser else None
+    server.run(app, sock, on_started=on_started, header_timeout=header_timeout)
     console.print("stopped", highlight=False)
 
 

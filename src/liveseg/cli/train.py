@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from liveseg.cli.options import parse_size
+from liveseg import atomic
+from liveseg.cli.options import check_out_dir, parse_size, refuse_overwriting
 from liveseg.errors import LivesegError
 
 
@@ -112,6 +113,10 @@ def train_cmd(
     # Parsed before importing torch, so that usage errors come fast.
     size, scale_range, kwargs = parse_size(crop), _parse_scale(scale), _parse_model_args(model_arg or [])
     val_hw = parse_size(val_size) if val_size else None
+    check_out_dir(out)
+    if teacher is not None:
+        refuse_overwriting([out / "last.pt", out / "best.pt"], [teacher])
+    atomic.clean_stale(out)  # checkpoint temporaries of a killed earlier run
     from liveseg.train import TrainConfig, train
 
     cfg = TrainConfig(

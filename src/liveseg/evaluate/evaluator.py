@@ -23,6 +23,8 @@ def evaluate(
 ) -> dict:
     """Accumulate one confusion matrix over the split (ignore pixels excluded) and return the report:
     miou, iou, pixel_acc, mean_acc, acc, pixels, confusion, classes, ignore_index, dataset, split, images."""
+    if max_images is not None and max_images < 1:
+        raise LivesegError(f"max_images is {max_images}; evaluate at least 1 image (None: the whole split).")
     info = dataset.info
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
     cm = ConfusionMatrix(info.num_classes)

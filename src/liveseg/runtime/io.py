@@ -10,50 +10,19 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from liveseg import atomic
+from liveseg.data.base import IMAGE_SUFFIXES as IMAGE_SUFFIXES  # the one image reader, re-exported
+from liveseg.data.base import ImageLike as ImageLike
+from liveseg.data.base import read_image as read_image
 from liveseg.errors import LivesegError
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".webm", ".avi", ".mov", ".mkv", ".m4v"})
-
-ImageLike = str | os.PathLike | Image.Image | np.ndarray
 
 
 def is_video(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
-
-
-def read_image(image: ImageLike) -> np.ndarray:
-    """Return `image` as HxWx3 (or HxWx4 when it has alpha) uint8; EXIF rotation is applied to files."""
-    if isinstance(image, np.ndarray):
-        return _check_array(image)
-    if isinstance(image, Image.Image):
-        return _from_pil(image)
-    path = Path(image)
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return _from_pil(ImageOps.exif_transpose(im))
-    except FileNotFoundError:
-        raise LivesegError(f"Image {path} does not exist; check the path.") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise LivesegError(f"Image {path} is unreadable or corrupt ({exc}); replace or remove it.") from None
-
-
-def _from_pil(im: Image.Image) -> np.ndarray:
-    has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
-    return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
-
-
-def _check_array(arr: np.ndarray) -> np.ndarray:
-    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] not in (3, 4) or 0 in arr.shape:
-        raise LivesegError(
-            f"Expected an HxWx3 or HxWx4 uint8 image array, got {arr.dtype} of shape {arr.shape}; "
-            "convert it first (e.g. np.asarray(pil_image.convert('RGB')))."
-        )
-    return arr
 
 
 def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:

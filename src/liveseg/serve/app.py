@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import socket
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from liveseg import paths
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle
 from liveseg.serve.files import Files, is_vite_hashed
-from liveseg.serve.middleware import IsolationHeaders, PathGuard
+from liveseg.serve.middleware import HostGuard, IsolationHeaders, PathGuard
 from liveseg.serve.models import ServedModel, served_models
 
 # Binary formats that barely compress; compressing them would also hide Content-Length, which the web app
@@ -49,8 +50,13 @@ def create_app(
     bundles: Iterable[Bundle],
     static_dir: str | os.PathLike = paths.STATIC_DIR,
     cors_origins: Sequence[str] = (),
+    allowed_hosts: Sequence[str] = (),
 ) -> Starlette:
-    """Serve `bundles` and the web app in `static_dir`; `cors_origins` ("*" or exact origins) may fetch them."""
+    """Serve `bundles` and the web app in `static_dir`; `cors_origins` ("*" or exact origins) may fetch them.
+
+    Requests must name the server by an IP address, localhost, this machine's host name or one of
+    `allowed_hosts` ("*": any) in their Host header. Every variant file is checked against its sha256 here.
+    """
     models = served_models(bundles)
     static_dir = Path(static_dir)
     static = Files(static_dir, immutable=is_vite_hashed)
@@ -83,6 +89,7 @@ def create_app(
     ]
     middleware = [
         Middleware(IsolationHeaders, cross_origin_resources=bool(cors_origins)),
+        Middleware(HostGuard, names=["localhost", socket.gethostname(), *allowed_hosts]),
         Middleware(PathGuard),
     ]
     if cors_origins:

@@ -49,6 +49,11 @@ def media_type(path: str | os.PathLike) -> str:
     return MEDIA_TYPES.get(suffix) or mimetypes.guess_type(str(path))[0] or "application/octet-stream"
 
 
+def is_hidden(relative_path: str) -> bool:
+    """True when any component of the path starts with a dot (the Unix convention for hidden files)."""
+    return any(part.startswith(".") for part in Path(relative_path).parts)
+
+
 def is_vite_hashed(relative_path: str) -> bool:
     """True for Vite's content-hashed build outputs, which can therefore be cached forever."""
     return _VITE_HASHED.fullmatch(relative_path) is not None
@@ -65,6 +70,16 @@ class Files(StaticFiles):
 
     async def check_config(self) -> None:
         """A missing directory just means 404s (the web app is not built yet), not a crash."""
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        """Starlette's lookup, minus hidden files: `.git/`, `.env` and the like are never served (404),
+        whether asked for by name or reached through a symlink."""
+        if is_hidden(path):
+            return "", None
+        full_path, stat_result = super().lookup_path(path)
+        if stat_result is not None and is_hidden(os.path.relpath(os.path.realpath(full_path), self.root)):
+            return "", None
+        return full_path, stat_result
 
     def file_response(
         self, full_path: str | os.PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200

@@ -1,8 +1,11 @@
-"""Two small ASGI middlewares: request-path hygiene and the headers every response must carry."""
+"""Small ASGI middlewares: Host checking, request-path hygiene and the headers every response must carry."""
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+import ipaddress
+from collections.abc import Iterable
+
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -64,3 +67,49 @@ class IsolationHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def host_name(host_header: str) -> str:
+    """The name in a Host header, without port, brackets or trailing dot, lower-cased."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rpartition(":")[0].rstrip(".") if ":" in host else host.rstrip(".")
+
+
+def is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class HostGuard:
+    """Answer 400 to requests whose Host header names neither an IP address nor one of `names`.
+
+    DNS rebinding points an attacker's domain at 127.0.0.1 so that their page may read a local server; the
+    browser then sends that domain as Host. IP addresses cannot be rebound, so they always pass; "*" in
+    `names` turns the check off (e.g. behind a proxy that rewrites Host). Requests without Host (HTTP/1.0,
+    never a browser) pass too.
+    """
+
+    def __init__(self, app: ASGIApp, names: Iterable[str]) -> None:
+        self.app = app
+        self.names = frozenset(host_name(n) for n in names)
+
+    def allows(self, host_header: str | None) -> bool:
+        if host_header is None or "*" in self.names:
+            return True
+        name = host_name(host_header)
+        return name in self.names or is_ip_address(name)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self.allows(Headers(scope=scope).get("host")):
+            response = PlainTextResponse(
+                "Unknown Host header: open this server by its address, or start it with --allow-host NAME.",
+                status_code=400,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

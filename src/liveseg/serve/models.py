@@ -15,6 +15,16 @@ MODEL_CARD = "MODEL_CARD.md"
 _URL_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
+def check_bundle_name(name: object, fix: str) -> str:
+    """A bundle's name becomes its `/models/<name>/` URL segment; `fix` says how to give it another one."""
+    if not isinstance(name, str) or not _URL_SAFE_ID.fullmatch(name):
+        raise LivesegError(
+            f"The bundle name {name!r} cannot be a URL path segment; {fix} with a name of letters, digits, "
+            "'.', '_' and '-' that starts with a letter or digit."
+        )
+    return name
+
+
 def find_bundles(specs: Sequence[str]) -> list[Bundle]:
     """Open each `--model` value: `default`, a bundle directory, a manifest path, or a directory of bundles."""
     bundles: list[Bundle] = []
@@ -57,12 +67,8 @@ def served_models(bundles: Iterable[Bundle]) -> dict[str, ServedModel]:
     """Map ids to models; ids must be unique and URL-safe, since they become the `/models/<id>/` path."""
     served: dict[str, ServedModel] = {}
     for bundle in bundles:
-        name = bundle.name
-        if not isinstance(name, str) or not _URL_SAFE_ID.fullmatch(name):
-            raise LivesegError(
-                f"Bundle {bundle.root} is named {name!r}, which cannot be a URL path segment; re-export it "
-                "with a name of letters, digits, '.', '_' and '-'."
-            )
+        name = check_bundle_name(bundle.name, f"re-export {bundle.root}")
+        bundle.verify()  # once, at start-up: files are then served with immutable caching
         if name in served:
             raise LivesegError(
                 f"Bundles {served[name].bundle.root} and {bundle.root} are both named {name!r}; serve only one of them."

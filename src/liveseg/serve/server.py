@@ -1,4 +1,4 @@
-"""Run an ASGI app under uvicorn on a socket we bind ourselves.
+"""Run an ASGI app under uvicorn on a socket we bind ourselves, with a deadline for request headers.
 
 Binding first turns "port in use" into one clear sentence (uvicorn would log and exit 1), and lets port 0
 pick a free port whose number we can print.
@@ -6,6 +6,7 @@ pick a free port whose number we can print.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import signal
 import socket
@@ -13,10 +14,13 @@ import threading
 import time
 from collections.abc import Callable
 
+import h11
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from liveseg.errors import LivesegError
+from liveseg.limits import DEFAULT_HEADER_TIMEOUT
 
 _ALL_INTERFACES = ("", "0.0.0.0", "::")
 
@@ -56,11 +60,67 @@ def is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-def run(app: ASGIApp, sock: socket.socket, on_started: Callable[[], None] | None = None) -> None:
+class HeaderDeadline(H11Protocol):
+    """uvicorn's h11 protocol plus a deadline for each request's headers.
+
+    uvicorn has none: a client that sends a header byte now and then ("slowloris") holds its connection, and
+    a file descriptor, forever. The clock starts when a connection opens or a new request's first bytes
+    arrive, and stops once the headers are complete; at the deadline the connection is closed.
+    """
+
+    header_timeout = DEFAULT_HEADER_TIMEOUT
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self._deadline is None and self.conn.their_state is h11.IDLE:
+            self._arm()
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._deadline = self.loop.call_later(self.header_timeout, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def with_header_timeout(seconds: float) -> type[HeaderDeadline]:
+    """The protocol class to give uvicorn (`Config(http=...)`) for a header deadline of `seconds`."""
+    return type("HeaderDeadline", (HeaderDeadline,), {"header_timeout": seconds})
+
+
+def run(
+    app: ASGIApp,
+    sock: socket.socket,
+    on_started: Callable[[], None] | None = None,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+) -> None:
     """Serve until Ctrl-C or SIGTERM, then shut down gracefully and return normally."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=3)
+    config = uvicorn.Config(
+        app,
+        http=with_header_timeout(header_timeout),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=3,
     )
+    server = uvicorn.Server(config)
     if on_started is not None:
         threading.Thread(target=_when_started, args=(server, on_started), daemon=True).start()
     # uvicorn shuts down gracefully on both signals, then re-raises the signal under the handler it found;
