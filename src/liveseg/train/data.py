@@ -97,8 +97,8 @@ class MemoryLoader:
 
     def __init__(self, dataset: SegmentationDataset, augment: BatchAugment, batch: int, seed: int, n: int) -> None:
         pairs = [dataset[i] for i in range(n)]
-        self.images = [torch.from_numpy(image) for image, _ in pairs]
-        self.labels = [torch.from_numpy(label) for _, label in pairs]
+        self.images = [torch.tensor(image) for image, _ in pairs]  # a copy: decoded arrays may be read-only
+        self.labels = [torch.tensor(label) for _, label in pairs]
         self.augment, self.batch, self.seed = augment, batch, seed
         self.sampler = EpochSampler(range(n), seed)
 
