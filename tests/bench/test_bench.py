@@ -3,6 +3,7 @@ results and a report (speed itself is judged in BENCHMARKS.md, never here)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 from PIL import Image
 
 from liveseg import paths
-from liveseg.bench.browser import CHROMIUM
+from liveseg.bench.browser import CHROMIUM, MEDIAPIPE_BACKEND, STAGES
 from liveseg.bench.graphs import logits_graph
 from liveseg.runtime.bundle import open_bundle
 
@@ -27,7 +28,7 @@ def _positive(x: float) -> bool:
 
 
 def _bench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*LIVESEG, "bench", *args], capture_output=True, text=True, timeout=240)
+    return subprocess.run([*LIVESEG, "bench", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_logits_graph_is_the_bundle_network(tmp_path: Path, camvid_root: Path) -> None:
@@ -65,41 +66,75 @@ def test_python_quick(tmp_path: Path) -> None:
     assert (tmp_path / "python_latency.png").stat().st_size > 1000
 
 
+def _browser_run(*args: str) -> subprocess.CompletedProcess:
+    if not (paths.STATIC_DIR / "bench" / "mediapipe.html").is_file():
+        pytest.fail(f"The web app and its bench pages are not built in {paths.STATIC_DIR}; run `make web`.")
+    return _bench(*args)
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (CI installs Debian's chromium)")
 def test_browser_quick(tmp_path: Path, camvid_root: Path) -> None:
-    if not (paths.STATIC_DIR / "bench" / "seed.html").is_file():
-        pytest.fail(f"The web app and its bench pages are not built in {paths.STATIC_DIR}; run `make web`.")
-    proc = _bench(
-        "browser",
-        "--quick",
-        "--images",
-        str(camvid_root / "val"),
-        "--out",
-        str(tmp_path),
-        "--report",
-        str(tmp_path / "BENCHMARKS.md"),
+    report = tmp_path / "BENCHMARKS.md"
+    proc = _browser_run(
+        "browser", "--quick", "--images", str(camvid_root / "val"), "--out", str(tmp_path), "--report", str(report)
     )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     data = json.loads((tmp_path / "browser.json").read_text())
-    assert data["browser"]["version"] and data["notes"] == []
+    assert data["browser"]["version"] and data["quick"] is True
+    # The only notes allowed: the app not reporting contract (B) fields yet.
+    assert all("the app reports no stats()" in n for n in data["notes"]), data["notes"]
     runs = {r["page"]: r for r in data["runs"]}
-    assert set(runs) == {"liveseg", "liveseg-api", "seed"}
+    assert set(runs) == {"liveseg", "liveseg-api", "seed", "mediapipe"}
     for run in runs.values():
-        assert run["backend"] == "wasm" and len(run["frames"]) == 5 and run["errors"] == []
-        assert _positive(run["stages"]["inference"]["median_ms"]) and _positive(run["e2e"]["fps"])
-    for page in ("liveseg", "seed"):
-        assert runs[page]["heap_mb"] and _positive(runs[page]["heap_mb"][-1]["mb"])
-    for page in ("liveseg", "liveseg-api"):
-        assert runs[page]["threads"] == 2 and runs[page]["size"] == "360x480"
-    assert set(runs["seed"]["stages"]) >= {"preprocess", "inference", "postprocess", "render"}
+        assert run["errors"] == [] and run["distinct"] >= 5 and run["repeats"] >= 0
+        assert _positive(run["fps"]) and _positive(run["seconds"]) and _positive(run["stages"]["inference"])
+        # Counting distinct camera frames: no page segments more of them than the camera delivered.
+        assert _positive(run["camera_fps"]) and run["fps"] <= 1.1 * run["camera_fps"]
+        assert set(run["stages"]) <= set(STAGES)
+    for page in ("liveseg", "liveseg-api", "seed"):
+        assert runs[page]["backend"] == "wasm" and runs[page]["threads"] == 2 and runs[page]["size"] == "360x480"
+    assert runs["mediapipe"]["backend"] == MEDIAPIPE_BACKEND
+    for page in ("liveseg-api", "seed", "mediapipe"):
+        frames = runs[page]["frames"]
+        assert frames and all(f["total"] > 0 and f["idle"] >= 0 for f in frames)
+        assert sum(f["fresh"] for f in frames) >= runs[page]["distinct"] - 1
+    assert {"capture", "transfer", "inference"} <= set(runs["liveseg-api"]["stages"])
+    assert {"capture", "preprocess", "inference", "postprocess", "render"} <= set(runs["seed"]["stages"])
     assert data["peak"] and _positive(data["peak"][0]["gflops_per_s"])
-    report = (tmp_path / "BENCHMARKS.md").read_text()
-    assert "## Browser" in report and "liveseg is **" in report and "Chromium" in report
-    assert "module API without the page's rendering" in report
+    text = report.read_text()
+    assert "## Browser" in text and "Chromium" in text and "the app is **" in text
+    assert "MediaPipe selfie segmentation" in text and "different task and model" in text
+    assert "## Where the time goes" in text
+    for chart in ("browser_stages.png", "browser_fps.png"):
+        assert (tmp_path / chart).stat().st_size > 1000
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (CI installs Debian's chromium)")
+def test_soak_quick(tmp_path: Path, camvid_root: Path) -> None:
+    report = tmp_path / "BENCHMARKS.md"
+    proc = _browser_run(
+        "soak", "--quick", "--images", str(camvid_root / "val"), "--out", str(tmp_path), "--report", str(report)
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    data = json.loads((tmp_path / "soak.json").read_text())
+    assert data["quick"] is True and data["backend"] == "wasm" and data["errors"] == []
+    samples = data["samples"]
+    assert len(samples) == 7  # 30 s at 5 s intervals, both ends included
+    assert all(b["t"] > a["t"] and b["count"] >= a["count"] for a, b in itertools.pairwise(samples))
+    assert all(_positive(s["heap_mb"]) and _positive(s["renderer_mb"]) for s in samples)
+    assert all(_positive(s["fps"]) for s in samples[1:])
+    summary = data["summary"]
+    heap = summary["heap_mb"]
+    assert heap["start_mb"] > 0 and math.isclose(heap["growth"], heap["end_mb"] / heap["start_mb"] - 1)
+    assert summary["stalled_intervals"] == 0 and summary["dropped_stats_updates"] == 0
+    text = report.read_text()
+    assert "## Soak" in text and "JS heap after GC" in text and "JS heap growth ≤ 5% over the soak" in text
+    assert (tmp_path / "browser_soak.png").stat().st_size > 1000
 
 
 def test_report_without_results_is_a_usage_error(tmp_path: Path) -> None:
     proc = _bench("report", "--out", str(tmp_path), "--report", str(tmp_path / "B.md"))
-    assert proc.returncode == 2 and "liveseg bench all" in proc.stderr
+    assert proc.returncode == 2 and "liveseg bench all" in proc.stderr and "soak.json" in proc.stderr
     assert not (tmp_path / "B.md").exists()

@@ -1,7 +1,7 @@
 /**
  * The same network converted to a TF.js graph model (onnx2tf → tensorflowjs_converter, NHWC float input), run
  * the way the seeds run it: fromPixels → normalise → predict → resizeBilinear → argMax → data(), then a colour
- * loop and putImageData. `?model=URL/model.json&backend=wasm|webgl&threads=N&size=HxW`.
+ * loop and putImageData, one frame per requestAnimationFrame. `?model=URL/model.json&backend=wasm|webgl&threads=N&size=HxW`.
  */
 
 import * as tf from "@tensorflow/tfjs";
@@ -10,10 +10,10 @@ import wasmPlain from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url";
 import wasmThreaded from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url";
 
-import { bench, fail, loop, MEAN, openCamera, palette, param, STD } from "./common";
+import { bench, Camera, fail, loop, MEAN, palette, param, sizeParam, STD } from "./common";
 
 async function main(): Promise<void> {
-  const [height, width] = param("size", "360x480").split("x").map(Number);
+  const [height, width] = sizeParam();
   const backend = param("backend", "wasm");
   setWasmPaths({
     "tfjs-backend-wasm.wasm": wasmPlain,
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   tf.tidy(() => model.predict(tf.zeros([1, height, width, 3])));
   bench.loadMs = performance.now() - t0;
 
-  const video = await openCamera(width, height);
+  const camera = await Camera.open(width, height);
   const view = document.getElementById("out") as HTMLCanvasElement;
   view.width = width;
   view.height = height;
@@ -43,17 +43,20 @@ async function main(): Promise<void> {
   const image = new ImageData(width, height);
   const colors = palette(256);
 
-  loop(async () => {
+  loop(camera, "animation", async () => {
     const t0 = performance.now();
-    const input = tf.tidy(() => tf.browser.fromPixels(video).toFloat().sub(mean).div(std).expandDims(0));
+    const pixels = tf.browser.fromPixels(camera.video);
     const t1 = performance.now();
+    const input = tf.tidy(() => pixels.toFloat().sub(mean).div(std).expandDims(0));
+    pixels.dispose();
+    const t2 = performance.now();
     const labels = tf.tidy(() => {
       const logits = model.predict(input) as tf.Tensor4D;
       return tf.image.resizeBilinear(logits, [height, width]).argMax(-1);
     });
-    const t2 = performance.now();
-    const ids = (await labels.data()) as Int32Array;
     const t3 = performance.now();
+    const ids = (await labels.data()) as Int32Array;
+    const t4 = performance.now();
     input.dispose();
     labels.dispose();
     const rgba = image.data;
@@ -64,11 +67,18 @@ async function main(): Promise<void> {
       rgba[p * 4 + 2] = colors[c + 2];
       rgba[p * 4 + 3] = 255;
     }
-    const t4 = performance.now();
-    ctx.putImageData(image, 0, 0);
     const t5 = performance.now();
+    ctx.putImageData(image, 0, 0);
+    const t6 = performance.now();
     // TF.js runs lazily: "inference" is when predict returned; most of the work lands in readback (data()).
-    return { preprocess: t1 - t0, inference: t2 - t1, readback: t3 - t2, postprocess: t4 - t3, render: t5 - t4 };
+    return {
+      capture: t1 - t0,
+      preprocess: t2 - t1,
+      inference: t3 - t2,
+      readback: t4 - t3,
+      postprocess: t5 - t4,
+      render: t6 - t5,
+    };
   });
 }
 

@@ -1,11 +1,12 @@
-"""`liveseg bench browser`: the real web app in headless Chromium against the seed-style and TF.js pipelines.
+"""`liveseg bench browser`: the real web app in headless Chromium against its module API, the seed-style, TF.js
+and MediaPipe pipelines, all on one fake webcam.
 
-`liveseg serve` runs as users run it; Chromium's fake webcam plays CamVid val frames. The app's worker reports
-per-frame preprocess/inference/readback times in its `segment-done` messages: an init script listens to them
-(the page itself is unchanged), and `window.liveseg.stats()` gives render times, fps and memory over time. The
-bench pages (web/bench/, built with the app) run the seed-style and TF.js pipelines and expose `window.bench`.
-Models that are not part of the bundle (logits graph, TF.js model, peak probes) are answered by Playwright
-from the harness, under `/bench-data/`.
+`liveseg serve` runs as users run it; Chromium's fake webcam plays CamVid val frames at 60 fps, faster than any
+pipeline here, so the camera never sets the pace. Every page is measured the same way: a warm-up, then a window
+in which only results segmented from a camera frame different from the previous result's count (the app's
+`stats().sourceFrames`; the bench pages' `fresh` frames, web/bench/common.ts), over wall time. An init script
+watches requestVideoFrameCallback on every page to measure the rate the camera actually delivered. Models that
+are not part of the bundle (logits graph, TF.js model, peak probes) are answered by Playwright under `/bench-data/`.
 """
 
 from __future__ import annotations
@@ -40,54 +41,54 @@ CHROMIUM_FLAGS = [
     "--enable-unsafe-swiftshader",  # WebGL without a GPU runs on SwiftShader only when asked
     "--enable-precise-memory-info",  # performance.memory otherwise rounds the heap to coarse buckets
 ]
+# A WebGPU adapter on the CPU (SwiftShader): only added when a run asks for the webgpu backend, since it changes
+# what `auto` finds.
+WEBGPU_FLAGS = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"]
 # V8 first runs onnxruntime-web's WebAssembly in its baseline tier (Liftoff) and swaps in optimised (TurboFan)
 # code as functions get hot: measured here, the first ~20 frames of a page take 2-10x longer than the rest.
 WARMUP_FRAMES = 40
-CAMERA_FPS = 60  # faster than any pipeline here, so the camera never limits the measured frame rate
-STAGES = ("preprocess", "inference", "readback", "postprocess", "render", "total")
+# Software GPU backends run at a frame every few seconds: warm-up and measurement also end after these times.
+WARMUP_S = 20.0
+MEASURE_S = 60.0
+MIN_FRAMES = 2  # a window needs two results to have a rate
+POLL_MS = 200
+# Per-frame steps, in pipeline order: the app's `stats().stages` plus the seeds' JS post-processing.
+STAGES = ("capture", "transfer", "preprocess", "inference", "readback", "postprocess", "render", "idle")
+TFJS_BACKENDS = ("wasm", "webgl")  # the TF.js build here has no webgpu backend
+MEDIAPIPE_BACKEND = "wasm+webgl"  # MediaPipe picks its own runtime: WebAssembly with WebGL for images
 
-# Records the worker's per-frame timings without touching the app: every Worker the page creates gets a listener.
-CAPTURE_WORKER_TIMINGS = """
+# The newest camera frame any video on the page presented, from requestVideoFrameCallback (which the app and every
+# bench page use), so the camera's delivered rate is measured on each page without touching it.
+CAMERA_WATCH = """
 (() => {
-  const frames = [];
-  window.__benchFrames = frames;
-  const Native = window.Worker;
-  window.Worker = class extends Native {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener("message", (e) => {
-        const d = e.data;
-        if (d && d.type === "segment-done") frames.push({ ...d.timings, at: performance.now() });
-      });
-    }
+  const native = HTMLVideoElement.prototype.requestVideoFrameCallback;
+  if (!native) return;
+  HTMLVideoElement.prototype.requestVideoFrameCallback = function (callback) {
+    return native.call(this, (now, meta) => {
+      window.__camera = { frames: meta.presentedFrames, at: now };
+      callback(now, meta);
+    });
   };
 })();
 """
 
-
-# The module API on its own (`createSegmenter` → `segment`), fed from the same fake webcam with nothing drawn:
-# liveseg's pipeline without the page's rendering, which on a GPU-less machine is software GL on the same cores.
-API_LOOP = """
-async ([model, precision, size, backend, threads, want]) => {
-  const video = document.createElement("video");
-  video.muted = true;
-  video.srcObject = await navigator.mediaDevices.getUserMedia({ video: true });
-  await video.play();
-  const t0 = performance.now();
-  const seg = await window.liveseg.createSegmenter({ model, precision, size, backend, threads });
-  const loadMs = performance.now() - t0;
-  const frames = [];
-  while (frames.length < want) {
-    const result = await seg.segment(await createImageBitmap(video), { transfer: true });
-    frames.push({ ...result.timings, at: performance.now() });
-    seg.recycle(result);
-  }
-  const info = { backend: seg.backend, threads: seg.threads, loadMs, frames };
-  seg.close();
-  video.srcObject.getTracks().forEach((t) => t.stop());
-  return info;
-}
-"""
+# Each poll says: the page's state, results from distinct camera frames so far (`count`), results in all
+# (`results`), and the camera's progress.
+APP_POLL = """() => {
+  const s = window.liveseg && window.liveseg.stats();
+  const base = { now: performance.now(), camera: window.__camera || null };
+  if (!s) return { ...base, state: "loading", error: null, count: 0, results: 0, counted: false };
+  const counted = typeof s.sourceFrames === "number";
+  return { ...base, state: s.state, error: s.error, count: counted ? s.sourceFrames : s.frames,
+           results: s.frames, counted };
+}"""
+BENCH_POLL = """() => {
+  const b = window.bench;
+  const base = { now: performance.now(), camera: window.__camera || null };
+  if (!b) return { ...base, state: "loading", error: null, count: 0, results: 0 };
+  return { ...base, state: b.state, error: b.error, count: b.frames.filter((f) => f.fresh).length,
+           results: b.frames.length };
+}"""
 
 
 @dataclass
@@ -102,7 +103,10 @@ class BrowserOptions:
     webcam: Path
     logits_onnx: Path | None
     tfjs_model: Path | None
+    mediapipe: bool
     probes: list[Probe]
+    warmup_s: float = WARMUP_S
+    measure_s: float = MEASURE_S
     timeout_s: float = 300
 
 
@@ -135,7 +139,7 @@ def serve(bundle: Bundle) -> Iterator[str]:
 
 
 @contextmanager
-def chromium(webcam: Path) -> Iterator[object]:
+def chromium(webcam: Path, extra_flags: list[str] | None = None) -> Iterator[object]:
     """Headless Chromium with a fake webcam that loops `webcam` and auto-granted camera access."""
     if not CHROMIUM.is_file():
         raise LivesegError(f"{CHROMIUM} is missing; install Debian's chromium package to run browser benchmarks.")
@@ -146,6 +150,7 @@ def chromium(webcam: Path) -> Iterator[object]:
             executable_path=str(CHROMIUM),
             args=[
                 *CHROMIUM_FLAGS,
+                *(extra_flags or []),
                 "--use-fake-ui-for-media-stream",
                 "--use-fake-device-for-media-stream",
                 f"--use-file-for-fake-video-capture={webcam}",
@@ -172,12 +177,12 @@ def _serve_files(files: dict[str, Path]) -> Callable:
     return handle
 
 
-def _page(browser, url: str, files: dict[str, Path], init_script: str | None = None):
+def open_page(browser, url: str, files: dict[str, Path] | None = None):
+    """A page in its own context, with the camera watch installed; returns (context, page, page errors)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     # A predicate on the path, not a glob: the page's own URL carries "/bench-data/" in its query string.
-    context.route(lambda url: urlsplit(url).path.startswith("/bench-data/"), _serve_files(files))
-    if init_script:
-        context.add_init_script(init_script)
+    context.route(lambda url: urlsplit(url).path.startswith("/bench-data/"), _serve_files(files or {}))
+    context.add_init_script(CAMERA_WATCH)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -186,96 +191,93 @@ def _page(browser, url: str, files: dict[str, Path], init_script: str | None = N
     return context, page, errors
 
 
-def _wait(page, condition: str, timeout_s: float, what: str, errors: list[str]) -> None:
-    """Poll a JS condition; on timeout say what the page reported instead of a bare Playwright timeout."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def until(page, poll: str, done: Callable[[dict], bool], timeout_s: float, what: str, errors: list[str]) -> dict:
+    """Poll the page until `done(poll)`; a page error or the timeout becomes one LivesegError saying what happened."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = page.evaluate(poll)
+        if state["state"] == "error":
+            raise LivesegError(f"{what} failed: {state['error']}")
+        if done(state):
+            return state
+        if time.monotonic() > deadline:
+            seen = "; ".join(errors[-3:]) or "no error on the page"
+            raise LivesegError(f"{what} did not happen within {timeout_s:.0f} s ({seen}).")
+        page.wait_for_timeout(POLL_MS)
 
-    try:
-        page.wait_for_function(condition, timeout=timeout_s * 1000, polling=250)
-    except PlaywrightTimeout:
-        seen = "; ".join(errors[-3:]) or "no error on the page"
-        raise LivesegError(f"{what} did not happen within {timeout_s:.0f} s ({seen}).") from None
+
+def measure_window(page, poll: str, opts: BrowserOptions, what: str, errors: list[str]) -> tuple[dict, dict]:
+    """Wait for the first result, warm up, then measure; returns the polls that open and close the window.
+
+    Warm-up ends after `warmup` counted results or `warmup_s`, the window after `frames` results or `measure_s`
+    (with at least MIN_FRAMES), so a backend at a frame every few seconds is measured in bounded time too.
+    """
+    first = until(page, poll, lambda s: s["count"] >= 1, opts.timeout_s, f"{what} segmenting a frame", errors)
+    warm_ms = opts.warmup_s * 1000
+    until(
+        page,
+        poll,
+        lambda s: s["count"] - first["count"] >= opts.warmup or s["now"] - first["now"] >= warm_ms,
+        opts.warmup_s + opts.timeout_s,
+        f"{what} warming up",
+        errors,
+    )
+    start = page.evaluate(poll)
+
+    def complete(s: dict) -> bool:
+        done = s["count"] - start["count"]
+        return done >= opts.frames or (s["now"] - start["now"] >= opts.measure_s * 1000 and done >= MIN_FRAMES)
+
+    end = until(page, poll, complete, opts.measure_s + opts.timeout_s, f"{what} segmenting {MIN_FRAMES} frames", errors)
+    return start, end
 
 
-def _bench_state(browser, url: str, files: dict[str, Path], want: int, timeout_s: float, what: str):
-    """Open a web/bench page, wait for `want` frames of `window.bench` and return (its state, page errors)."""
-    context, page, errors = _page(browser, url, files)
-    try:
-        _wait(
-            page,
-            f"() => window.bench && (window.bench.state === 'error' || window.bench.frames.length >= {want})",
-            timeout_s,
-            f"{what} producing {want} frames",
-            errors,
+def window_figures(start: dict, end: dict) -> dict:
+    """Throughput over the window: distinct camera frames segmented per second, repeats, the camera's own rate."""
+    seconds = (end["now"] - start["now"]) / 1000
+    distinct = end["count"] - start["count"]
+    camera_fps = None
+    if start["camera"] and end["camera"] and end["camera"]["at"] > start["camera"]["at"]:
+        camera_fps = (
+            (end["camera"]["frames"] - start["camera"]["frames"]) * 1000 / (end["camera"]["at"] - start["camera"]["at"])
         )
-        state = page.evaluate("window.bench")
-    finally:
-        context.close()
-    if state["state"] == "error":
-        raise LivesegError(f"{what} failed: {state['error']}")
-    return state, errors
+    return {
+        "fps": distinct / seconds if seconds > 0 else float("nan"),
+        "seconds": seconds,
+        "distinct": distinct,
+        "repeats": (end["results"] - start["results"]) - distinct,
+        "camera_fps": camera_fps,
+    }
 
 
-def _stage_summaries(frames: list[dict]) -> dict:
-    return {k: summarize([f[k] for f in frames]) for k in STAGES if frames and k in frames[0]}
+def _medians(frames: list[dict]) -> dict[str, float]:
+    return {k: float(np.median([f[k] for f in frames])) for k in STAGES if frames and k in frames[0]}
 
 
-def _last20(frames: list[dict]) -> dict:
-    """Mean of each stage over the last 20 frames, the figure seed 003 reports."""
-    return {k: float(np.mean([f[k] for f in frames[-20:]])) for k in STAGES if frames and k in frames[0]}
+def app_stages(snapshot: dict) -> tuple[dict[str, float], list[str]]:
+    """The app's per-stage medians (`stats().stages`); before the app reports them, its means over the last frames."""
+    if isinstance(snapshot.get("stages"), dict):
+        return {k: float(v) for k, v in snapshot["stages"].items() if k in STAGES and v is not None}, []
+    means = {k: float(v) for k, v in (snapshot.get("avg") or {}).items() if k in STAGES}
+    return means, ["the app reports no stats().stages, so its stages are its own means over the last frames"]
 
 
-def _e2e(frames: list[dict]) -> dict:
-    """End-to-end throughput from the times frames were finished (includes waiting for the camera and rAF)."""
-    at = np.array([f["at"] for f in frames])
-    if len(at) < 2:
-        return {"fps": float("nan"), "intervals": summarize([])}
-    intervals = np.diff(at).tolist()
-    return {"fps": (len(at) - 1) * 1000 / (at[-1] - at[0]), "intervals": summarize(intervals)}
-
-
-def bench_app(browser, base: str, opts: BrowserOptions, backend: str, advance: Callable[[], None]) -> dict:
+def bench_app(browser, base: str, opts: BrowserOptions, backend: str) -> dict:
     """The liveseg page itself, started from URL parameters on the fake webcam."""
     h, w = opts.size
     query = (
         f"?model={opts.bundle.name}&backend={backend}&precision={opts.precision}&size={h}x{w}"
         f"&threads={opts.threads}&source=camera&resolution={w}x{h}&autostart=1"
     )
-    context, page, errors = _page(browser, base + query, {}, CAPTURE_WORKER_TIMINGS)
+    context, page, errors = open_page(browser, base + query)
     try:
-        _wait(
-            page,
-            "() => { const s = window.liveseg && window.liveseg.stats(); return s && s.state === 'error' "
-            f"|| (s.state === 'ready' && window.__benchFrames.length >= {opts.warmup}); }}",
-            opts.timeout_s,
-            f"The liveseg page ({backend}) producing {opts.warmup} frames",
-            errors,
-        )
-        snapshot = page.evaluate("window.liveseg.stats()")
-        if snapshot["state"] == "error":
-            raise LivesegError(f"The liveseg page failed on {backend}: {snapshot['error']}")
-        start = page.evaluate("window.__benchFrames.length")
-        timeline = []
-        deadline = time.monotonic() + opts.timeout_s
-        while page.evaluate("window.__benchFrames.length") - start < opts.frames:
-            if time.monotonic() > deadline:
-                raise LivesegError(
-                    f"The liveseg page ({backend}) got slower than {opts.frames} frames in "
-                    f"{opts.timeout_s:.0f} s; lower --frames."
-                )
-            s = page.evaluate("window.liveseg.stats()")
-            timeline.append(
-                {"t": time.monotonic(), "frames": s["frames"], "fps": s["fps"], "avg": s["avg"], "memory": s["memory"]}
-            )
-            page.wait_for_timeout(1000)
-        frames = page.evaluate(f"window.__benchFrames.slice({start}, {start + opts.frames})")
+        start, end = measure_window(page, APP_POLL, opts, f"The liveseg page ({backend})", errors)
         final = page.evaluate("window.liveseg.stats()")
     finally:
         context.close()
-    advance()
-    t0 = timeline[0]["t"] if timeline else 0
-    for point in timeline:
-        point["t"] -= t0
+    stages, notes = app_stages(final)
+    if not end["counted"]:
+        notes.append("the app reports no stats().sourceFrames, so every segmented frame was counted")
     return {
         "page": "liveseg",
         "backend": final["backend"],
@@ -284,86 +286,55 @@ def bench_app(browser, base: str, opts: BrowserOptions, backend: str, advance: C
         "size": final["size"],
         "threads": final["threads"],
         "load_ms": final["loadMs"],
-        "frames": frames,
-        "stages": _stage_summaries(frames),
-        "e2e": _e2e(frames),
-        "last20": final["avg"],
-        "fps_last20": final["fps"],
-        "dropped": final["dropped"],
-        "memory": final["memory"],
-        "timeline": timeline,
-        "heap_mb": [{"t": p["t"], "mb": p["memory"]["jsHeapMB"]} for p in timeline],
-        "fallbacks": final["fallbacks"],
+        **window_figures(start, end),
+        "stages": stages,
+        "frame_ms": None,
+        "dropped": final.get("dropped"),
+        "memory": final.get("memory"),
+        "notes": notes,
         "errors": errors,
     }
 
 
-def bench_api(browser, base: str, opts: BrowserOptions, backend: str, advance: Callable[[], None]) -> dict:
-    """liveseg's module API in the app's page, camera frames in, class maps out, no rendering."""
-    from playwright.sync_api import Error as PlaywrightError
-
-    h, w = opts.size
-    context, page, errors = _page(browser, base, {})
+def bench_page(browser, url: str, opts: BrowserOptions, page_name: str, backend: str, files: dict) -> dict:
+    """A web/bench page: warm up, measure, and take its per-frame records of the window."""
+    what = f"The {page_name} page ({backend})"
+    context, page, errors = open_page(browser, url, files)
     try:
-        _wait(page, "() => window.liveseg !== undefined", opts.timeout_s, "The liveseg page loading", errors)
-        args = [f"models/{opts.bundle.name}/", opts.precision, f"{h}x{w}", backend, opts.threads]
-        info = page.evaluate(API_LOOP, [*args, opts.warmup + opts.frames])
-    except PlaywrightError as exc:  # a rejected promise in the page
-        raise LivesegError(f"The liveseg module API failed on {backend}: {str(exc).splitlines()[0]}") from None
+        start, end = measure_window(page, BENCH_POLL, opts, what, errors)
+        state = page.evaluate("window.bench")
     finally:
         context.close()
-    advance()
-    frames = info["frames"][opts.warmup :]
-    return {
-        "page": "liveseg-api",
-        "backend": info["backend"],
-        "requested_backend": backend,
-        "precision": opts.precision,
-        "size": f"{h}x{w}",
-        "threads": info["threads"],
-        "load_ms": info["loadMs"],
-        "frames": frames,
-        "stages": _stage_summaries(frames),
-        "e2e": _e2e(frames),
-        "last20": _last20(frames),
-        "heap_mb": [],  # heap over time is tracked in the app's own run
-        "errors": errors,
-    }
-
-
-def bench_page(
-    browser,
-    base: str,
-    opts: BrowserOptions,
-    page_name: str,
-    backend: str,
-    model_url: str,
-    files: dict[str, Path],
-    advance: Callable[[], None],
-) -> dict:
-    """A web/bench page (seed-style or TF.js): warm up, then take `frames` frames of `window.bench`."""
-    h, w = opts.size
-    url = f"{base}bench/{page_name}.html?model={model_url}&backend={backend}&threads={opts.threads}&size={h}x{w}"
-    want = opts.warmup + opts.frames
-    state, errors = _bench_state(browser, url, files, want, opts.timeout_s, f"The {page_name} page ({backend})")
-    advance()
-    frames = state["frames"][opts.warmup : want]
-    t0 = state["heapMB"][0]["at"] if state["heapMB"] else 0
+    frames = state["frames"][start["results"] : end["results"]]
     return {
         "page": page_name,
         "backend": state["backend"],
         "requested_backend": backend,
-        "precision": "fp32",
-        "size": f"{h}x{w}",
+        "precision": {"liveseg-api": opts.precision, "seed": "fp32", "tfjs": "fp32"}.get(page_name),
+        "size": f"{opts.size[0]}x{opts.size[1]}",
         "threads": state["threads"],
         "load_ms": state["loadMs"],
+        **window_figures(start, end),
+        "stages": _medians(frames),
+        "frame_ms": summarize([f["total"] for f in frames]),
         "frames": frames,
-        "stages": _stage_summaries(frames),
-        "e2e": _e2e(frames),
-        "last20": _last20(frames),
-        "heap_mb": [{"t": (p["at"] - t0) / 1000, "mb": p["mb"]} for p in state["heapMB"]],
+        "notes": [],
         "errors": errors,
     }
+
+
+def page_url(base: str, opts: BrowserOptions, page_name: str, backend: str) -> str:
+    """The URL of a web/bench page for this run's bundle variant, size, backend and threads."""
+    h, w = opts.size
+    common = f"backend={backend}&threads={opts.threads}&size={h}x{w}"
+    models = {
+        "liveseg-api": f"/models/{opts.bundle.name}/&precision={opts.precision}",
+        "seed": "/bench-data/seed-logits.onnx",
+        "tfjs": "/bench-data/tfjs/model.json",
+        "mediapipe": "0",
+    }
+    page = "api" if page_name == "liveseg-api" else page_name
+    return f"{base}bench/{page}.html?model={models[page_name]}&{common}"
 
 
 def bench_peak(browser, base: str, opts: BrowserOptions, advance: Callable[[], None], runs: int = 6) -> list[dict]:
@@ -375,10 +346,15 @@ def bench_peak(browser, base: str, opts: BrowserOptions, advance: Callable[[], N
             f"{base}bench/peak.html?model=/bench-data/{probe.path.name}&shape={shape}&backend=wasm"
             f"&threads={opts.threads}&runs={runs}"
         )
-        files = {probe.path.name: probe.path}
-        state, _ = _bench_state(browser, url, files, runs, opts.timeout_s, f"The peak page ({probe.name})")
+        what = f"The peak page ({probe.name})"
+        context, page, errors = open_page(browser, url, {probe.path.name: probe.path})
+        try:
+            poll = "() => window.bench || { state: 'loading', error: null, calls: [] }"
+            state = until(page, poll, lambda s: len(s["calls"]) >= runs, opts.timeout_s, what, errors)
+        finally:
+            context.close()
         advance()
-        times = [f["inference"] for f in state["frames"]]
+        times = state["calls"]
         rows.append(
             {
                 "runtime": "onnxruntime-web-wasm",
@@ -392,51 +368,71 @@ def bench_peak(browser, base: str, opts: BrowserOptions, advance: Callable[[], N
     return rows
 
 
+def plan(opts: BrowserOptions) -> list[tuple[str, str]]:
+    """(page, backend) in run order: every page on one backend before the next, so each comparison is close in time."""
+    pages = []
+    for backend in opts.backends:
+        pages += [("liveseg", backend), ("liveseg-api", backend)]
+        if opts.logits_onnx is not None:
+            pages.append(("seed", backend))
+        if opts.tfjs_model is not None and backend in TFJS_BACKENDS:
+            pages.append(("tfjs", backend))
+        if opts.mediapipe and backend == opts.backends[0]:
+            pages.append(("mediapipe", MEDIAPIPE_BACKEND))
+    return pages
+
+
+def _check_build(pages: list[tuple[str, str]], probes: list[Probe]) -> None:
+    wanted = {"api" if p == "liveseg-api" else p for p, _ in pages if p != "liveseg"} | ({"peak"} if probes else set())
+    missing = sorted(n for n in wanted if not (paths.STATIC_DIR / "bench" / f"{n}.html").is_file())
+    if missing:
+        raise LivesegError(f"The web build lacks the benchmark pages ({', '.join(missing)}); run `make web`.")
+
+
 def run_browser(
     opts: BrowserOptions,
     notes: list[str],
     progress: Callable[[int], Callable[[], None]] | None = None,
 ) -> dict:
     """Every page × backend asked for; a page that cannot run is recorded in `notes` and the rest go on."""
-    pages = [("liveseg", b) for b in opts.backends] + [("liveseg-api", b) for b in opts.backends]
-    if opts.logits_onnx is not None:
-        pages += [("seed", b) for b in opts.backends]
-    if opts.tfjs_model is not None:
-        pages += [("tfjs", b) for b in opts.backends]
+    pages = plan(opts)
+    _check_build(pages, opts.probes)
     advance = progress(len(pages) + len(opts.probes)) if progress else (lambda: None)
     files: dict[str, Path] = {}
     if opts.logits_onnx is not None:
         files["seed-logits.onnx"] = opts.logits_onnx
     if opts.tfjs_model is not None:
         files.update({f"tfjs/{p.name}": p for p in opts.tfjs_model.iterdir() if p.is_file()})
-    missing = [n for n in ("seed", "tfjs", "peak") if not (paths.STATIC_DIR / "bench" / f"{n}.html").is_file()]
-    if missing and (len(pages) > len(opts.backends) or opts.probes):
-        raise LivesegError(f"The web build lacks the benchmark pages ({', '.join(missing)}); run `make web`.")
     runs = []
-    with serve(opts.bundle) as base, chromium(opts.webcam) as browser:
+    flags = WEBGPU_FLAGS if "webgpu" in opts.backends else []
+    with serve(opts.bundle) as base, chromium(opts.webcam, flags) as browser:
         version = browser.version
         for name, backend in pages:
             try:
                 if name == "liveseg":
-                    runs.append(bench_app(browser, base, opts, backend, advance))
-                elif name == "liveseg-api":
-                    runs.append(bench_api(browser, base, opts, backend, advance))
+                    run = bench_app(browser, base, opts, backend)
                 else:
-                    model = "/bench-data/seed-logits.onnx" if name == "seed" else "/bench-data/tfjs/model.json"
-                    runs.append(bench_page(browser, base, opts, name, backend, model, files, advance))
+                    run = bench_page(browser, page_url(base, opts, name, backend), opts, name, backend, files)
+                runs.append(run)
+                notes += [f"{name} on {backend}: {n}" for n in run["notes"]]
             except LivesegError as exc:
                 notes.append(f"{name} on {backend}: {exc}")
+            advance()
         try:
             peak = bench_peak(browser, base, opts, advance) if opts.probes else []
         except LivesegError as exc:
             notes.append(f"runtime peak: {exc}")
             peak = []
     return {
-        "browser": {"name": "chromium", "version": version, "flags": CHROMIUM_FLAGS},
+        "browser": {"name": "chromium", "version": version, "flags": CHROMIUM_FLAGS + flags},
         "bundle": opts.bundle.name,
         "model": opts.bundle.manifest["model"]["name"],
+        "precision": opts.precision,
+        "size": f"{opts.size[0]}x{opts.size[1]}",
         "frames": opts.frames,
         "warmup": opts.warmup,
+        "warmup_s": opts.warmup_s,
+        "measure_s": opts.measure_s,
         "runs": runs,
         "peak": peak,
     }

@@ -8,8 +8,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+# Faster than any pipeline here, so the camera never limits a measured frame rate (a page sees at most one new
+# frame per 60 Hz rendering step anyway: requestVideoFrameCallback fires once per step).
+CAMERA_FPS = 60
 
-def write_y4m(path: Path, frames: Sequence[np.ndarray], fps: int = 15) -> None:
+
+def write_y4m(path: Path, frames: Sequence[np.ndarray], fps: int = CAMERA_FPS) -> None:
     """Raw 4:2:0 video (limited-range BT.601) of HxWx3 uint8 RGB frames with even H and W."""
     height, width = frames[0].shape[:2]
     with path.open("wb") as f:
@@ -26,7 +30,9 @@ def write_y4m(path: Path, frames: Sequence[np.ndarray], fps: int = 15) -> None:
                 f.write(np.clip(np.rint(plane), 0, 255).astype(np.uint8).tobytes())
 
 
-def camvid_webcam(images: Sequence[Path], path: Path, size: tuple[int, int] = (360, 480), fps: int = 15) -> Path:
+def camvid_webcam(
+    images: Sequence[Path], path: Path, size: tuple[int, int] = (360, 480), fps: int = CAMERA_FPS
+) -> Path:
     """A looping fake webcam of `images` resized to `size` (H, W)."""
     frames = [np.asarray(Image.open(p).convert("RGB").resize((size[1], size[0]))) for p in images]
     write_y4m(path, frames, fps=fps)

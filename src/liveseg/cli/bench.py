@@ -1,7 +1,7 @@
 """`liveseg bench`: Python and browser benchmarks of a bundle, and the BENCHMARKS.md they generate.
 
-`liveseg bench all` regenerates BENCHMARKS.md from scratch; `python` and `browser` each refresh their own JSON
-and re-render the report from whatever results the output folder holds.
+`liveseg bench all` regenerates BENCHMARKS.md from scratch; `python`, `browser` and `soak` each refresh their own
+JSON and re-render the report from whatever results the output folder holds.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ Model = Annotated[str, typer.Option("--model", "-m", help="Bundle directory, man
 Out = Annotated[Path, typer.Option(help="Folder for the JSON results and the PNG charts.")]
 Report = Annotated[Path, typer.Option(help="The Markdown report to (re)generate.")]
 Quick = Annotated[bool, typer.Option(help="A few frames, one thread count/backend: checks the harness, not speed.")]
+BACKENDS = ("wasm", "webgl", "webgpu")
+DEFAULT_BACKENDS = ",".join(BACKENDS)
 DEFAULT_OUT = Path("docs/bench")
 DEFAULT_REPORT = Path("BENCHMARKS.md")
 
@@ -73,6 +75,24 @@ def _webcam_images(images: Path | None) -> list[Path]:
     return [ds.image_path(i) for i in range(min(30, len(ds)))]
 
 
+def _variant(model: str, precision: str | None, size: str | None):
+    """The bundle (verified) and the variant a browser run uses: the bundle's default unless asked otherwise."""
+    from liveseg.cli.options import parse_size
+    from liveseg.runtime.bundle import open_bundle
+
+    bundle = open_bundle(model)
+    bundle.verify()
+    default = bundle.manifest["default_variant"]
+    return bundle, bundle.variant(precision=precision or default["precision"], size=parse_size(size) if size else None)
+
+
+def _backends(text: str) -> list[str]:
+    wanted = [b.strip() for b in text.split(",") if b.strip()]
+    if not wanted or set(wanted) - set(BACKENDS):
+        raise LivesegError(f"--backends {text!r} is not a comma list of {', '.join(BACKENDS)}.")
+    return wanted
+
+
 def run_python_bench(
     model: str,
     precision: str | None,
@@ -116,6 +136,12 @@ def run_python_bench(
     return results
 
 
+def _webcam(pictures: list[Path], work: Path, size: tuple[int, int]) -> Path:
+    from liveseg.bench.y4m import camvid_webcam
+
+    return camvid_webcam(pictures, work / "webcam.y4m", size=size)
+
+
 def run_browser_bench(
     model: str,
     precision: str | None,
@@ -125,6 +151,7 @@ def run_browser_bench(
     frames: int,
     seed: bool,
     tfjs: bool,
+    mediapipe: bool,
     tfjs_venv: Path,
     images: Path | None,
     quick: bool,
@@ -132,26 +159,18 @@ def run_browser_bench(
 ) -> dict:
     from liveseg.bench import graphs, machine
     from liveseg.bench import tfjs as tfjs_conversion
-    from liveseg.bench.browser import CAMERA_FPS, WARMUP_FRAMES, BrowserOptions, run_browser
+    from liveseg.bench.browser import WARMUP_FRAMES, BrowserOptions, run_browser
     from liveseg.bench.python import model_gflops
     from liveseg.bench.report import BROWSER_JSON, save_json
-    from liveseg.bench.y4m import camvid_webcam
-    from liveseg.cli.options import parse_size
-    from liveseg.runtime.bundle import open_bundle
 
-    bundle = open_bundle(model)
-    bundle.verify()
-    default = bundle.manifest["default_variant"]
-    variant = bundle.variant(precision=precision or default["precision"], size=parse_size(size) if size else None)
-    wanted = [b.strip() for b in backends.split(",") if b.strip()]
-    if unknown := set(wanted) - {"wasm", "webgl", "webgpu"}:
-        raise LivesegError(f"Unknown backend(s) {', '.join(sorted(unknown))}; use wasm, webgl and/or webgpu.")
+    bundle, variant = _variant(model, precision, size)
+    wanted = _backends(backends)
     pictures = _webcam_images(images)
     notes: list[str] = []
     info = machine.describe()
     with tempfile.TemporaryDirectory(prefix="liveseg-bench-") as tmp:
         work = Path(tmp)
-        webcam = camvid_webcam(pictures, work / "webcam.y4m", size=variant.size, fps=CAMERA_FPS)
+        webcam = _webcam(pictures, work, variant.size)
         logits = None
         if seed or tfjs:
             fp32 = bundle.variant(precision="fp32", size=variant.size)
@@ -174,12 +193,53 @@ def run_browser_bench(
             webcam=webcam,
             logits_onnx=logits if seed else None,
             tfjs_model=tfjs_model,
+            mediapipe=mediapipe,
             probes=graphs.peak_probes(work)[:1] if quick else graphs.peak_probes(work),
         )
         with _progress("bench browser") as progress:
             results = run_browser(opts, notes, progress)
     results.update(machine=info, command=_command(), quick=quick, notes=notes, model_gflops=model_gflops([variant]))
     save_json(out / BROWSER_JSON, results)
+    return results
+
+
+def run_soak_bench(
+    model: str,
+    precision: str | None,
+    size: str | None,
+    backend: str,
+    threads: int,
+    minutes: float,
+    interval: float,
+    images: Path | None,
+    quick: bool,
+    out: Path,
+) -> dict:
+    from liveseg.bench import machine
+    from liveseg.bench.report import SOAK_JSON, save_json
+    from liveseg.bench.soak import SoakOptions, run_soak
+
+    bundle, variant = _variant(model, precision, size)
+    if len(backends := _backends(backend)) != 1:
+        raise LivesegError(f"--backend {backend!r} names {len(backends)} backends; a soak runs on one, e.g. wasm.")
+    pictures = _webcam_images(images)
+    info = machine.describe()
+    with tempfile.TemporaryDirectory(prefix="liveseg-soak-") as tmp:
+        opts = SoakOptions(
+            bundle=bundle,
+            precision=variant.precision,
+            size=variant.size,
+            backend=backends[0],
+            threads=threads,
+            minutes=0.5 if quick else minutes,
+            interval_s=5 if quick else interval,
+            webcam=_webcam(pictures, Path(tmp), variant.size),
+            warmup_s=5 if quick else 30,
+        )
+        with _progress("bench soak") as progress:
+            results = run_soak(opts, progress)
+    results.update(machine=info, command=_command(), quick=quick, minutes=opts.minutes)
+    save_json(out / SOAK_JSON, results)
     return results
 
 
@@ -209,55 +269,89 @@ def python(
     write_report(out, report)
 
 
+Images = Annotated[
+    Path | None, typer.Option(help="Frames for the fake webcam (default: CamVid val from the data folder).")
+]
+Threads = Annotated[int, typer.Option(min=1, help="WASM threads.")]
+Minutes = Annotated[float, typer.Option(min=0.1, help="How long the soak runs.")]
+Interval = Annotated[float, typer.Option(min=1, help="Seconds between soak samples.")]
+TfjsVenv = Annotated[Path, typer.Option(help="Virtual env with onnx2tf and tensorflowjs.")]
+
+
 def browser(
     model: Model = "default",
     precision: Annotated[str | None, typer.Option(help="Precision variant (default: the bundle's default).")] = None,
     size: Annotated[str | None, typer.Option(help="HxW variant (default: the bundle's default).")] = None,
-    backends: Annotated[
-        str, typer.Option(help="onnxruntime-web / TF.js backends: wasm, webgl, webgpu.")
-    ] = "wasm,webgl",
-    threads: Annotated[int, typer.Option(min=1, help="WASM threads.")] = 2,
+    backends: Annotated[str, typer.Option(help="onnxruntime-web / TF.js backends.")] = DEFAULT_BACKENDS,
+    threads: Threads = 2,
     frames: Annotated[int, typer.Option(min=2, help="Measured frames per page (after warm-up).")] = 100,
     seed: Annotated[bool, typer.Option(help="Run the seed-style baseline page.")] = True,
     tfjs: Annotated[bool, typer.Option(help="Convert to TF.js and run the TF.js peer page.")] = True,
-    tfjs_venv: Annotated[Path, typer.Option(help="Virtual env with onnx2tf and tensorflowjs.")] = Path(".venv-bench"),
-    images: Annotated[
-        Path | None, typer.Option(help="Frames for the fake webcam (default: CamVid val from the data folder).")
-    ] = None,
+    mediapipe: Annotated[bool, typer.Option(help="Run the MediaPipe selfie-segmentation peer page.")] = True,
+    tfjs_venv: TfjsVenv = Path(".venv-bench"),
+    images: Images = None,
     quick: Quick = False,
     out: Out = DEFAULT_OUT,
     report: Report = DEFAULT_REPORT,
 ) -> None:
-    """The web app in headless Chromium vs the seed-style and TF.js pipelines; per-step times, fps, heap."""
+    """The web app in headless Chromium vs its module API and the seed-style, TF.js and MediaPipe pipelines on one
+    60 fps fake webcam, counting only distinct camera frames; per-stage times and fps per backend."""
     from liveseg.bench.report import write_report
 
-    run_browser_bench(model, precision, size, backends, threads, frames, seed, tfjs, tfjs_venv, images, quick, out)
+    run_browser_bench(
+        model, precision, size, backends, threads, frames, seed, tfjs, mediapipe, tfjs_venv, images, quick, out
+    )
+    write_report(out, report)
+
+
+def soak(
+    model: Model = "default",
+    precision: Annotated[str | None, typer.Option(help="Precision variant (default: the bundle's default).")] = None,
+    size: Annotated[str | None, typer.Option(help="HxW variant (default: the bundle's default).")] = None,
+    backend: Annotated[str, typer.Option(help="The app's backend.")] = "wasm",
+    threads: Threads = 2,
+    minutes: Minutes = 10.0,
+    interval: Interval = 10.0,
+    images: Images = None,
+    quick: Annotated[bool, typer.Option(help="30 s at 5 s intervals: checks the harness, not memory.")] = False,
+    out: Out = DEFAULT_OUT,
+    report: Report = DEFAULT_REPORT,
+) -> None:
+    """The web app live on the fake webcam for minutes: JS heap, worker memory, renderer RSS, fps and legend/stats
+    updates at every interval; growth and slope of each."""
+    from liveseg.bench.report import write_report
+
+    run_soak_bench(model, precision, size, backend, threads, minutes, interval, images, quick, out)
     write_report(out, report)
 
 
 def run_all(
     model: Model = "default",
     frames: Annotated[int, typer.Option(min=2, help="Measured frames per configuration.")] = 100,
-    backends: Annotated[str, typer.Option(help="Browser backends.")] = "wasm,webgl",
-    tfjs_venv: Annotated[Path, typer.Option(help="Virtual env with onnx2tf and tensorflowjs.")] = Path(".venv-bench"),
-    images: Annotated[Path | None, typer.Option(help="Frames for the fake webcam (default: CamVid val).")] = None,
+    backends: Annotated[str, typer.Option(help="Browser backends.")] = DEFAULT_BACKENDS,
+    minutes: Minutes = 10.0,
+    tfjs_venv: TfjsVenv = Path(".venv-bench"),
+    images: Images = None,
     out: Out = DEFAULT_OUT,
     report: Report = DEFAULT_REPORT,
 ) -> None:
-    """Both benchmarks with their defaults, then BENCHMARKS.md: the one command that regenerates it."""
+    """Python and browser benchmarks and the soak with their defaults, then BENCHMARKS.md: the one command that
+    regenerates it."""
     from liveseg.bench.report import write_report
 
     run_python_bench(model, None, None, "1,2", "1,8", frames, None, True, False, out)
-    run_browser_bench(model, None, None, backends, 2, frames, True, True, tfjs_venv, images, False, out)
+    run_browser_bench(model, None, None, backends, 2, frames, True, True, True, tfjs_venv, images, False, out)
+    run_soak_bench(model, None, None, "wasm", 2, minutes, 10.0, images, False, out)
     write_report(out, report)
 
 
 def report_only(out: Out = DEFAULT_OUT, report: Report = DEFAULT_REPORT) -> None:
     """Re-render the tables, charts and BENCHMARKS.md from the JSON already in --out."""
-    from liveseg.bench.report import BROWSER_JSON, PYTHON_JSON, write_report
+    from liveseg.bench.report import RESULT_FILES, write_report
 
-    if not (out / PYTHON_JSON).is_file() and not (out / BROWSER_JSON).is_file():
-        raise LivesegError(f"{out} holds no {PYTHON_JSON} or {BROWSER_JSON}; run `liveseg bench all` first.")
+    if not any((out / name).is_file() for name in RESULT_FILES.values()):
+        names = ", ".join(RESULT_FILES.values())
+        raise LivesegError(f"{out} holds none of {names}; run `liveseg bench all` first.")
     write_report(out, report)
 
 
@@ -299,6 +393,7 @@ def train_bench(
 def register(app: typer.Typer) -> None:
     bench_app.command("python")(python)
     bench_app.command("browser")(browser)
+    bench_app.command("soak")(soak)
     bench_app.command("all")(run_all)
     bench_app.command("report")(report_only)
     bench_app.command("train")(train_bench)
