@@ -18,6 +18,7 @@ from PIL import Image
 from liveseg import paths
 from liveseg.bench.browser import CHROMIUM, MEDIAPIPE_BACKEND, STAGES
 from liveseg.bench.graphs import logits_graph
+from liveseg.bench.soak import growth
 from liveseg.runtime.bundle import open_bundle
 
 LIVESEG = [sys.executable, "-m", "liveseg"]
@@ -138,3 +139,14 @@ def test_report_without_results_is_a_usage_error(tmp_path: Path) -> None:
     proc = _bench("report", "--out", str(tmp_path), "--report", str(tmp_path / "B.md"))
     assert proc.returncode == 2 and "liveseg bench all" in proc.stderr and "soak.json" in proc.stderr
     assert not (tmp_path / "B.md").exists()
+
+
+def test_soak_growth_reads_a_leak_as_a_slope_and_ignores_one_noisy_sample() -> None:
+    t = [10.0 * i for i in range(13)]  # two minutes, a sample every 10 s
+    flat = [50.0] * 13
+    flat[6] = 80.0  # one sample caught before a collection finished
+    steady = growth(flat, t)
+    assert steady["growth"] == 0 and steady["max_mb"] == 80 and abs(steady["slope_mb_per_min"]) < 5
+    leak = growth([50.0 + 0.5 * i for i in range(13)], t)  # +3 MB a minute
+    assert math.isclose(leak["slope_mb_per_min"], 3.0) and math.isclose(leak["growth"], 55.5 / 50.5 - 1)
+    assert growth([None, 50.0], [0.0, 10.0]) is None
