@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from liveseg import __version__
 from liveseg.errors import LivesegError
 
 # Order here is the order of `liveseg --help`: the pipeline from data to browser.
@@ -25,6 +27,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"liveseg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Options of `liveseg` itself (the app's help above is what `liveseg --help` shows)."""
+
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"liveseg.cli.{_name}").register(app)
