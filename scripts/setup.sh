@@ -32,11 +32,8 @@ else
   "${pip[@]}" -e .
 fi
 
-if [[ ! -f src/liveseg/serve/static/index.html || -n "$(find web/src web/bench web/index.html web/package.json web/vite.config.ts -newer src/liveseg/serve/static/index.html 2>/dev/null | head -1)" ]]; then
-  command -v npm >/dev/null || { echo "error: Node.js and npm are needed to build the web app once; install them (e.g. apt-get install nodejs npm) and re-run." >&2; exit 2; }
-  step "building the web app"
-  (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
-fi
+# The web app, unless src/liveseg/serve/static/ was built from the current web/ sources (the build hook's rule).
+"$venv/bin/python" hatch_build.py
 
 if [[ $dev == 1 && ! -x /usr/bin/chromium ]]; then
   step "installing Chromium for the browser tests"
