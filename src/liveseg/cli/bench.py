@@ -234,7 +234,7 @@ def run_soak_bench(
             minutes=0.5 if quick else minutes,
             interval_s=5 if quick else interval,
             webcam=_webcam(pictures, Path(tmp), variant.size),
-            warmup_s=5 if quick else 30,
+            warmup_s=5 if quick else 60,  # the renderer's RSS still ramps up over the first minute
         )
         with _progress("bench soak") as progress:
             results = run_soak(opts, progress)
