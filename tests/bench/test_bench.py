@@ -24,6 +24,14 @@ from liveseg.runtime.bundle import open_bundle
 LIVESEG = [sys.executable, "-m", "liveseg"]
 
 
+def _default_size() -> str:
+    v = open_bundle("default").manifest["default_variant"]
+    return f"{v['height']}x{v['width']}"
+
+
+DEFAULT_SIZE = _default_size()
+
+
 def _positive(x: float) -> bool:
     return isinstance(x, int | float) and math.isfinite(x) and x > 0
 
@@ -94,7 +102,7 @@ def test_browser_quick(tmp_path: Path, camvid_root: Path) -> None:
         assert _positive(run["camera_fps"]) and run["fps"] <= 1.1 * run["camera_fps"]
         assert set(run["stages"]) <= set(STAGES)
     for page in ("liveseg", "liveseg-api", "seed"):
-        assert runs[page]["backend"] == "wasm" and runs[page]["threads"] == 2 and runs[page]["size"] == "360x480"
+        assert runs[page]["backend"] == "wasm" and runs[page]["threads"] == 2 and runs[page]["size"] == DEFAULT_SIZE
     assert runs["mediapipe"]["backend"] == MEDIAPIPE_BACKEND
     for page in ("liveseg-api", "seed", "mediapipe"):
         frames = runs[page]["frames"]

@@ -42,7 +42,7 @@ def test_bundle_follows_the_contract(exported, checkpoint: Path) -> None:
     assert [c["name"] for c in bundle.classes] == ckpt["dataset"]["classes"]
     assert [c["color"] for c in bundle.classes] == [list(c) for c in ckpt["dataset"]["palette"]]
     params, gflops = models.complexity(ckpt_io.build_model(ckpt), SIZE)
-    assert m["model"] == {"name": "fast_scnn", "params": params, "gflops": round(gflops, 4)}
+    assert m["model"] == {"name": "fast_scnn", "kwargs": {}, "params": params, "gflops": round(gflops, 4)}
     assert m["default_variant"] == {"precision": "fp32", "height": SIZE[0], "width": SIZE[1]}
     assert [v.precision for v in bundle.variants] == ["fp32", "fp16", "int8"]
     for v in bundle.variants:
