@@ -374,9 +374,10 @@ def train_bench(
     from liveseg.cli.options import parse_size
     from liveseg.train.config import TrainConfig
 
+    # `out` is required by the config but never written: the bench runs training steps, not epochs.
     base = TrainConfig(
         model=model, data=data, data_root=str(data_root) if data_root else None, crop=parse_size(crop), batch=batch,
-        threads=threads, workers=2, out=tempfile.mkdtemp(prefix="liveseg-bench-train-"), loss="balanced",
+        threads=threads, workers=2, out=str(out / "train-run-unused"), loss="balanced",
     )  # fmt: skip
     pipelines = tuple(p for p in PIPELINES if compile or not p.compile)
     with _progress("bench train") as progress:

@@ -36,6 +36,10 @@ class AugmentParams:
     flip: torch.Tensor  # (N,) bool
     jitter: torch.Tensor  # (N, 4) brightness, contrast, saturation factors and hue shift (turns); identity if off
 
+    def row(self, k: int) -> AugmentParams:
+        """Sample k's parameters alone (for a batch whose images differ in size)."""
+        return AugmentParams(**{name: getattr(self, name)[k : k + 1] for name in self.__dataclass_fields__})
+
 
 @dataclass(frozen=True)
 class BatchAugment:

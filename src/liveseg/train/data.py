@@ -120,14 +120,9 @@ class MemoryLoader:
             labels = torch.stack([self.labels[i] for i in indices])
             return self.augment.apply(images, labels, params)
         parts = [
-            self.augment.apply(self.images[i][None], self.labels[i][None], _row(params, k))
-            for k, i in enumerate(indices)
+            self.augment.apply(self.images[i][None], self.labels[i][None], params.row(k)) for k, i in enumerate(indices)
         ]
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
-
-
-def _row(params, k: int):
-    return type(params)(**{name: getattr(params, name)[k : k + 1] for name in params.__dataclass_fields__})
 
 
 def memory_loader(
