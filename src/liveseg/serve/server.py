@@ -1,7 +1,7 @@
 """Run an ASGI app under uvicorn on a socket we bind ourselves, with a deadline for request headers.
 
-Binding first turns "port in use" into one clear sentence (uvicorn would log and exit 1), and lets port 0
-pick a free port whose number we can print.
+Binding first turns "port in use" into one clear sentence (uvicorn would log and exit 1), lets port 0
+pick a free port whose number we can print, and listens before the URL is printed.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ def bind(host: str, port: int) -> socket.socket:
                 f"Port {port} on {host} is already in use; stop the other server or pass another --port."
             ) from None
         raise LivesegError(f"Cannot listen on {host}:{port} ({exc.strerror}); pass another --host or --port.") from None
+    # Listening now, not when uvicorn starts, so that a client told the URL may connect at once: its
+    # connection waits in the backlog instead of being refused while the app is still starting.
+    sock.listen(2048)
     return sock
 
 
