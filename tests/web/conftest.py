@@ -7,14 +7,17 @@ CamVid-trained bundle directory instead. The web app must be built (`make web`).
 
 from __future__ import annotations
 
-import os
+import base64
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from liveseg import paths
-from liveseg.bench.browser import CHROMIUM, CHROMIUM_FLAGS, serve
+import liveseg
+from liveseg.bench.browser import CHROMIUM, CHROMIUM_FLAGS, WEBGPU_FLAGS, serve
 from liveseg.bench.y4m import camvid_webcam
 from liveseg.runtime.bundle import Bundle, open_bundle
 
@@ -113,9 +116,22 @@ def wait_for_hook() -> Callable[..., None]:
     return _wait_for_hook
 
 
-@pytest.fixture
-def open_page(browser) -> Iterator[Callable]:
-    """`page, problems = open_page(url)`: a fresh page (own context) that is closed after the test."""
+@pytest.fixture(scope="module")
+def gpu_browser(launch, webcam: Path):
+    """Chromium that also has a WebGPU adapter, on SwiftShader (the CPU), and the same fake webcam."""
+    chromium = launch(
+        *WEBGPU_FLAGS,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={webcam}",
+    )
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+def _opener(browser) -> Iterator[Callable]:
     contexts = []
 
     def _open(url: str, **context_options):
@@ -130,6 +146,69 @@ def open_page(browser) -> Iterator[Callable]:
     yield _open
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def open_page(browser) -> Iterator[Callable]:
+    """`page, problems = open_page(url)`: a fresh page (own context) that is closed after the test."""
+    yield from _opener(browser)
+
+
+@pytest.fixture
+def open_gpu_page(gpu_browser) -> Iterator[Callable]:
+    """`open_page` in the Chromium with a (software) WebGPU adapter."""
+    yield from _opener(gpu_browser)
+
+
+# Runs in the page: segment a PNG with a fresh segmenter on `backend`; class ids come back base64-encoded.
+SEGMENT_JS = """
+async ({ model, png, backend, precision }) => {
+  const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+  const segmenter = await window.liveseg.createSegmenter({ model, backend, precision });
+  try {
+    const result = await segmenter.segment(new Blob([bytes], { type: "image/png" }));
+    let text = "";
+    for (let i = 0; i < result.labels.length; i += 8192) {
+      text += String.fromCharCode(...result.labels.subarray(i, i + 8192));
+    }
+    return { backend: segmenter.backend, width: result.width, height: result.height, labels: btoa(text) };
+  } finally {
+    segmenter.close();
+  }
+}
+"""
+
+
+def _segment_in_browser(page, bundle: Bundle, image: np.ndarray, backend: str) -> tuple[str, np.ndarray]:
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    png = base64.b64encode(buf.getvalue()).decode("ascii")
+    args = {"model": f"/models/{bundle.name}/", "png": png, "backend": backend, "precision": "fp32"}
+    out = page.evaluate(SEGMENT_JS, args)
+    labels = np.frombuffer(base64.b64decode(out["labels"]), np.uint8).reshape(out["height"], out["width"])
+    return out["backend"], labels
+
+
+@pytest.fixture(scope="session")
+def segment_in_browser() -> Callable[..., tuple[str, np.ndarray]]:
+    """`backend, labels = segment_in_browser(page, bundle, image, backend)` through the page's module API."""
+    return _segment_in_browser
+
+
+@pytest.fixture(scope="session")
+def parity_image(bundle: Bundle, val_images: list[Path]) -> np.ndarray:
+    """A CamVid val frame already at the default variant's size, so neither side resamples it."""
+    variant = bundle.variant(precision="fp32")
+    im = Image.open(val_images[-1]).convert("RGB").resize((variant.width, variant.height), Image.BILINEAR)
+    return np.asarray(im)
+
+
+@pytest.fixture(scope="session")
+def python_labels(bundle: Bundle, parity_image: np.ndarray) -> np.ndarray:
+    """What the Python runtime computes for `parity_image`."""
+    return liveseg.load(bundle, precision="fp32", size=bundle.variant(precision="fp32").size).segment(
+        parity_image
+    ).labels
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 /** The legend: classes present in the frame with swatch and share; click hides, shift/alt-click highlights. */
 
 import type { LegendEntry } from "../lib";
-import type { ClassStyle } from "./renderer";
+import type { ClassStyle } from "./view/options";
 
 const REFRESH_MS = 250;
 

@@ -2,6 +2,7 @@
 
 import { checkManifest, pickVariant, precisionsOf, sizesOf } from "../lib";
 import type { Manifest, Precision, Variant } from "../lib";
+import type { Option } from "./dom";
 
 export interface ModelEntry {
   id: string;
@@ -42,20 +43,15 @@ export function describeVariant(v: Variant): string {
   return `${v.precision} · ${mb(v.bytes)} MB${miou}`;
 }
 
-export interface Options {
-  value: string;
-  label: string;
-}
-
 /** Precision options, each described by its variant at `size` when it has one there. */
-export function precisionOptions(manifest: Manifest, size: [number, number] | null): Options[] {
+export function precisionOptions(manifest: Manifest, size: [number, number] | null): Option[] {
   return precisionsOf(manifest).map((p) => {
     const atSize = size && manifest.variants.find((v) => v.precision === p && v.height === size[0] && v.width === size[1]);
     return { value: p, label: describeVariant(atSize || pickVariant(manifest, p)) };
   });
 }
 
-export function sizeOptions(manifest: Manifest, precision: Precision): Options[] {
+export function sizeOptions(manifest: Manifest, precision: Precision): Option[] {
   return sizesOf(manifest, precision).map((s) => ({ value: sizeKey(s), label: `${s[0]} × ${s[1]}` }));
 }
 

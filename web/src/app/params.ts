@@ -1,11 +1,14 @@
 /**
  * URL query parameters, so a benchmark or a link can start the page in a given state, e.g.
- * `/?model=camvid-default&backend=wasm&precision=fp32&size=360x480&source=camera&autostart=1`.
+ * `/?model=camvid-default&backend=wasm&precision=fp32&size=288x384&source=camera&autostart=1`.
  */
 
+import { BACKEND_CHOICES, PRECISIONS } from "../lib";
 import type { BackendChoice, Precision } from "../lib";
-import type { EffectKind, ViewMode } from "./renderer";
+import { SOURCE_KINDS } from "./sources";
 import type { SourceKind } from "./sources";
+import { EFFECTS, RENDERERS, values, VIEW_MODES } from "./view/options";
+import type { EffectKind, RendererChoice, ViewMode } from "./view/options";
 
 export interface Params {
   model: string | null;
@@ -23,6 +26,8 @@ export interface Params {
   mode: ViewMode;
   opacity: number;
   effect: EffectKind;
+  /** The view's renderer: auto (WebGL on a GPU, a 2D canvas where WebGL is software), webgl or 2d. */
+  renderer: RendererChoice;
 }
 
 function oneOf<T extends string>(value: string | null, allowed: readonly T[]): T | null {
@@ -40,16 +45,17 @@ export function readParams(search: string = location.search): Params {
   const resolution = /^(\d+)x(\d+)$/.exec(q.get("resolution") ?? "");
   return {
     model: q.get("model"),
-    precision: oneOf(q.get("precision"), ["fp32", "fp16", "int8"] as const),
+    precision: oneOf(q.get("precision"), PRECISIONS),
     size: /^\d+x\d+$/.test(q.get("size") ?? "") ? q.get("size") : null,
-    backend: oneOf(q.get("backend"), ["auto", "webgpu", "webgl", "wasm"] as const) ?? "auto",
+    backend: oneOf(q.get("backend"), BACKEND_CHOICES) ?? "auto",
     threads: number(q.get("threads"), 0, 64) ?? 0,
-    source: oneOf(q.get("source"), ["camera", "video", "image"] as const),
+    source: oneOf(q.get("source"), SOURCE_KINDS),
     src: q.get("src"),
     autostart: ["1", "true", "yes"].includes(q.get("autostart") ?? ""),
     resolution: resolution ? [Number(resolution[1]), Number(resolution[2])] : [640, 480],
-    mode: oneOf(q.get("mode"), ["overlay", "side", "mask"] as const) ?? "overlay",
+    mode: oneOf(q.get("mode"), values(VIEW_MODES)) ?? "overlay",
     opacity: number(q.get("opacity"), 0, 1) ?? 0.6,
-    effect: oneOf(q.get("effect"), ["none", "blur", "image", "color", "recolor", "stylize", "model"] as const) ?? "none",
+    effect: oneOf(q.get("effect"), values(EFFECTS)) ?? "none",
+    renderer: oneOf(q.get("renderer"), RENDERERS) ?? "auto",
   };
 }

@@ -1,6 +1,13 @@
 /** Frame sources: a camera, a video file or URL, or a still image (file, drop, paste or URL). */
 
-export type SourceKind = "camera" | "video" | "image";
+export const SOURCE_KINDS = ["camera", "video", "image"] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+/** A new frame: its identity (presentedFrames of a video, a count for images) and presentation time, ms. */
+export interface FrameInfo {
+  id: number;
+  time: number;
+}
 
 export interface Source {
   readonly kind: SourceKind;
@@ -10,7 +17,7 @@ export interface Source {
   readonly width: number;
   readonly height: number;
   /** Calls `onFrame` for every new frame until stopped; a still image calls it once. */
-  start(onFrame: () => void): void;
+  start(onFrame: (frame: FrameInfo) => void): void;
   stop(): void;
 }
 
@@ -21,7 +28,7 @@ export const RESOLUTIONS: [number, number][] = [
   [1920, 1080],
 ];
 
-/** A video element's frames, paced by requestVideoFrameCallback (one callback per decoded frame). */
+/** A video element's frames, paced by requestVideoFrameCallback (one callback per presented frame). */
 class VideoSource implements Source {
   private running = false;
 
@@ -40,13 +47,14 @@ class VideoSource implements Source {
     return this.element.videoHeight;
   }
 
-  start(onFrame: () => void): void {
+  start(onFrame: (frame: FrameInfo) => void): void {
     this.running = true;
     const video = this.element;
-    const tick = () => {
+    const tick = (_now: number, meta: VideoFrameCallbackMetadata) => {
       if (!this.running) return;
-      if (video.readyState >= 2 && video.videoWidth > 0) onFrame();
+      // Re-armed first: the callback then runs for the next frame even if this one's handler is slow.
       video.requestVideoFrameCallback(tick);
+      if (video.readyState >= 2 && video.videoWidth > 0) onFrame({ id: meta.presentedFrames, time: meta.presentationTime });
     };
     video.requestVideoFrameCallback(tick);
   }
@@ -58,8 +66,11 @@ class VideoSource implements Source {
   }
 }
 
+let images = 0;
+
 class ImageSource implements Source {
   readonly kind = "image" as const;
+  private readonly id = ++images;
 
   constructor(
     readonly label: string,
@@ -74,8 +85,8 @@ class ImageSource implements Source {
     return this.element.height;
   }
 
-  start(onFrame: () => void): void {
-    queueMicrotask(onFrame);
+  start(onFrame: (frame: FrameInfo) => void): void {
+    queueMicrotask(() => onFrame({ id: this.id, time: performance.now() }));
   }
 
   stop(): void {

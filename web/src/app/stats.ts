@@ -1,13 +1,16 @@
-/** Per-frame timings, averages over the last frames, memory, and a small live chart. */
+/**
+ * Per-frame figures of the page (what `window.liveseg.stats()` reports; see web/README.md): segmented and
+ * distinct camera frames, medians per pipeline stage over the last frames, means for the panel, and memory.
+ */
 
-import type { Timings } from "../lib";
+export const STAGES = ["capture", "transfer", "preprocess", "inference", "readback", "render", "idle"] as const;
+export type Stage = (typeof STAGES)[number];
+export type Stages = Record<Stage, number>;
 
-export const WINDOW = 20;
-const HISTORY = 120;
-
-export interface FrameTimes extends Timings {
-  render: number;
-  /** Wall time from capture to display, including waiting for the worker. */
+export interface FrameTimes extends Stages {
+  /** preprocess + inference + readback, in the worker. */
+  total: number;
+  /** Wall time from capturing the frame to drawing it, including waits. */
   latency: number;
 }
 
@@ -29,21 +32,39 @@ export interface Memory {
   workersMB: number | null;
 }
 
-interface Sample extends FrameTimes {
+export interface Sample extends FrameTimes {
   at: number;
 }
 
-const KEYS = ["preprocess", "inference", "readback", "render", "total", "latency"] as const;
+/** Frames behind `fps` and `avg`. */
+export const WINDOW = 20;
+/** Frames behind `stages` (medians). */
+export const STAGE_WINDOW = 60;
+const HISTORY = 120;
+const AVERAGED = ["preprocess", "inference", "readback", "render", "total", "latency"] as const;
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
 
 export class Stats {
   frames = 0;
   dropped = 0;
-  private samples: Sample[] = [];
+  /** Results segmented from a camera or video frame other than the previous result's. */
+  sourceFrames = 0;
   memory: Memory = { jsHeapMB: null, totalMB: null, workersMB: null };
+  private samples: Sample[] = [];
+  private lastFrame: number | null = null;
   private measuring = false;
 
-  add(times: FrameTimes): void {
+  /** One drawn result; `frame` identifies the source frame it was segmented from. */
+  add(times: FrameTimes, frame: number): void {
     this.frames++;
+    if (frame !== this.lastFrame) this.sourceFrames++;
+    this.lastFrame = frame;
     this.samples.push({ ...times, at: performance.now() });
     if (this.samples.length > HISTORY) this.samples.shift();
   }
@@ -51,23 +72,29 @@ export class Stats {
   reset(): void {
     this.frames = 0;
     this.dropped = 0;
+    this.sourceFrames = 0;
+    this.lastFrame = null;
     this.samples = [];
   }
 
-  private recent(): Sample[] {
-    return this.samples.slice(-WINDOW);
+  averages(): Averages {
+    const recent = this.samples.slice(-WINDOW);
+    const avg = {} as Averages;
+    for (const k of AVERAGED) avg[k] = recent.length ? recent.reduce((s, x) => s + x[k], 0) / recent.length : 0;
+    return avg;
   }
 
-  averages(): Averages {
-    const recent = this.recent();
-    const avg = {} as Averages;
-    for (const k of KEYS) avg[k] = recent.length ? recent.reduce((s, x) => s + x[k], 0) / recent.length : 0;
-    return avg;
+  /** Median milliseconds per stage over the last STAGE_WINDOW frames. */
+  stages(): Stages {
+    const recent = this.samples.slice(-STAGE_WINDOW);
+    const out = {} as Stages;
+    for (const k of STAGES) out[k] = median(recent.map((s) => s[k]));
+    return out;
   }
 
   /** Segmented frames per second over the last WINDOW frames. */
   fps(): number {
-    const recent = this.recent();
+    const recent = this.samples.slice(-WINDOW);
     if (recent.length < 2) return 0;
     const span = recent[recent.length - 1].at - recent[0].at;
     return span > 0 ? ((recent.length - 1) * 1000) / span : 0;
@@ -111,50 +138,4 @@ export class Stats {
       }
     }
   }
-}
-
-export const CHART_COLORS: Record<"preprocess" | "inference" | "readback" | "render", string> = {
-  preprocess: "#f7b955",
-  inference: "#5aa9ff",
-  readback: "#b48cff",
-  render: "#4fd1a5",
-};
-
-/** Stacked bars of the per-frame step times, newest on the right, with a 33 ms (30 fps) guide. */
-export function drawChart(canvas: HTMLCanvasElement, samples: readonly Sample[]): void {
-  const ratio = window.devicePixelRatio || 1;
-  const width = Math.round(canvas.clientWidth * ratio);
-  const height = Math.round(canvas.clientHeight * ratio);
-  if (width === 0 || height === 0) return;
-  if (canvas.width !== width || canvas.height !== height) {
-    canvas.width = width;
-    canvas.height = height;
-  }
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return;
-  ctx.clearRect(0, 0, width, height);
-  const peak = Math.max(50, ...samples.map((s) => s.preprocess + s.inference + s.readback + s.render));
-  const scale = (height - 4 * ratio) / peak;
-  const bar = width / HISTORY;
-  const offset = HISTORY - samples.length;
-  samples.forEach((s, i) => {
-    let y = height;
-    for (const key of ["preprocess", "inference", "readback", "render"] as const) {
-      const h = s[key] * scale;
-      ctx.fillStyle = CHART_COLORS[key];
-      ctx.fillRect((offset + i) * bar, y - h, Math.max(1, bar - ratio), h);
-      y -= h;
-    }
-  });
-  const guide = height - 33.3 * scale;
-  ctx.strokeStyle = "rgba(255,255,255,0.35)";
-  ctx.setLineDash([4 * ratio, 4 * ratio]);
-  ctx.beginPath();
-  ctx.moveTo(0, guide);
-  ctx.lineTo(width, guide);
-  ctx.stroke();
-  ctx.setLineDash([]);
-  ctx.fillStyle = "rgba(255,255,255,0.6)";
-  ctx.font = `${10 * ratio}px system-ui, sans-serif`;
-  ctx.fillText("33 ms", 4 * ratio, guide - 3 * ratio);
 }

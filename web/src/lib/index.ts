@@ -3,10 +3,25 @@
  *
  * ```ts
  * const segmenter = await createSegmenter({ model: "/models/camvid-default/", precision: "fp32", backend: "auto" });
- * const { labels, width, height, legend, confidence, timings } = await segmenter.segment(video);
+ * const result = await segmenter.segmentForVideo(video, performance.now());
+ * draw(result.labels, result.width, result.height);
+ * segmenter.recycle(result);
  * ```
  */
 
-export { createImageModel, createSegmenter, defaultThreads, legendOf } from "./segmenter";
-export { bundleBase, checkManifest, fetchManifest, parseSize, pickVariant, precisionsOf, sizesOf } from "./manifest";
+export { defaultThreads } from "./client";
+export { createImageModel } from "./image-model";
+export {
+  bundleBase,
+  checkManifest,
+  fetchManifest,
+  graphOf,
+  logitsVariant,
+  parseSize,
+  pickVariant,
+  precisionsOf,
+  sizesOf,
+} from "./manifest";
+export { BACKEND_CHOICES, BACKEND_LABELS, BACKENDS, GRAPHS, graphFor, PRECISIONS } from "./options";
+export { createSegmenter, legendOf } from "./segmenter";
 export type * from "./types";

@@ -1,8 +1,20 @@
 /** Reading bundle manifests and choosing a variant, with the same rules as the Python runtime. */
 
+import { GRAPHS, PRECISIONS } from "./options";
+import type { Graph } from "./options";
 import type { Manifest, Precision, Variant } from "./types";
 
-export const PRECISIONS: Precision[] = ["fp32", "fp16", "int8"];
+/** The output of a logits variant (docs/ARCHITECTURE.md, "Bundles"). */
+export const LOGITS_OUTPUT = "logits";
+
+export function graphOf(variant: Variant): Graph {
+  return variant.graph ?? "labels";
+}
+
+/** The variants that pickers offer and every backend but WebGL runs. */
+function labelVariants(manifest: Manifest): Variant[] {
+  return manifest.variants.filter((v) => graphOf(v) === "labels");
+}
 
 /** "/models/x", "/models/x/" and "/models/x/manifest.json" all mean the bundle directory "/models/x/". */
 export function bundleBase(model: string): string {
@@ -37,6 +49,8 @@ export function checkManifest(data: unknown, where: string): Manifest {
     typeof m.input?.name === "string" &&
     typeof m.outputs?.labels?.name === "string";
   if (!ok) throw new Error(`${where} is not a liveseg bundle manifest; re-export the bundle.`);
+  const unknown = (m.variants ?? []).find((v) => !(GRAPHS as readonly string[]).includes(graphOf(v)));
+  if (unknown) throw new Error(`${where} has a variant of graph "${unknown.graph}", which this app does not know; update it.`);
   return m as Manifest;
 }
 
@@ -50,7 +64,7 @@ export function parseSize(size: [number, number] | string | undefined): [number,
 
 export function sizesOf(manifest: Manifest, precision?: Precision): [number, number][] {
   const seen = new Map<string, [number, number]>();
-  for (const v of manifest.variants) {
+  for (const v of labelVariants(manifest)) {
     if (precision && v.precision !== precision) continue;
     seen.set(`${v.height}x${v.width}`, [v.height, v.width]);
   }
@@ -58,13 +72,14 @@ export function sizesOf(manifest: Manifest, precision?: Precision): [number, num
 }
 
 export function precisionsOf(manifest: Manifest): Precision[] {
-  return PRECISIONS.filter((p) => manifest.variants.some((v) => v.precision === p));
+  const variants = labelVariants(manifest);
+  return PRECISIONS.filter((p) => variants.some((v) => v.precision === p));
 }
 
-/** The variant for `precision` at `size`, or at the bundle's default size (else the largest) for it. */
+/** The labels variant for `precision` at `size`, or at the bundle's default size (else the largest) for it. */
 export function pickVariant(manifest: Manifest, precision?: Precision, size?: [number, number]): Variant {
   const wanted = precision ?? manifest.default_variant?.precision ?? "fp32";
-  const candidates = manifest.variants.filter((v) => v.precision === wanted);
+  const candidates = labelVariants(manifest).filter((v) => v.precision === wanted);
   if (candidates.length === 0) {
     const have = precisionsOf(manifest).join(", ");
     throw new Error(`Bundle ${manifest.name} has no ${wanted} variant; choose one of ${have}.`);
@@ -79,4 +94,15 @@ export function pickVariant(manifest: Manifest, precision?: Precision, size?: [n
     throw new Error(`Bundle ${manifest.name} has no ${wanted} variant at ${h}x${w}; sizes: ${have}.`);
   }
   return candidates.reduce((a, b) => (b.height * b.width > a.height * a.width ? b : a));
+}
+
+/** The logits variant (fp32 first) at `size`, which the WebGL backend runs in place of a labels variant. */
+export function logitsVariant(manifest: Manifest, [height, width]: [number, number]): Variant | null {
+  const at = manifest.variants.filter((v) => graphOf(v) === "logits" && v.height === height && v.width === width);
+  return at.find((v) => v.precision === "fp32") ?? at[0] ?? null;
+}
+
+/** 4 when the graphs take RGBA (no repacking of canvas pixels), else 3. */
+export function inputChannels(manifest: Manifest): 3 | 4 {
+  return manifest.input.channels?.includes(4) ? 4 : 3;
 }

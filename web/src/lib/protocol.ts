@@ -1,60 +1,47 @@
-/** Messages between the page and the inference worker. */
+/** Messages between the page and the segmentation worker (and the parts the image-model worker shares). */
 
-import type { Backend, BackendChoice, Timings } from "./types";
+import type { Backend, Graph } from "./options";
+import type { WorkerFrame } from "./pixels";
+import type { RuntimeRequest } from "./runtime";
 
-/** Where onnxruntime-web finds its WebAssembly runtime (files shipped in the build, never a CDN). */
-export interface OrtFiles {
-  wasm: string;
-  mjs: string;
-}
-
-export interface RuntimeRequest {
-  backend: BackendChoice;
-  threads: number;
-  ort: OrtFiles;
-}
-
-export interface InitSegmenter extends RuntimeRequest {
-  type: "init-segmenter";
+export interface ModelFile {
   url: string;
   sha256: string;
   bytes: number;
+}
+
+export interface InitSegmenter extends RuntimeRequest {
+  type: "init";
   width: number;
   height: number;
-  /** 4 when the graph accepts RGBA (no repacking), else 3. */
+  /** 4 when the graphs accept RGBA (no repacking), else 3. */
   channels: 3 | 4;
   input: string;
-  labels: string;
-  confidence: string | null;
+  /** The labels graph: uint8 pixels in, uint8 class ids (and confidences) out. */
+  labels: { file: ModelFile; labels: string; confidence: string | null };
+  /** The logits graph of the same size, for WebGL; null when the bundle has none. */
+  logits: { file: ModelFile; output: string } | null;
 }
 
-export interface InitImageModel extends RuntimeRequest {
-  type: "init-image-model";
-  model: ArrayBuffer;
-  scale: 1 | 255;
-  size: [number, number];
-}
-
-export interface RunFrame {
-  type: "segment" | "run-image";
+export interface SegmentFrame {
+  type: "segment";
   id: number;
-  frame: ImageBitmap;
+  frame: WorkerFrame;
+  /** `clock()` when the page posted it. */
+  sentAt: number;
   /** Buffers of earlier results handed back for reuse. */
   recycle: ArrayBuffer[];
 }
 
-export type ToWorker = InitSegmenter | InitImageModel | RunFrame;
+export type ToWorker = InitSegmenter | SegmentFrame;
 
 export interface Ready {
   type: "ready";
   backend: Backend;
+  graph: Graph;
   fallbacks: string[];
   threads: number;
   loadMs: number;
-  /** Image models: the input layout and the size frames are resized to. */
-  layout?: "NCHW-float" | "NHWC-uint8";
-  width?: number;
-  height?: number;
 }
 
 export interface Progress {
@@ -69,6 +56,17 @@ export interface Failure {
   message: string;
 }
 
+/** The worker's side of a frame's timings; `transfer` and `queue` are completed by the page. */
+export interface WorkerTimings {
+  preprocess: number;
+  inference: number;
+  readback: number;
+  total: number;
+  /** From the page's post to the worker picking the frame up, less any wait behind the previous frame. */
+  transferIn: number;
+  queue: number;
+}
+
 export interface SegmentDone {
   type: "segment-done";
   id: number;
@@ -76,16 +74,9 @@ export interface SegmentDone {
   confidence: ArrayBuffer | null;
   /** [class id, pixel count] for every class present. */
   counts: [number, number][];
-  timings: Timings;
+  timings: WorkerTimings;
+  /** `clock()` when the worker posted this. */
+  postedAt: number;
 }
 
-export interface ImageDone {
-  type: "image-done";
-  id: number;
-  pixels: ArrayBuffer;
-  width: number;
-  height: number;
-  ms: number;
-}
-
-export type FromWorker = Ready | Progress | Failure | SegmentDone | ImageDone;
+export type FromWorker = Ready | Progress | Failure | SegmentDone;

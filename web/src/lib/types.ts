@@ -1,8 +1,8 @@
 /** Public types of the liveseg module API (see docs/ARCHITECTURE.md, "Bundles" and "Web"). */
 
-export type Backend = "webgpu" | "webgl" | "wasm";
-export type BackendChoice = Backend | "auto";
-export type Precision = "fp32" | "fp16" | "int8";
+import type { Backend, BackendChoice, Graph, Precision } from "./options";
+
+export type { Backend, BackendChoice, Graph, Precision } from "./options";
 
 export type RGB = [number, number, number];
 
@@ -16,6 +16,8 @@ export interface Variant {
   precision: Precision;
   height: number;
   width: number;
+  /** Absent means "labels" (see `GRAPHS`). */
+  graph?: Graph;
   file: string;
   bytes: number;
   sha256: string;
@@ -34,7 +36,7 @@ export interface Manifest {
   classes: ClassInfo[];
   ignore_index?: number;
   input: { name: string; dtype: string; layout: string; channels: number[] };
-  outputs: { labels: { name: string }; confidence?: { name: string } };
+  outputs: { labels: { name: string }; confidence?: { name: string }; logits?: { name: string } };
   variants: Variant[];
   default_variant: { precision: Precision; height: number; width: number };
 }
@@ -59,27 +61,37 @@ export interface LegendEntry extends ClassInfo {
   share: number;
 }
 
-/** Milliseconds spent in the worker per step of one segmentation. */
+/** Milliseconds per step of one segmentation. */
 export interface Timings {
+  /** Drawing the frame at the model's size and reading its pixels (in the worker). */
   preprocess: number;
+  /** `session.run`. */
   inference: number;
+  /** Copying the outputs out (and, for the logits graph, upsampling and arg-max) plus the class histogram. */
   readback: number;
+  /** preprocess + inference + readback. */
   total: number;
+  /** Handing the frame to the worker and the result back, without the wait behind an earlier frame. */
+  transfer: number;
+  /** Time the frame waited in the worker while an earlier frame was being segmented. */
+  queue: number;
 }
 
 export interface SegmentationResult {
   /** Row-major class ids at the model's input size (width × height). */
-  labels: Uint8Array;
+  readonly labels: Uint8Array;
   /** Row-major round(255 × top-class probability), same size, when the bundle provides it. */
-  confidence?: Uint8Array;
-  width: number;
-  height: number;
-  /** Classes present, most frequent first. */
-  legend: LegendEntry[];
-  timings: Timings;
+  readonly confidence?: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  /** Classes present, most frequent first (computed when first read). */
+  readonly legend: LegendEntry[];
+  readonly timings: Timings;
+  /** The timestamp given to `segmentForVideo`, else null. */
+  readonly timestampMs: number | null;
 }
 
-/** What `segment()` accepts; an ImageBitmap is copied unless `{ transfer: true }` hands it over. */
+/** What `segment()` accepts. */
 export type FrameSource =
   | ImageBitmap
   | HTMLVideoElement
@@ -91,7 +103,7 @@ export type FrameSource =
   | Blob;
 
 export interface SegmentOptions {
-  /** Transfer an ImageBitmap to the worker instead of copying it; the caller's bitmap is closed. */
+  /** Hand a VideoFrame or ImageBitmap over to the worker instead of copying it; the caller's one is closed. */
   transfer?: boolean;
 }
 
@@ -101,14 +113,20 @@ export interface Segmenter {
   /** Why other backends were skipped, when `auto` fell back. */
   readonly fallbacks: string[];
   readonly manifest: Manifest;
+  /** The variant that runs (on WebGL, the bundle's logits variant of the chosen size). */
   readonly variant: Variant;
   readonly classes: ClassInfo[];
   readonly threads: number;
-  /** True while a segmentation is running: callers that produce frames faster should drop, not queue. */
+  /** Frames handed over and not answered yet; a caller that produces frames faster should drop, not queue. */
+  readonly inFlight: number;
+  /** True while any frame is in flight. */
   readonly busy: boolean;
   /** Milliseconds spent downloading, compiling and warming up the model. */
   readonly loadMs: number;
+  /** Segment one image or frame; several calls may be in flight, answered in order. */
   segment(frame: FrameSource, options?: SegmentOptions): Promise<SegmentationResult>;
+  /** Segment a frame of a video; `timestampMs` (e.g. requestVideoFrameCallback's presentationTime) must increase. */
+  segmentForVideo(frame: FrameSource, timestampMs: number, options?: SegmentOptions): Promise<SegmentationResult>;
   /** Give a result's buffers back so the next results reuse them instead of allocating. */
   recycle(result: SegmentationResult): void;
   close(): void;
@@ -119,15 +137,21 @@ export interface ImageModel {
   readonly backend: Backend;
   readonly width: number;
   readonly height: number;
-  readonly inputLayout: "NCHW-float" | "NHWC-uint8";
+  readonly inputLayout: ImageLayout;
   readonly busy: boolean;
   /** The output as RGBA pixels (its size may differ from the input's, e.g. for super-resolution). */
-  run(
-    frame: FrameSource,
-    options?: SegmentOptions,
-  ): Promise<{ pixels: Uint8ClampedArray; width: number; height: number; ms: number }>;
+  run(frame: FrameSource, options?: SegmentOptions): Promise<ImageModelOutput>;
   recycle(pixels: Uint8ClampedArray): void;
   close(): void;
+}
+
+export type ImageLayout = "NCHW-float" | "NHWC-uint8";
+
+export interface ImageModelOutput {
+  pixels: Uint8ClampedArray;
+  width: number;
+  height: number;
+  ms: number;
 }
 
 export interface ImageModelOptions {

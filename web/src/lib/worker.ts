@@ -1,79 +1,25 @@
 /**
- * The inference worker: frames arrive as transferred ImageBitmaps, are drawn at the model's size on an
- * OffscreenCanvas, run through onnxruntime-web, and the uint8 maps go back as transferred buffers.
+ * The segmentation worker: frames arrive as transferred VideoFrames or ImageBitmaps, are drawn at the model's size
+ * on an OffscreenCanvas, run through onnxruntime-web, and the uint8 class maps go back as transferred buffers.
  *
- * Steady state allocates no growing memory: the input tensor is created once, result buffers cycle between
- * page and worker (`recycle`), and onnxruntime's output tensors are disposed after each run.
+ * Frames are segmented one at a time in arrival order; the page may post the next frame while one runs, so
+ * that it is here when the session is free. Copies are the unavoidable ones: the canvas read, onnxruntime's copy
+ * into and out of its heap; its output buffers are handed to the page as they are, not copied again.
  */
 
-import type {
-  FromWorker,
-  InitImageModel,
-  InitSegmenter,
-  Ready,
-  RunFrame,
-  SegmentDone,
-  ToWorker,
-} from "./protocol";
-import { AUTO_ORDER, configureOrt, createSession, message, ort } from "./runtime";
-import type { Backend, BackendChoice } from "./types";
-
-const POOL_LIMIT = 4;
-
-type Reply = [FromWorker, Transferable[]];
+import { LogitsDecoder } from "./logits";
+import type { Backend, Graph } from "./options";
+import { BufferPool, clock, dropAlpha, FrameReader } from "./pixels";
+import type { FromWorker, InitSegmenter, ModelFile, Ready, SegmentDone, SegmentFrame, ToWorker } from "./protocol";
+import { configureOrt, createSession, message, ort } from "./runtime";
+import type { Prepared } from "./runtime";
 
 function post(msg: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, { transfer });
 }
 
-function order(choice: BackendChoice): Backend[] {
-  return choice === "auto" ? AUTO_ORDER : [choice];
-}
-
-/** Draws frames at a fixed size and reads their RGBA pixels back. */
-class Resizer {
-  private readonly ctx: OffscreenCanvasRenderingContext2D;
-
-  constructor(
-    readonly width: number,
-    readonly height: number,
-  ) {
-    const ctx = new OffscreenCanvas(width, height).getContext("2d", { willReadFrequently: true, alpha: false });
-    if (!ctx) throw new Error("This browser cannot draw on an OffscreenCanvas in a worker.");
-    ctx.imageSmoothingQuality = "medium";
-    this.ctx = ctx;
-  }
-
-  pixels(frame: ImageBitmap): Uint8ClampedArray {
-    this.ctx.drawImage(frame, 0, 0, this.width, this.height);
-    frame.close();
-    return this.ctx.getImageData(0, 0, this.width, this.height).data;
-  }
-}
-
-function dropAlpha(rgba: Uint8ClampedArray, rgb: Uint8Array): void {
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    rgb[j] = rgba[i];
-    rgb[j + 1] = rgba[i + 1];
-    rgb[j + 2] = rgba[i + 2];
-  }
-}
-
-/** Result buffers handed back by the page, reused for the next results. */
-class Pool {
-  private readonly free: ArrayBuffer[] = [];
-
-  take(bytes: number): ArrayBuffer {
-    const index = this.free.findIndex((b) => b.byteLength === bytes);
-    return index >= 0 ? this.free.splice(index, 1)[0] : new ArrayBuffer(bytes);
-  }
-
-  give(buffers: ArrayBuffer[]): void {
-    for (const b of buffers) if (this.free.length < POOL_LIMIT && b.byteLength > 0) this.free.push(b);
-  }
-}
-
-async function download(url: string, expected: number, sha256: string): Promise<Uint8Array> {
+async function download(file: ModelFile): Promise<Uint8Array> {
+  const { url, bytes: expected, sha256 } = file;
   const response = await fetch(url);
   if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status}.`);
   const total = Number(response.headers.get("content-length")) || expected;
@@ -111,65 +57,152 @@ async function download(url: string, expected: number, sha256: string): Promise<
   return data;
 }
 
+/** The class maps of one frame, in buffers that can be transferred. */
+interface Maps {
+  labels: Uint8Array;
+  confidence: Uint8Array | null;
+}
+
+/** One graph kind: how its input is filled from RGBA pixels and how its outputs become class maps. */
+interface GraphRunner {
+  readonly kind: Graph;
+  feed(rgba: Uint8ClampedArray): ort.Tensor;
+  fetches: string[];
+  maps(out: ort.InferenceSession.ReturnType, pool: BufferPool): Promise<Maps>;
+}
+
+/** A CPU output's data as a buffer of its own (onnxruntime allocates one per run), else a pooled copy. */
+function own(data: Uint8Array, pool: BufferPool): Uint8Array {
+  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return data;
+  const copy = new Uint8Array(pool.take(data.byteLength));
+  copy.set(data);
+  return copy;
+}
+
+/** uint8 NHWC pixels in; uint8 class ids and confidences out. */
+class LabelsGraph implements GraphRunner {
+  readonly kind = "labels";
+  readonly fetches: string[];
+  private readonly rgb: Uint8Array | null;
+
+  constructor(
+    private readonly init: InitSegmenter,
+    private readonly spec: NonNullable<InitSegmenter["labels"]>,
+  ) {
+    this.fetches = spec.confidence ? [spec.labels, spec.confidence] : [spec.labels];
+    this.rgb = init.channels === 3 ? new Uint8Array(init.width * init.height * 3) : null;
+  }
+
+  feed(rgba: Uint8ClampedArray): ort.Tensor {
+    const { width, height, channels } = this.init;
+    if (this.rgb) dropAlpha(rgba, this.rgb);
+    const data = this.rgb ?? new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+    return new ort.Tensor("uint8", data, [1, height, width, channels]);
+  }
+
+  async maps(out: ort.InferenceSession.ReturnType, pool: BufferPool): Promise<Maps> {
+    const labels = out[this.spec.labels];
+    if (!labels || labels.type !== "uint8" || labels.size !== this.init.width * this.init.height) {
+      throw new Error(`the graph's "${this.spec.labels}" output is not uint8 [1, ${this.init.height}, ${this.init.width}]`);
+    }
+    const confidence = this.spec.confidence ? out[this.spec.confidence] : null;
+    return {
+      labels: own((await labels.getData()) as Uint8Array, pool),
+      confidence: confidence ? own((await confidence.getData()) as Uint8Array, pool) : null,
+    };
+  }
+}
+
+/** float32 NHWC pixels (0..255) in; the network's low-resolution logits out, decoded here. */
+class LogitsGraph implements GraphRunner {
+  readonly kind = "logits";
+  readonly fetches: string[];
+  private readonly input: Float32Array;
+  private readonly tensor: ort.Tensor;
+  private decoder: LogitsDecoder | null = null;
+
+  constructor(
+    private readonly init: InitSegmenter,
+    private readonly output: string,
+  ) {
+    const { width, height, channels } = init;
+    this.fetches = [output];
+    this.input = new Float32Array(width * height * channels);
+    this.tensor = new ort.Tensor("float32", this.input, [1, height, width, channels]);
+  }
+
+  feed(rgba: Uint8ClampedArray): ort.Tensor {
+    if (this.init.channels === 3) dropAlpha(rgba, this.input);
+    else this.input.set(rgba);
+    return this.tensor;
+  }
+
+  async maps(out: ort.InferenceSession.ReturnType, pool: BufferPool): Promise<Maps> {
+    const logits = out[this.output];
+    const dims = logits?.dims ?? [];
+    if (!logits || logits.type !== "float32" || dims.length !== 4 || dims[0] !== 1) {
+      throw new Error(`the graph's "${this.output}" output is not float32 [1, classes, h, w]`);
+    }
+    const decoder = this.decoderFor(dims[1], dims[2], dims[3]);
+    const n = this.init.width * this.init.height;
+    const labels = new Uint8Array(pool.take(n));
+    const confidence = new Uint8Array(pool.take(n));
+    decoder.decode((await logits.getData()) as Float32Array, labels, confidence);
+    return { labels, confidence };
+  }
+
+  private decoderFor(classes: number, h: number, w: number): LogitsDecoder {
+    const d = this.decoder;
+    if (d && d.classes === classes && d.lowHeight === h && d.lowWidth === w) return d;
+    this.decoder = new LogitsDecoder(classes, h, w, this.init.height, this.init.width);
+    return this.decoder;
+  }
+}
+
 class SegmentJob {
-  private readonly input: ort.Tensor;
-  private readonly inputData: Uint8Array;
-  private readonly resizer: Resizer;
-  private readonly pool = new Pool();
+  private readonly reader: FrameReader;
+  private readonly pool = new BufferPool();
   private readonly counts = new Uint32Array(256);
+  /** `clock()` when the previous frame was answered. */
+  private freeAt = 0;
 
   constructor(
     private readonly session: ort.InferenceSession,
+    private readonly graph: GraphRunner,
     private readonly init: InitSegmenter,
   ) {
-    const { width, height, channels } = init;
-    this.inputData = new Uint8Array(width * height * channels);
-    this.input = new ort.Tensor("uint8", this.inputData, [1, height, width, channels]);
-    this.resizer = new Resizer(width, height);
+    this.reader = new FrameReader(init.width, init.height);
   }
 
-  static async probe(session: ort.InferenceSession, init: InitSegmenter): Promise<void> {
-    const { width, height, channels } = init;
-    const input = new ort.Tensor("uint8", new Uint8Array(width * height * channels), [1, height, width, channels]);
-    const out = await session.run({ [init.input]: input });
-    const labels = out[init.labels];
-    if (!labels || labels.type !== "uint8" || labels.size !== width * height) {
-      throw new Error(`the graph's "${init.labels}" output is not uint8 [1, ${height}, ${width}]`);
-    }
-    for (const t of Object.values(out)) t.dispose();
-  }
-
-  async run(msg: RunFrame): Promise<Reply> {
-    const { width, height, channels } = this.init;
+  async run(msg: SegmentFrame, receivedAt: number): Promise<void> {
+    const t0 = clock();
     this.pool.give(msg.recycle);
-    const t0 = performance.now();
-    const rgba = this.resizer.pixels(msg.frame);
-    if (channels === 4) this.inputData.set(rgba);
-    else dropAlpha(rgba, this.inputData);
-    const t1 = performance.now();
-    const fetches = [this.init.labels, ...(this.init.confidence ? [this.init.confidence] : [])];
-    const out = await this.session.run({ [this.init.input]: this.input }, fetches);
-    const t2 = performance.now();
-    const n = width * height;
-    const labels = new Uint8Array(this.pool.take(n));
-    labels.set((await out[this.init.labels].getData()) as Uint8Array);
-    let confidence: Uint8Array | null = null;
-    if (this.init.confidence) {
-      confidence = new Uint8Array(this.pool.take(n));
-      confidence.set((await out[this.init.confidence].getData()) as Uint8Array);
-    }
+    const feed = this.graph.feed(this.reader.rgba(msg.frame));
+    const t1 = clock();
+    const out = await this.session.run({ [this.init.input]: feed }, this.graph.fetches);
+    const t2 = clock();
+    const maps = await this.graph.maps(out, this.pool);
     for (const t of Object.values(out)) t.dispose();
-    const counts = this.histogram(labels);
-    const t3 = performance.now();
+    const counts = this.histogram(maps.labels);
+    const t3 = clock();
     const done: SegmentDone = {
       type: "segment-done",
       id: msg.id,
-      labels: labels.buffer as ArrayBuffer,
-      confidence: (confidence?.buffer as ArrayBuffer) ?? null,
+      labels: maps.labels.buffer as ArrayBuffer,
+      confidence: (maps.confidence?.buffer as ArrayBuffer | undefined) ?? null,
       counts,
-      timings: { preprocess: t1 - t0, inference: t2 - t1, readback: t3 - t2, total: t3 - t0 },
+      timings: {
+        preprocess: t1 - t0,
+        inference: t2 - t1,
+        readback: t3 - t2,
+        total: t3 - t0,
+        transferIn: Math.max(0, receivedAt - Math.max(msg.sentAt, this.freeAt)),
+        queue: Math.max(0, t0 - receivedAt),
+      },
+      postedAt: clock(),
     };
-    return [done, confidence ? [labels.buffer, confidence.buffer] : [labels.buffer]];
+    post(done, done.confidence ? [done.labels, done.confidence] : [done.labels]);
+    this.freeAt = clock();
   }
 
   private histogram(labels: Uint8Array): [number, number][] {
@@ -182,182 +215,71 @@ class SegmentJob {
   }
 }
 
-type Layout = "NCHW-float" | "NHWC-uint8";
-
-/** A user's image-to-image model: float NCHW [1,3,H,W] or uint8 NHWC [1,H,W,3|4] in and out. */
-class ImageJob {
-  private readonly input: ort.Tensor;
-  private readonly resizer: Resizer;
-  private readonly pool = new Pool();
-
-  constructor(
-    private readonly session: ort.InferenceSession,
-    private readonly spec: ImageSpec,
-    private readonly scale: number,
-  ) {
-    const { width: w, height: h, layout, channels } = spec;
-    this.input =
-      layout === "NCHW-float"
-        ? new ort.Tensor("float32", new Float32Array(3 * h * w), [1, 3, h, w])
-        : new ort.Tensor("uint8", new Uint8Array(h * w * channels), [1, h, w, channels]);
-    this.resizer = new Resizer(w, h);
-  }
-
-  async run(msg: RunFrame): Promise<Reply> {
-    this.pool.give(msg.recycle);
-    const t0 = performance.now();
-    const rgba = this.resizer.pixels(msg.frame);
-    fillInput(this.input, rgba, this.spec, this.scale);
-    const out = await this.session.run({ [this.spec.input]: this.input });
-    const tensor = out[this.session.outputNames[0]];
-    const { pixels, width, height } = toRgba(tensor, await tensor.getData(), this.scale, this.pool);
-    for (const t of Object.values(out)) t.dispose();
-    return [{ type: "image-done", id: msg.id, pixels, width, height, ms: performance.now() - t0 }, [pixels]];
-  }
+interface PreparedGraph extends Prepared {
+  graph: GraphRunner;
 }
 
-interface ImageSpec {
-  input: string;
-  layout: Layout;
-  width: number;
-  height: number;
-  channels: 3 | 4;
-}
-
-function imageSpec(session: ort.InferenceSession, size: [number, number]): ImageSpec {
-  const meta = session.inputMetadata[0];
-  if (!meta?.isTensor) throw new Error("the model's first input is not a tensor");
-  const dims = meta.shape.map((d) => (typeof d === "number" && d > 0 ? d : null));
-  const fixed = (d: number | null, fallback: number) => d ?? fallback;
-  if (meta.type === "uint8") {
-    if (dims.length !== 4) throw new Error("a uint8 input must be NHWC [1, H, W, 3 or 4]");
-    const channels = dims[3] === 4 ? 4 : 3;
-    return {
-      input: meta.name,
-      layout: "NHWC-uint8",
-      height: fixed(dims[1], size[0]),
-      width: fixed(dims[2], size[1]),
-      channels,
-    };
-  }
-  if (meta.type === "float32") {
-    if (dims.length !== 4 || (dims[1] !== null && dims[1] !== 3)) {
-      throw new Error("a float input must be NCHW [1, 3, H, W]");
+/** The graph that `backend` runs, downloaded, with a zero-frame warm-up run as its probe. */
+async function prepare(init: InitSegmenter, backend: Backend): Promise<PreparedGraph> {
+  let graph: GraphRunner;
+  let file: ModelFile;
+  if (backend === "webgl") {
+    if (!init.logits) {
+      throw new Error(`the bundle has no logits variant at ${init.height}x${init.width}, which WebGL needs; re-export it`);
     }
-    return {
-      input: meta.name,
-      layout: "NCHW-float",
-      height: fixed(dims[2], size[0]),
-      width: fixed(dims[3], size[1]),
-      channels: 3,
-    };
-  }
-  throw new Error(`input type ${meta.type} is not supported; use float32 NCHW or uint8 NHWC`);
-}
-
-function fillInput(input: ort.Tensor, rgba: Uint8ClampedArray, spec: ImageSpec, scale: number): void {
-  const plane = spec.width * spec.height;
-  if (spec.layout === "NCHW-float") {
-    const data = input.data as Float32Array;
-    const k = scale / 255;
-    for (let p = 0, i = 0; p < plane; p++, i += 4) {
-      data[p] = rgba[i] * k;
-      data[plane + p] = rgba[i + 1] * k;
-      data[2 * plane + p] = rgba[i + 2] * k;
-    }
+    graph = new LogitsGraph(init, init.logits.output);
+    file = init.logits.file;
   } else {
-    const data = input.data as Uint8Array;
-    if (spec.channels === 4) data.set(rgba);
-    else dropAlpha(rgba, data);
+    graph = new LabelsGraph(init, init.labels);
+    file = init.labels.file;
   }
+  const model = await download(file);
+  const blank = new Uint8ClampedArray(init.width * init.height * 4);
+  return {
+    graph,
+    model,
+    // Static shapes let every backend fold the graph's shape arithmetic once, at load.
+    options: { freeDimensionOverrides: { batch: 1, channels: init.channels } },
+    probe: async (session) => {
+      const out = await session.run({ [init.input]: graph.feed(blank) }, graph.fetches);
+      await graph.maps(out, new BufferPool());
+      for (const t of Object.values(out)) t.dispose();
+    },
+  };
 }
 
-function toRgba(
-  tensor: ort.Tensor,
-  data: ort.Tensor.DataType,
-  scale: number,
-  pool: Pool,
-): { pixels: ArrayBuffer; width: number; height: number } {
-  const dims = tensor.dims;
-  const nchw = tensor.type === "float32" && dims.length === 4 && dims[1] === 3;
-  const nhwc = tensor.type === "uint8" && dims.length === 4 && (dims[3] === 3 || dims[3] === 4);
-  if (!nchw && !nhwc) {
-    throw new Error(`output ${tensor.type} [${dims.join(", ")}] is neither float NCHW [1,3,H,W] nor uint8 NHWC`);
-  }
-  const height = nchw ? dims[2] : dims[1];
-  const width = nchw ? dims[3] : dims[2];
-  const plane = width * height;
-  const pixels = pool.take(plane * 4);
-  const out = new Uint8ClampedArray(pixels);
-  if (nchw) {
-    const src = data as Float32Array;
-    const k = 255 / scale;
-    for (let p = 0, i = 0; p < plane; p++, i += 4) {
-      out[i] = src[p] * k; // Uint8ClampedArray clamps and rounds
-      out[i + 1] = src[plane + p] * k;
-      out[i + 2] = src[2 * plane + p] * k;
-      out[i + 3] = 255;
-    }
-  } else {
-    const src = data as Uint8Array;
-    const c = dims[3];
-    for (let p = 0, i = 0, j = 0; p < plane; p++, i += 4, j += c) {
-      out[i] = src[j];
-      out[i + 1] = src[j + 1];
-      out[i + 2] = src[j + 2];
-      out[i + 3] = 255;
-    }
-  }
-  return { pixels, width, height };
-}
-
-let job: SegmentJob | ImageJob | null = null;
+let job: SegmentJob | null = null;
+/** Frames are segmented strictly one after another, in the order they arrived. */
+let queue: Promise<void> = Promise.resolve();
 
 async function initSegmenter(init: InitSegmenter): Promise<Ready> {
   const t0 = performance.now();
   const threads = configureOrt(init);
-  const model = await download(init.url, init.bytes, init.sha256);
-  const created = await createSession(model, order(init.backend), (s) => SegmentJob.probe(s, init));
-  job = new SegmentJob(created.session, init);
+  const created = await createSession(init.backend, (backend) => prepare(init, backend));
+  job = new SegmentJob(created.session, created.prepared.graph, init);
   const { backend, fallbacks } = created;
-  return { type: "ready", backend, fallbacks, threads, loadMs: performance.now() - t0 };
+  const graph = created.prepared.graph.kind;
+  return { type: "ready", backend, graph, fallbacks, threads, loadMs: performance.now() - t0 };
 }
 
-async function initImageModel(init: InitImageModel): Promise<Ready> {
-  const t0 = performance.now();
-  const threads = configureOrt(init);
-  let spec: ImageSpec | null = null;
-  const probe = async (session: ort.InferenceSession) => {
-    spec = imageSpec(session, init.size);
-    const trial = new ImageJob(session, spec, init.scale);
-    const bitmap = await createImageBitmap(new ImageData(spec.width, spec.height));
-    await trial.run({ type: "run-image", id: -1, frame: bitmap, recycle: [] });
-  };
-  const created = await createSession(new Uint8Array(init.model), order(init.backend), probe);
-  if (!spec) throw new Error("the model could not be inspected");
-  const s: ImageSpec = spec;
-  job = new ImageJob(created.session, s, init.scale);
-  return {
-    type: "ready",
-    backend: created.backend,
-    fallbacks: created.fallbacks,
-    threads,
-    loadMs: performance.now() - t0,
-    layout: s.layout,
-    width: s.width,
-    height: s.height,
-  };
-}
-
-async function handle(msg: ToWorker): Promise<void> {
-  if (msg.type === "init-segmenter") post(await initSegmenter(msg));
-  else if (msg.type === "init-image-model") post(await initImageModel(msg));
-  else if (!job) throw new Error("the model is not loaded yet");
-  else post(...(await job.run(msg)));
+function fail(id: number | null, error: unknown): void {
+  post({ type: "error", id, message: message(error) });
 }
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
-  const id = msg.type === "segment" || msg.type === "run-image" ? msg.id : null;
-  handle(msg).catch((error: unknown) => post({ type: "error", id, message: message(error) }));
+  if (msg.type === "init") {
+    initSegmenter(msg).then(post, (error: unknown) => fail(null, error));
+    return;
+  }
+  const receivedAt = clock();
+  queue = queue.then(async () => {
+    try {
+      if (!job) throw new Error("the model is not loaded yet");
+      await job.run(msg, receivedAt);
+    } catch (error) {
+      msg.frame.close();
+      fail(msg.id, error);
+    }
+  });
 };

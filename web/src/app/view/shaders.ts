@@ -1,4 +1,6 @@
-/** GLSL ES 3.00 programs of the renderer: a full-screen triangle, a Gaussian blur pass and the compositor. */
+/** GLSL ES 3.00 programs of the WebGL view: a full-screen triangle, a Gaussian blur pass and the compositor. */
+
+import { glslDefines } from "./options";
 
 export const VERTEX = `#version 300 es
 uniform bool uToTexture;
@@ -36,6 +38,7 @@ void main() {
  * confidence is low.
  */
 export const COMPOSITE = `#version 300 es
+${glslDefines()}
 precision highp float;
 precision highp int;
 precision highp usampler2D;
@@ -52,11 +55,12 @@ uniform sampler2D uForeground; // r: 1 for the classes the effect applies to
 uniform bool uHasLabels;
 uniform bool uHasConfidence;
 uniform bool uSmooth;
-uniform int uMode;             // 0 overlay, 1 side by side, 2 mask only
-uniform int uEffect;           // 0 none, 1 blur bg, 2 image bg, 3 colour bg, 4 recolour, 5 stylise, 6 model
+uniform int uMode;             // MODE_* (view/options.ts)
+uniform int uEffect;           // EFFECT_*
 uniform float uOpacity;
 uniform float uStrength;
 uniform vec3 uColor;
+uniform vec3 uBackdrop;
 uniform vec2 uFrameSize;
 uniform vec2 uBackgroundScale;
 
@@ -83,7 +87,8 @@ Seg segAt(vec2 uv) {
   return Seg(color, dot(w, vec4(a.weight, b.weight, c.weight, d.weight)), dot(w, vec4(a.fg, b.fg, c.fg, d.fg)));
 }
 
-float luma(vec3 c) { return dot(c, vec3(0.299, 0.587, 0.114)); }
+// Rec. 709 weights, as CSS grayscale() uses, so the 2D view recolours alike.
+float luma(vec3 c) { return dot(c, vec3(0.2126, 0.7152, 0.0722)); }
 
 vec3 recolour(vec3 c) {
   float y = luma(c);
@@ -108,19 +113,19 @@ vec3 stylise(vec2 uv, vec3 c) {
 }
 
 vec3 effected(vec2 uv, vec3 frame, float fg) {
-  if (uEffect == 1) return mix(texture(uBlur, uv).rgb, frame, fg);
-  if (uEffect == 2) return mix(texture(uBackground, (uv - 0.5) * uBackgroundScale + 0.5).rgb, frame, fg);
-  if (uEffect == 3) return mix(uColor, frame, fg);
-  if (uEffect == 4) return mix(frame, recolour(frame), fg);
-  if (uEffect == 5) return mix(frame, stylise(uv, frame), fg);
-  if (uEffect == 6) return mix(frame, texture(uStyled, uv).rgb, fg * uStrength);
+  if (uEffect == EFFECT_BLUR) return mix(texture(uBlur, uv).rgb, frame, fg);
+  if (uEffect == EFFECT_IMAGE) return mix(texture(uBackground, (uv - 0.5) * uBackgroundScale + 0.5).rgb, frame, fg);
+  if (uEffect == EFFECT_COLOR) return mix(uColor, frame, fg);
+  if (uEffect == EFFECT_RECOLOR) return mix(frame, recolour(frame), fg);
+  if (uEffect == EFFECT_STYLIZE) return mix(frame, stylise(uv, frame), fg);
+  if (uEffect == EFFECT_MODEL) return mix(frame, texture(uStyled, uv).rgb, fg * uStrength);
   return frame;
 }
 
 void main() {
   vec2 uv = vUv;
   bool original = false;
-  if (uMode == 1) {
+  if (uMode == MODE_SIDE) {
     original = uv.x < 0.5;
     uv.x = fract(uv.x * 2.0);
   }
@@ -130,8 +135,8 @@ void main() {
     return;
   }
   Seg s = segAt(uv);
-  if (uMode == 2) {
-    outColor = vec4(mix(vec3(0.06, 0.07, 0.09), s.color, clamp(s.weight, 0.0, 1.0)), 1.0);
+  if (uMode == MODE_MASK) {
+    outColor = vec4(mix(uBackdrop, s.color, clamp(s.weight, 0.0, 1.0)), 1.0);
     return;
   }
   float trust = 1.0;

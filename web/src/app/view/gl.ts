@@ -1,35 +1,15 @@
 /**
- * WebGL2 renderer: the class map is uploaded as an R8UI texture and coloured by a fragment shader through a
+ * The WebGL2 view: the class map is uploaded as an R8UI texture and coloured by a fragment shader through a
  * 256×1 palette texture, composited over the frame together with the mask effects.
  */
 
-import type { ClassInfo, RGB, SegmentationResult } from "../lib";
+import type { ClassInfo, SegmentationResult } from "../../lib";
+import { classWeights, code, EFFECTS, MASK_BACKDROP, VIEW_MODES } from "./options";
+import type { ClassStyle, ViewSettings } from "./options";
 import { BLUR, COMPOSITE, VERTEX } from "./shaders";
-
-export type ViewMode = "overlay" | "side" | "mask";
-export type EffectKind = "none" | "blur" | "image" | "color" | "recolor" | "stylize" | "model";
-
-const MODES: Record<ViewMode, number> = { overlay: 0, side: 1, mask: 2 };
-const EFFECTS: Record<EffectKind, number> = { none: 0, blur: 1, image: 2, color: 3, recolor: 4, stylize: 5, model: 6 };
-
-export interface ViewSettings {
-  mode: ViewMode;
-  opacity: number;
-  smooth: boolean;
-  effect: EffectKind;
-  color: RGB;
-  /** Blur radius in frame pixels. */
-  blur: number;
-  /** Weight of the image model's output inside the mask. */
-  strength: number;
-}
-
-/** Per class: hidden, normal or highlighted (the others are then dimmed). */
-export interface ClassStyle {
-  hidden: Set<number>;
-  highlighted: Set<number>;
-  foreground: Set<number>;
-}
+import { canvasSize, coverScale, encodePng } from "./surface";
+import type { Frame } from "./surface";
+import type { View } from "./view";
 
 type Uniforms = Record<string, WebGLUniformLocation | null>;
 
@@ -45,11 +25,12 @@ interface Target {
   height: number;
 }
 
-export class Renderer {
+export class WebGLView implements View {
+  readonly kind = "webgl";
   private readonly gl: WebGL2RenderingContext;
   private readonly composite: Program;
   private readonly blur: Program;
-  private readonly frames: [WebGLTexture, WebGLTexture];
+  private readonly frame: WebGLTexture;
   private readonly labels: WebGLTexture;
   private readonly confidence: WebGLTexture;
   private readonly palette: WebGLTexture;
@@ -58,7 +39,6 @@ export class Renderer {
   private readonly styled: WebGLTexture;
   private blurTargets: [Target, Target] | null = null;
   private frameSize: [number, number] = [0, 0];
-  private pendingSize: [number, number] = [0, 0];
   private labelSize: [number, number] = [0, 0];
   private backgroundSize: [number, number] = [0, 0];
   private hasLabels = false;
@@ -70,7 +50,7 @@ export class Renderer {
     this.gl = gl;
     this.composite = this.link(COMPOSITE);
     this.blur = this.link(BLUR);
-    this.frames = [this.texture(gl.LINEAR), this.texture(gl.LINEAR)];
+    this.frame = this.texture(gl.LINEAR);
     this.labels = this.texture(gl.NEAREST);
     this.confidence = this.texture(gl.LINEAR);
     this.palette = this.texture(gl.NEAREST);
@@ -92,19 +72,12 @@ export class Renderer {
     return this.frameSize[1];
   }
 
-  /** Upload the frame being segmented; it is shown once its labels arrive (`commit`), so both stay in step. */
-  capture(source: TexImageSource, width: number, height: number): void {
+  /** Uploads the frame now, so the caller may close it as soon as this returns. */
+  show(frame: Frame, width: number, height: number, result: SegmentationResult | null): void {
     const gl = this.gl;
-    gl.bindTexture(gl.TEXTURE_2D, this.frames[1]);
-    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, source);
-    this.pendingSize = [width, height];
-  }
-
-  /** Show the captured frame, with `result`'s class map (or none, for a preview before the model is ready). */
-  commit(result: SegmentationResult | null): void {
-    const gl = this.gl;
-    this.frames.reverse();
-    this.frameSize = this.pendingSize;
+    gl.bindTexture(gl.TEXTURE_2D, this.frame);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, frame);
+    this.frameSize = [width, height];
     this.hasLabels = result !== null;
     if (!result) return;
     const { width: w, height: h } = result;
@@ -115,34 +88,30 @@ export class Renderer {
     this.labelSize = [w, h];
   }
 
-  clearLabels(): void {
+  clear(): void {
     this.hasLabels = false;
+    this.frameSize = [0, 0];
   }
 
   setClasses(classes: ClassInfo[], style: ClassStyle): void {
     const colours = new Uint8Array(256 * 4);
     const fg = new Uint8Array(256 * 4);
-    const dimOthers = style.highlighted.size > 0;
+    const weights = classWeights(
+      classes.map((c) => c.id),
+      style,
+    );
     for (const c of classes) {
       if (c.id < 0 || c.id > 255) continue;
       colours.set(c.color, c.id * 4);
-      let weight = 128;
-      if (style.hidden.has(c.id)) weight = 0;
-      else if (style.highlighted.has(c.id)) weight = 255;
-      else if (dimOthers) weight = 24;
-      colours[c.id * 4 + 3] = weight;
+      colours[c.id * 4 + 3] = Math.round(((weights.get(c.id) ?? 0) / 2) * 255);
       fg[c.id * 4] = style.foreground.has(c.id) ? 255 : 0;
     }
     this.upload(this.palette, this.gl.RGBA8, this.gl.RGBA, 256, 1, colours);
     this.upload(this.foreground, this.gl.RGBA8, this.gl.RGBA, 256, 1, fg);
   }
 
-  setBackground(image: TexImageSource | null, width: number, height: number): void {
+  setBackground(image: ImageBitmap | HTMLCanvasElement, width: number, height: number): void {
     const gl = this.gl;
-    if (!image) {
-      this.backgroundSize = [0, 0];
-      return;
-    }
     gl.bindTexture(gl.TEXTURE_2D, this.background);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, image);
     this.backgroundSize = [width, height];
@@ -152,27 +121,27 @@ export class Renderer {
     this.upload(this.styled, this.gl.RGBA8, this.gl.RGBA, width, height, pixels);
   }
 
-  /** Draw everything; returns the milliseconds the GPU needed (a readback-free estimate: submit time). */
+  /** Returns the milliseconds spent submitting (the GPU's own time is not waited for). */
   render(view: ViewSettings): number {
     const t0 = performance.now();
     const gl = this.gl;
     const [w, h] = this.frameSize;
     if (w === 0 || h === 0) return 0;
-    const cw = view.mode === "side" ? w * 2 : w;
-    if (this.canvas.width !== cw || this.canvas.height !== h) {
+    const [cw, ch] = canvasSize(view.mode, w, h);
+    if (this.canvas.width !== cw || this.canvas.height !== ch) {
       this.canvas.width = cw;
-      this.canvas.height = h;
+      this.canvas.height = ch;
     }
     if (this.hasLabels && view.mode !== "mask" && view.effect === "blur") this.renderBlur(view.blur);
 
     const { program, u } = this.composite;
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-    gl.viewport(0, 0, cw, h);
+    gl.viewport(0, 0, cw, ch);
     gl.useProgram(program);
     gl.uniform1i(u.uToTexture, 0);
     const units: [string, WebGLTexture][] = [
-      ["uFrame", this.frames[0]],
-      ["uBlur", this.blurTargets?.[1].texture ?? this.frames[0]],
+      ["uFrame", this.frame],
+      ["uBlur", this.blurTargets?.[1].texture ?? this.frame],
       ["uBackground", this.background],
       ["uStyled", this.styled],
       ["uConfidence", this.confidence],
@@ -189,33 +158,22 @@ export class Renderer {
     gl.uniform1i(u.uHasLabels, this.hasLabels ? 1 : 0);
     gl.uniform1i(u.uHasConfidence, this.hasConfidence ? 1 : 0);
     gl.uniform1i(u.uSmooth, view.smooth ? 1 : 0);
-    gl.uniform1i(u.uMode, MODES[view.mode]);
-    gl.uniform1i(u.uEffect, EFFECTS[effect]);
+    gl.uniform1i(u.uMode, code(VIEW_MODES, view.mode));
+    gl.uniform1i(u.uEffect, code(EFFECTS, effect));
     gl.uniform1f(u.uOpacity, view.opacity);
     gl.uniform1f(u.uStrength, view.strength);
     gl.uniform3f(u.uColor, view.color[0] / 255, view.color[1] / 255, view.color[2] / 255);
+    gl.uniform3fv(u.uBackdrop, MASK_BACKDROP);
     gl.uniform2f(u.uFrameSize, w, h);
-    gl.uniform2fv(u.uBackgroundScale, this.coverScale());
+    gl.uniform2fv(u.uBackgroundScale, coverScale(this.backgroundSize, this.frameSize));
     gl.drawArrays(gl.TRIANGLES, 0, 3);
     return performance.now() - t0;
   }
 
-  /** Render and encode what is on the canvas now (the drawing buffer is only valid in this task). */
+  /** The drawing buffer is only valid in the task that drew it, so render and encode together. */
   snapshot(view: ViewSettings): Promise<Blob> {
     this.render(view);
-    return new Promise((resolve, reject) =>
-      this.canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("The canvas could not be encoded."))), "image/png"),
-    );
-  }
-
-  /** Scale of texture coordinates so the background covers the frame without distortion. */
-  private coverScale(): [number, number] {
-    const [bw, bh] = this.backgroundSize;
-    const [w, h] = this.frameSize;
-    if (!bw || !bh || !w || !h) return [1, 1];
-    const frameAspect = w / h;
-    const imageAspect = bw / bh;
-    return frameAspect > imageAspect ? [1, imageAspect / frameAspect] : [frameAspect / imageAspect, 1];
+    return encodePng(this.canvas);
   }
 
   private renderBlur(radius: number): void {
@@ -230,7 +188,7 @@ export class Renderer {
       });
       this.blurTargets = [this.target(bw, bh), this.target(bw, bh)];
     }
-    gl.bindTexture(gl.TEXTURE_2D, this.frames[0]);
+    gl.bindTexture(gl.TEXTURE_2D, this.frame);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR_MIPMAP_LINEAR);
     gl.generateMipmap(gl.TEXTURE_2D);
     const { program, u } = this.blur;
@@ -241,7 +199,7 @@ export class Renderer {
     gl.viewport(0, 0, bw, bh);
     const step = Math.max(radius, 1) / 4;
     const passes: [WebGLTexture, Target, [number, number], number][] = [
-      [this.frames[0], this.blurTargets[0], [step / w, 0], 2],
+      [this.frame, this.blurTargets[0], [step / w, 0], 2],
       [this.blurTargets[0].texture, this.blurTargets[1], [0, step / h], 0],
     ];
     for (const [source, target, dir, lod] of passes) {
@@ -251,7 +209,7 @@ export class Renderer {
       gl.uniform1f(u.uLod, lod);
       gl.drawArrays(gl.TRIANGLES, 0, 3);
     }
-    gl.bindTexture(gl.TEXTURE_2D, this.frames[0]);
+    gl.bindTexture(gl.TEXTURE_2D, this.frame);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);
   }
 

@@ -1,0 +1,391 @@
+/**
+ * The page: wires the pickers, sources, pipeline, view, legend, effects and stats together, and keeps the
+ * state that `window.liveseg` reports.
+ */
+
+import { BACKEND_LABELS, createSegmenter } from "../lib";
+import type { BackendChoice, Precision, Segmenter } from "../lib";
+import { ViewControls } from "./controls";
+import { $, errorText } from "./dom";
+import { defaultForeground, EffectModel, fillForeground } from "./effects";
+import { LegendView } from "./legend";
+import { fetchModels } from "./models";
+import type { ModelEntry } from "./models";
+import { readParams } from "./params";
+import { ModelPickers } from "./pickers";
+import type { ModelChoice } from "./pickers";
+import { Pipeline } from "./pipeline";
+import { download, maskPng, timestamp } from "./save";
+import { SourceControls } from "./source-controls";
+import type { Source } from "./sources";
+import { Stats } from "./stats";
+import type { Averages, Memory, Stages } from "./stats";
+import { StatsView } from "./stats-view";
+import type { ClassStyle, ViewSettings } from "./view/options";
+import { createView, glRenderer } from "./view/view";
+import type { View } from "./view/view";
+
+export const VERSION = "0.1.0";
+const STATS_REFRESH_MS = 250;
+const MEMORY_REFRESH_MS = 3000;
+
+type State = "idle" | "loading" | "ready" | "error";
+
+/** What `window.liveseg.stats()` returns (see web/README.md). */
+export interface Snapshot {
+  version: string;
+  state: State;
+  error: string | null;
+  model: string | null;
+  dataset: string | null;
+  precision: Precision | null;
+  size: string | null;
+  backend: string | null;
+  requestedBackend: BackendChoice;
+  fallbacks: string[];
+  threads: number | null;
+  loadMs: number | null;
+  crossOriginIsolated: boolean;
+  /** The view's renderer ("webgl" or "2d") and the WebGL renderer string it was chosen by. */
+  renderer: string | null;
+  glRenderer: string | null;
+  source: string | null;
+  sourceSize: [number, number] | null;
+  frames: number;
+  sourceFrames: number;
+  dropped: number;
+  fps: number;
+  avg: Averages;
+  stages: Stages;
+  effectMs: number | null;
+  legend: { id: number; name: string; share: number }[];
+  memory: Memory;
+}
+
+/** A soft default backdrop for "replace background: image" until the user picks one. */
+function defaultBackdrop(): HTMLCanvasElement {
+  const canvas = document.createElement("canvas");
+  canvas.width = 640;
+  canvas.height = 480;
+  // A CPU-backed canvas: WebGL then uploads it without reading pixels back from the GPU.
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  if (!ctx) return canvas;
+  const sky = ctx.createLinearGradient(0, 0, 0, 480);
+  sky.addColorStop(0, "#1d2b64");
+  sky.addColorStop(0.6, "#7b4397");
+  sky.addColorStop(1, "#f8b195");
+  ctx.fillStyle = sky;
+  ctx.fillRect(0, 0, 640, 480);
+  for (let i = 0; i < 18; i++) {
+    const x = (i * 137) % 640;
+    const y = 60 + ((i * 89) % 300);
+    const r = 18 + ((i * 29) % 50);
+    const glow = ctx.createRadialGradient(x, y, 0, x, y, r);
+    glow.addColorStop(0, "rgba(255,255,255,0.35)");
+    glow.addColorStop(1, "rgba(255,255,255,0)");
+    ctx.fillStyle = glow;
+    ctx.fillRect(x - r, y - r, 2 * r, 2 * r);
+  }
+  return canvas;
+}
+
+export class App {
+  private readonly params = readParams();
+  private readonly stats = new Stats();
+  private readonly style: ClassStyle = { hidden: new Set(), highlighted: new Set(), foreground: new Set() };
+  private readonly settings: ViewSettings;
+  private readonly legend: LegendView;
+  private readonly effectModel = new EffectModel($("effect-note"));
+  private readonly glRenderer = glRenderer();
+  private view: View | null = null;
+  private pipeline: Pipeline | null = null;
+  private controls: ViewControls | null = null;
+  private sources: SourceControls | null = null;
+  private statsView: StatsView | null = null;
+  private pickers: ModelPickers | null = null;
+  private model: ModelEntry | null = null;
+  private choice: ModelChoice | null = null;
+  private segmenter: Segmenter | null = null;
+  private loads = 0;
+  private state: State = "idle";
+  private error: string | null = null;
+  private readyWaiters: { resolve(s: Snapshot): void; reject(e: Error): void }[] = [];
+  private source: Source | null = null;
+  private sourceToken = 0;
+  private renderQueued = false;
+
+  constructor() {
+    const p = this.params;
+    this.settings = { mode: p.mode, opacity: p.opacity, smooth: true, effect: p.effect, color: [47, 125, 255], blur: 18, strength: 1 };
+    this.legend = new LegendView($("legend"), $("legend-reset"), this.style, () => this.classesChanged());
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.view = createView($<HTMLCanvasElement>("view"), this.params.renderer, this.glRenderer);
+      const backdrop = defaultBackdrop();
+      this.view.setBackground(backdrop, backdrop.width, backdrop.height);
+    } catch (error) {
+      this.fail(errorText(error), true);
+      return;
+    }
+    $("active-renderer").textContent = this.view.kind === "webgl" ? "WebGL" : "2D canvas";
+    $("active-renderer").title = this.glRenderer ?? "no WebGL2";
+    this.pipeline = new Pipeline(this.view, this.stats, this.settings, {
+      shown: (result) => {
+        this.legend.update(result.legend);
+        this.controls?.enableSaving(true);
+      },
+      failed: (text) => this.fail(text),
+      styled: (frame) => (this.settings.effect === "model" ? this.effectModel.run(frame) : null),
+      recycleStyled: (output) => this.effectModel.recycle(output),
+    });
+    this.controls = new ViewControls(this.settings, {
+      render: () => this.requestRender(),
+      background: (file) => void this.setBackground(file),
+      imageModel: (file, scale) => void this.loadImageModel(file, scale),
+      saveMask: () => void this.saveMask(),
+      saveView: () => void this.saveView(),
+    });
+    this.statsView = new StatsView($("stats"), $<HTMLCanvasElement>("chart"), $("memory"), $("status-fps"), $("chart-legend"));
+    this.sources = new SourceControls(
+      this.params,
+      (open) => this.useSource(open),
+      () => this.stopSource(),
+    );
+    $("message-close").addEventListener("click", () => this.hideMessage());
+    setInterval(() => this.refreshStats(), STATS_REFRESH_MS);
+    setInterval(() => void this.stats.measureMemory(), MEMORY_REFRESH_MS);
+    this.pickers = new ModelPickers(
+      this.params,
+      (entry) => this.modelChanged(entry),
+      (choice) => void this.loadSegmenter(choice),
+    );
+    try {
+      this.pickers.setModels(await fetchModels(), this.params.model);
+    } catch (error) {
+      this.fail(errorText(error), true);
+      return;
+    }
+    this.sources.openInitial();
+  }
+
+  // ----- model -------------------------------------------------------------------------------------------
+
+  private modelChanged(entry: ModelEntry): void {
+    this.model = entry;
+    const classes = entry.manifest.classes;
+    this.style.hidden.clear();
+    this.style.highlighted.clear();
+    this.style.foreground = defaultForeground(classes);
+    fillForeground($("foreground"), classes, this.style, () => this.classesChanged());
+  }
+
+  private async loadSegmenter(choice: ModelChoice): Promise<void> {
+    const load = ++this.loads;
+    this.choice = choice;
+    this.segmenter = null;
+    this.pipeline?.setSegmenter(null);
+    this.setState("loading");
+    const label = `${choice.entry.id} · ${choice.precision} · ${choice.size.replace("x", "×")}`;
+    $("status-model").textContent = label;
+    this.showLoading(`Loading ${label}…`, 0);
+    try {
+      const segmenter = await createSegmenter({
+        model: choice.entry.url,
+        manifest: choice.entry.manifest,
+        precision: choice.precision,
+        size: choice.size,
+        backend: choice.backend,
+        threads: choice.threads,
+        onProgress: (loaded, total) =>
+          this.showLoading(`Loading ${label}… ${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB`, loaded / total),
+      });
+      if (load !== this.loads) {
+        segmenter.close();
+        return;
+      }
+      this.segmenter = segmenter;
+      this.view?.setClasses(segmenter.classes, this.style);
+      this.pipeline?.setSegmenter(segmenter);
+      this.hideLoading();
+      this.setState("ready");
+      this.showBackend();
+    } catch (error) {
+      if (load !== this.loads) return;
+      this.hideLoading();
+      this.fail(errorText(error), true);
+    }
+  }
+
+  private showBackend(): void {
+    const s = this.segmenter;
+    const name = s ? BACKEND_LABELS[s.backend] : "—";
+    const detail = s?.backend === "wasm" ? `${name} · ${s.threads} thread${s.threads > 1 ? "s" : ""}` : name;
+    $("status-backend").textContent = detail;
+    $("active-backend").textContent = detail;
+    const fallbacks = s?.fallbacks ?? [];
+    const note = $("fallback-note");
+    note.textContent = fallbacks.length ? ` (passed over: ${fallbacks.map((f) => f.split(":")[0]).join(", ")})` : "";
+    note.title = fallbacks.join("\n");
+  }
+
+  // ----- sources -----------------------------------------------------------------------------------------
+
+  private async useSource(open: () => Promise<Source>): Promise<void> {
+    const token = ++this.sourceToken;
+    this.hideMessage();
+    let source: Source;
+    try {
+      source = await open();
+    } catch (error) {
+      if (token === this.sourceToken) this.fail(errorText(error));
+      return;
+    }
+    if (token !== this.sourceToken) {
+      source.stop();
+      return;
+    }
+    this.source = source;
+    this.legend.clear();
+    this.sources?.showSource(source);
+    this.pipeline?.setSource(source);
+  }
+
+  private stopSource(): void {
+    this.sourceToken++;
+    this.source = null;
+    this.pipeline?.setSource(null);
+    this.legend.clear();
+    this.sources?.showSource(null);
+    this.controls?.enableSaving(false);
+  }
+
+  // ----- view and effects --------------------------------------------------------------------------------
+
+  private requestRender(): void {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.view?.render(this.settings);
+    });
+  }
+
+  private classesChanged(): void {
+    if (this.model) this.view?.setClasses(this.model.manifest.classes, this.style);
+    this.requestRender();
+  }
+
+  private async setBackground(file: File): Promise<void> {
+    try {
+      const bitmap = await createImageBitmap(file);
+      this.view?.setBackground(bitmap, bitmap.width, bitmap.height);
+      this.requestRender();
+    } catch {
+      this.fail(`${file.name} is not an image this browser can decode; try a PNG or JPEG.`);
+    }
+  }
+
+  private async loadImageModel(file: File | null, scale: 1 | 255): Promise<void> {
+    const v = this.segmenter?.variant;
+    const request = file && this.choice ? { file, scale, backend: this.choice.backend, threads: this.choice.threads } : null;
+    const ready = await this.effectModel.load(request && { ...request, size: v ? [v.height, v.width] : undefined });
+    if (ready) this.pipeline?.refresh();
+  }
+
+  private async saveMask(): Promise<void> {
+    const result = this.pipeline?.result;
+    if (!result || !this.model) return;
+    download(await maskPng(result, this.model.manifest.classes, this.style.hidden), `liveseg-mask-${timestamp()}.png`);
+  }
+
+  private async saveView(): Promise<void> {
+    if (!this.view) return;
+    download(await this.view.snapshot(this.settings), `liveseg-view-${timestamp()}.png`);
+  }
+
+  // ----- state, messages and stats -----------------------------------------------------------------------
+
+  private setState(state: State): void {
+    this.state = state;
+    if (state === "ready") {
+      this.error = null;
+      this.hideMessage();
+      const snapshot = this.snapshot();
+      this.readyWaiters.splice(0).forEach((w) => w.resolve(snapshot));
+    }
+  }
+
+  /** Show an error; `fatal` ones (model, backend, renderer) also put the page in the error state. */
+  private fail(text: string, fatal = false): void {
+    $("message-text").textContent = text;
+    $("message").hidden = false;
+    if (fatal) {
+      this.state = "error";
+      this.error = text;
+      this.readyWaiters.splice(0).forEach((w) => w.reject(new Error(text)));
+    }
+  }
+
+  private hideMessage(): void {
+    $("message").hidden = true;
+  }
+
+  private showLoading(text: string, fraction: number): void {
+    $("loading").hidden = false;
+    $("loading-text").textContent = text;
+    $("loading-bar").style.width = `${Math.round(Math.min(1, fraction) * 100)}%`;
+  }
+
+  private hideLoading(): void {
+    $("loading").hidden = true;
+  }
+
+  whenReady(): Promise<Snapshot> {
+    if (this.state === "ready") return Promise.resolve(this.snapshot());
+    if (this.state === "error") return Promise.reject(new Error(this.error ?? "error"));
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  snapshot(): Snapshot {
+    const s = this.segmenter;
+    const c = this.choice;
+    return {
+      version: VERSION,
+      state: this.state,
+      error: this.error,
+      model: c?.entry.id ?? null,
+      dataset: c?.entry.manifest.dataset ?? null,
+      precision: c?.precision ?? null,
+      size: c?.size ?? null,
+      backend: s?.backend ?? null,
+      requestedBackend: c?.backend ?? this.params.backend,
+      fallbacks: s?.fallbacks ?? [],
+      threads: s?.threads ?? null,
+      loadMs: s?.loadMs ?? null,
+      crossOriginIsolated,
+      renderer: this.view?.kind ?? null,
+      glRenderer: this.glRenderer,
+      source: this.source?.kind ?? null,
+      sourceSize: this.source ? [this.source.width, this.source.height] : null,
+      frames: this.stats.frames,
+      sourceFrames: this.stats.sourceFrames,
+      dropped: this.stats.dropped,
+      fps: this.stats.fps(),
+      avg: this.stats.averages(),
+      stages: this.stats.stages(),
+      effectMs: this.effectModel.lastMs,
+      legend: this.legend.current.map((e) => ({ id: e.id, name: e.name, share: e.share })),
+      memory: { ...this.stats.memory },
+    };
+  }
+
+  private refreshStats(): void {
+    this.statsView?.update(this.stats, {
+      still: this.source?.kind === "image",
+      effectMs: this.effectModel.lastMs,
+      loadMs: this.segmenter?.loadMs ?? null,
+    });
+  }
+}

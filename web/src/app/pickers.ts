@@ -1,0 +1,123 @@
+/** The model pickers: model, precision, input size, backend and threads; any change asks for a reload. */
+
+import { BACKEND_CHOICES, BACKEND_LABELS, pickVariant, sizesOf } from "../lib";
+import type { BackendChoice, Precision } from "../lib";
+import { $, setOptions } from "./dom";
+import { modelLabel, modelNote, precisionOptions, sizeKey, sizeOptions } from "./models";
+import type { ModelEntry } from "./models";
+import type { Params } from "./params";
+
+export interface ModelChoice {
+  entry: ModelEntry;
+  precision: Precision;
+  size: string;
+  backend: BackendChoice;
+  threads: number;
+}
+
+export class ModelPickers {
+  private models: ModelEntry[] = [];
+  private entry: ModelEntry | null = null;
+  private precision: Precision | null;
+  private size: string | null;
+  private backend: BackendChoice;
+  private threads: number;
+
+  constructor(
+    params: Params,
+    /** The model changed (before `reload`): class-dependent state starts over. */
+    private readonly modelChanged: (entry: ModelEntry) => void,
+    private readonly reload: (choice: ModelChoice) => void,
+  ) {
+    this.precision = params.precision;
+    this.size = params.size;
+    this.backend = params.backend;
+    this.threads = params.threads;
+    this.bind();
+  }
+
+  get choice(): ModelChoice | null {
+    const { entry, precision, size, backend, threads } = this;
+    return entry && precision && size ? { entry, precision, size, backend, threads } : null;
+  }
+
+  /** Offer `models` and select `wanted` (else the first); an unknown id is an error the page shows. */
+  setModels(models: ModelEntry[], wanted: string | null): void {
+    this.models = models;
+    const entry = wanted ? models.find((m) => m.id === wanted) : models[0];
+    if (!entry) {
+      const ids = models.map((m) => m.id).join(", ");
+      throw new Error(`There is no model "${wanted}" on this server; choose one of: ${ids}.`);
+    }
+    const options = models.map((m) => ({ value: m.id, label: modelLabel(m) }));
+    setOptions($<HTMLSelectElement>("model"), options, entry.id);
+    this.select(entry);
+  }
+
+  private select(entry: ModelEntry): void {
+    this.entry = entry;
+    const m = entry.manifest;
+    const precisions = precisionOptions(m, null).map((o) => o.value as Precision);
+    if (!this.precision || !precisions.includes(this.precision)) {
+      this.precision = precisions.includes(m.default_variant?.precision) ? m.default_variant.precision : precisions[0];
+    }
+    this.fixSize();
+    $("model-note").textContent = modelNote(entry);
+    this.modelChanged(entry);
+    this.changed();
+  }
+
+  /** Keep the chosen size when the precision has it, else the precision's default size. */
+  private fixSize(): void {
+    if (!this.entry || !this.precision) return;
+    const sizes = sizesOf(this.entry.manifest, this.precision).map(sizeKey);
+    if (!this.size || !sizes.includes(this.size)) {
+      const v = pickVariant(this.entry.manifest, this.precision);
+      this.size = sizeKey([v.height, v.width]);
+    }
+  }
+
+  private changed(): void {
+    const choice = this.choice;
+    if (!choice) return;
+    const m = choice.entry.manifest;
+    const [h, w] = choice.size.split("x").map(Number);
+    setOptions($<HTMLSelectElement>("precision"), precisionOptions(m, [h, w]), choice.precision);
+    const sizes = sizeOptions(m, choice.precision);
+    setOptions($<HTMLSelectElement>("size"), sizes, choice.size);
+    $<HTMLSelectElement>("size").disabled = sizes.length < 2;
+    this.reload(choice);
+  }
+
+  private bind(): void {
+    $("model").addEventListener("change", (e) => {
+      const entry = this.models.find((m) => m.id === (e.target as HTMLSelectElement).value);
+      if (entry) this.select(entry);
+    });
+    $("precision").addEventListener("change", (e) => {
+      this.precision = (e.target as HTMLSelectElement).value as Precision;
+      this.fixSize();
+      this.changed();
+    });
+    $("size").addEventListener("change", (e) => {
+      this.size = (e.target as HTMLSelectElement).value;
+      this.changed();
+    });
+    const backend = $<HTMLSelectElement>("backend");
+    setOptions(
+      backend,
+      BACKEND_CHOICES.map((b) => ({ value: b, label: BACKEND_LABELS[b] })),
+      this.backend,
+    );
+    backend.addEventListener("change", () => {
+      this.backend = backend.value as BackendChoice;
+      this.changed();
+    });
+    const threads = $<HTMLInputElement>("threads");
+    threads.value = String(this.threads);
+    threads.addEventListener("change", () => {
+      this.threads = Math.max(0, Math.round(Number(threads.value) || 0));
+      this.changed();
+    });
+  }
+}
