@@ -13,8 +13,9 @@ from liveseg.runtime import open_bundle
 
 
 def test_failing_variant_is_not_written(checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Nothing agrees with PyTorch on more than 100% of pixels: fp16 must fail, fp32 still pass.
+    # Nothing agrees on more than 100% of pixels: fp16 and the WebGL logits graph must fail, fp32 still pass.
     monkeypatch.setitem(parity.MIN_AGREEMENT, "fp16", 1.01)
+    monkeypatch.setattr(parity, "MIN_LOGITS_AGREEMENT", 1.01)
     settings = ExportSettings(
         sizes=[(64, 96)], precisions=["fp32", "fp16"], no_data=True, parity_images=3, calib_images=2
     )
@@ -22,7 +23,11 @@ def test_failing_variant_is_not_written(checkpoint: Path, tmp_path: Path, monkey
     assert [v.precision for v in result.failed] == ["fp16"]
     (failed,) = result.failed
     assert failed.path is None and failed.problem.endswith("so it was not written.") and "\n" not in failed.problem
+    (left_out,) = result.warnings  # a warning, not a failure: the bundle still runs on every other backend
+    assert left_out.graph == "logits" and left_out.path is None and "\n" not in left_out.problem
+    assert "left out" in left_out.problem and left_out.parity["pixel_agreement"] > 0.99
     bundle = open_bundle(tmp_path / "b")
+    assert not bundle.logits and "logits" not in bundle.manifest["outputs"]
     assert [(v.precision, v.size) for v in bundle.variants] == [("fp32", (64, 96))]
     assert bundle.variants[0].parity["inputs"] == "synthetic"
     assert bundle.variants[0].val_miou is None  # no dataset, no val mIoU
@@ -51,7 +56,9 @@ def test_interrupted_export_leaves_the_old_bundle(
         raise KeyboardInterrupt  # as if Ctrl-C arrived while the new bundle was being written
 
     monkeypatch.setattr(build.shutil, "copyfile", killed)
-    settings = ExportSettings(sizes=[(64, 64)], precisions=["fp32"], no_data=True, parity_images=1, calib_images=1)
+    settings = ExportSettings(
+        sizes=[(64, 64)], precisions=["fp32"], no_data=True, parity_images=1, calib_images=1, webgl=False
+    )
     with pytest.raises(KeyboardInterrupt):
         export_bundle(checkpoint, out, settings)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

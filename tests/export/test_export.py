@@ -16,7 +16,7 @@ from liveseg import models
 from liveseg.data import get_dataset
 from liveseg.data.loader import to_tensor
 from liveseg.evaluate.metrics import ConfusionMatrix
-from liveseg.export import parity
+from liveseg.export import parity, webgl
 from liveseg.export.graph import BundleGraph
 from liveseg.runtime import load, open_bundle
 from liveseg.train import checkpoint as ckpt_io
@@ -132,9 +132,36 @@ def test_val_miou_is_what_the_runtime_scores(exported, camvid_root: Path) -> Non
         assert cm.summary()["miou"] == pytest.approx(expected, abs=1e-6)
 
 
+def test_webgl_logits_variant(exported, camvid_root: Path) -> None:
+    """Float32 RGBA in, fixed shape, WebGL operators only; decoded, it gives the labels graph's class maps."""
+    bundle = open_bundle(exported.root)
+    (logits,) = bundle.logits
+    assert next(e for e in bundle.manifest["variants"] if e.get("graph") == "logits")["precision"] == "fp32"
+    assert re.fullmatch(rf"model-96x128-logits\.{logits.sha256[:8]}\.onnx", logits.file) and logits.size == SIZE
+    assert bundle.manifest["outputs"]["logits"] == {"name": "logits", "dtype": "float32"}
+    model = onnx.load(str(logits.path))
+    onnx.checker.check_model(model, full_check=True)
+    assert {n.op_type for n in model.graph.node} <= webgl.WEBGL_OPS and not webgl.problems(logits.path)
+    (inp,), (out,) = model.graph.input, model.graph.output
+    dims = {v.name: [d.dim_value or d.dim_param for d in v.type.tensor_type.shape.dim] for v in (inp, out)}
+    assert inp.name == "image" and inp.type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    assert out.name == "logits" and out.type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    assert dims == {"image": [1, *SIZE, 4], "logits": [1, 11, SIZE[0] // 8, SIZE[1] // 8]}  # Fast-SCNN: stride 8
+    assert logits.parity["images"] == 8 and logits.parity["inputs"] == "camvid/val"
+    assert logits.parity["pixel_agreement"] >= parity.MIN_LOGITS_AGREEMENT
+    assert re.search(r"96x128\s*│\s*fp32 logits.*ok", exported.stdout), exported.stdout
+    # Decoded as the web app decodes it (alpha 0 here: it is ignored), it gives the fp32 labels graph's maps.
+    images = np.stack(parity.stack(_val_images(camvid_root, 5)[1::2], *SIZE))
+    (labels,) = _session(bundle.variant("fp32").path).run(["labels"], {"image": images})
+    rgba = np.concatenate([images, np.zeros((*images.shape[:3], 1), np.uint8)], axis=-1).astype(np.float32)
+    session = _session(logits.path)
+    decoded = np.concatenate([parity.decode_logits(session.run(None, {"image": im[None]})[0], *SIZE) for im in rgba])
+    assert parity.pixel_agreement(decoded, labels) >= parity.MIN_LOGITS_AGREEMENT
+
+
 def test_files_carry_no_exporter_metadata(exported) -> None:
     """Stack traces and module paths of the exporting machine stay out of the shipped files."""
-    for variant in open_bundle(exported.root).variants:
+    for variant in open_bundle(exported.root).all_variants:
         model = onnx.load(str(variant.path))
         assert not any(n.metadata_props or n.doc_string for n in model.graph.node)
         assert b"stack_trace" not in variant.path.read_bytes()

@@ -109,7 +109,7 @@ def test_wheel_carries_web_app_and_default_bundle(sdist: Path, wheel: Path) -> N
     assert "liveseg/serve/static/index.html" in built
     assert built <= names, f"the wheel lacks {sorted(built - names)[:5]}"
     bundle = open_bundle("default")
-    assert {f"liveseg/assets/default/{v.file}" for v in bundle.variants} | {
+    assert {f"liveseg/assets/default/{v.file}" for v in bundle.all_variants} | {
         "liveseg/assets/default/manifest.json"
     } <= names
     assert not any(n.startswith(("tests/", "web/", "src/")) or "__pycache__" in n for n in names)

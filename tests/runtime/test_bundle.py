@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -55,6 +56,37 @@ def test_sha256_mismatch_is_caught(bundle_copy: Path) -> None:
         load(bundle_copy, precision=victim.precision, size=victim.size)
 
 
+def _add_logits_variant(root: Path) -> str:
+    """List a WebGL logits variant at the default size first, where a careless pick would find it first."""
+    data = b"a logits graph: float32 pixels in, low-resolution logits out"
+    digest = hashlib.sha256(data).hexdigest()
+    manifest = json.loads((root / "manifest.json").read_text())
+    default = manifest["default_variant"]
+    file = f"model-{default['height']}x{default['width']}-logits.{digest[:8]}.onnx"
+    (root / file).write_bytes(data)
+    entry = {"precision": "fp32", "graph": "logits", "height": default["height"], "width": default["width"]}
+    manifest["variants"].insert(0, entry | {"file": file, "bytes": len(data), "sha256": digest})
+    manifest["outputs"]["logits"] = {"name": "logits", "dtype": "float32"}
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    return file
+
+
+def test_logits_variants_are_verified_but_never_run(bundle_copy: Path) -> None:
+    file = _add_logits_variant(bundle_copy)
+    bundle = open_bundle(bundle_copy)
+    assert [(v.file, v.graph) for v in bundle.logits] == [(file, "logits")]
+    assert all(v.graph == "labels" for v in bundle.variants)
+    assert bundle.all_variants == [*bundle.variants, *bundle.logits]
+    picks = [bundle.variant(p) for p in bundle.precisions]
+    picks += [bundle.variant(v.precision, v.size) for v in bundle.variants]
+    assert all(v.graph == "labels" for v in picks)
+    assert load(bundle_copy).variant.graph == "labels"
+    bundle.verify()
+    (bundle_copy / file).write_bytes(b"tampered")
+    with pytest.raises(LivesegError, match=f"{file} has sha256"):
+        bundle.verify()
+
+
 def test_missing_variant_file_is_caught(bundle_copy: Path) -> None:
     bundle = open_bundle(bundle_copy)
     bundle.variants[-1].path.unlink()
@@ -73,6 +105,8 @@ def test_missing_variant_file_is_caught(bundle_copy: Path) -> None:
         (lambda m: m.update(default_variant={"precision": "fp32", "height": 1, "width": 1}), "default_variant"),
         (lambda m: m["classes"][0].update(color=[300, 0, 0]), "class entry 0"),
         (lambda m: m.update(variants=[]), "non-empty"),
+        (lambda m: m["variants"][0].update(graph="argmax"), "unknown variant graph 'argmax'"),
+        (lambda m: [v.update(graph="logits") for v in m["variants"]], "no listed labels variant"),
     ],
 )
 def test_malformed_manifest_is_one_sentence(bundle_copy: Path, edit, message: str) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from liveseg import atomic
 from liveseg.cli.options import check_out_dir, parse_sizes, refuse_replacing
@@ -30,17 +30,19 @@ def _parse_eval_images(text: str) -> int | None:
 
 
 def _table(result) -> Table:
-    table = Table("input", "precision", "file", "pixel agreement", "int8 mIoU drop", "val mIoU", "status")
+    precision = Column("precision", no_wrap=True)  # "fp32 logits" on one line
+    table = Table("input", precision, "file", "pixel agreement", "int8 mIoU drop", "val mIoU", "status")
     for v in result.variants:
         p = v.parity
         drop = f"{100 * p['miou_drop']:.2f} pts" if "miou_drop" in p else ""
         val = f"{v.val_miou:.4f}" if v.val_miou is not None else "-"
-        status = "[green]ok[/]" if v.passed else "[red]FAILED[/]"
+        agreement = f"{p['pixel_agreement']:.4%}" if "pixel_agreement" in p else "-"
+        status = "[green]ok[/]" if v.passed else ("[red]FAILED[/]" if v.graph == "labels" else "[yellow]left out[/]")
         table.add_row(
             f"{v.height}x{v.width}",
-            v.precision,
+            v.precision if v.graph == "labels" else f"{v.precision} {v.graph}",
             f"{v.bytes / 1e6:.2f} MB",
-            f"{p['pixel_agreement']:.4%}",
+            agreement,
             drop,
             val,
             status,
@@ -62,6 +64,9 @@ def export_cmd(
     no_data: Annotated[
         bool, typer.Option("--no-data", help="No dataset at hand: check parity on synthetic street-like images.")
     ] = False,
+    webgl: Annotated[
+        bool, typer.Option(help="Also write each size's logits variant, which onnxruntime-web's WebGL backend runs.")
+    ] = True,
 ) -> None:
     """Export a checkpoint to a browser bundle; every variant is checked against PyTorch before it is written."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -85,12 +90,15 @@ def export_cmd(
         parity_images=parity_images,
         eval_images=_parse_eval_images(eval_images),
         no_data=no_data,
+        webgl=webgl,
     )
     console = Console(stderr=True)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with atomic.scratch(), Progress(*columns, console=console, transient=True) as progress:
         result = export_bundle(checkpoint, out, settings, progress)
     Console().print(_table(result))
+    for v in result.warnings:
+        console.print(f"[yellow]{escape(v.problem)}[/]", highlight=False)
     for v in result.failed:
         console.print(f"[red]{escape(v.problem)}[/]", highlight=False)
     if result.out is None:

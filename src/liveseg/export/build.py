@@ -2,6 +2,11 @@
 
 Every variant is checked against the PyTorch graph it came from before it is written; a variant that
 fails its check is left out of the bundle (and reported), so a bundle never ships a silently broken file.
+
+Each size also gets a "logits" variant for onnxruntime-web's WebGL backend (see `liveseg.export.webgl`).
+It is optional: when it cannot be fitted to that backend or its decoded class maps disagree with the fp32
+labels graph, it is left out with a warning and the export still succeeds, since the web app then runs the
+bundle on its other backends.
 """
 
 from __future__ import annotations
@@ -24,8 +29,17 @@ import liveseg
 from liveseg import atomic
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
-from liveseg.export import parity
-from liveseg.export.graph import CONFIDENCE, INPUT, LABELS, BundleGraph, export_onnx
+from liveseg.export import parity, webgl
+from liveseg.export.graph import (
+    CONFIDENCE,
+    INPUT,
+    LABELS,
+    LOGITS,
+    LOGITS_CHANNELS,
+    BundleGraph,
+    LogitsGraph,
+    export_onnx,
+)
 from liveseg.export.optimize import optimize, to_fp16, to_int8
 
 FORMAT = "liveseg-bundle/1"  # the format liveseg.runtime.bundle reads
@@ -43,6 +57,7 @@ class ExportSettings:
     parity_images: int = 16
     eval_images: int | None = None  # None: the whole val split; 0: do not measure val mIoU
     no_data: bool = False  # check parity on synthetic images instead of the dataset
+    webgl: bool = True  # also write each size's logits variant for onnxruntime-web's WebGL backend
 
 
 @dataclass
@@ -56,6 +71,7 @@ class VariantResult:
     problem: str = ""  # why it failed, one sentence
     bytes: int = 0
     path: Path | None = None  # the file: in the work directory while checking, then in the bundle
+    graph: str = "labels"  # or "logits", the WebGL variant
 
     @property
     def size(self) -> tuple[int, int]:
@@ -70,7 +86,13 @@ class ExportResult:
 
     @property
     def failed(self) -> list[VariantResult]:
-        return [v for v in self.variants if not v.passed]
+        """Labels variants that failed their check: the bundle lacks something that was asked for."""
+        return [v for v in self.variants if not v.passed and v.graph == "labels"]
+
+    @property
+    def warnings(self) -> list[VariantResult]:
+        """Logits variants left out: the bundle works without them, only not on WebGL."""
+        return [v for v in self.variants if not v.passed and v.graph == "logits"]
 
 
 @dataclass
@@ -97,10 +119,11 @@ def export_bundle(
     net = ckpt_io.build_model(ckpt)
     norm = ckpt["normalization"]
     graph = BundleGraph(net, norm["mean"], norm["std"]).eval()
+    logits_graph = LogitsGraph(net, norm["mean"], norm["std"]).eval() if settings.webgl else None
     num_classes = ckpt["model"]["num_classes"]
     inputs = _load_inputs(ckpt, settings, progress)
 
-    steps = len(settings.sizes) * (3 + len(set(settings.precisions) | {"fp32"}))
+    steps = len(settings.sizes) * (3 + len(set(settings.precisions) | {"fp32"}) + settings.webgl)
     task = progress.add_task("export", total=steps) if progress else None
 
     def step(text: str) -> None:
@@ -114,12 +137,12 @@ def export_bundle(
     with tempfile.TemporaryDirectory(prefix="liveseg-export-") as tmp:
         results: list[VariantResult] = []
         for size in settings.sizes:
-            results += _export_size(graph, size, settings, inputs, num_classes, Path(tmp), step, advance)
+            results += _export_size(graph, logits_graph, size, settings, inputs, num_classes, Path(tmp), step, advance)
         for r in results:
             if not r.passed:
                 r.path = None  # its work directory is about to go
         passed = [r for r in results if r.passed]
-        if not passed:
+        if not any(r.graph == "labels" for r in passed):
             return ExportResult(out=None, manifest=None, variants=results)
         manifest = _write_bundle(out, ckpt, net, settings, passed)
     return ExportResult(out=out, manifest=manifest, variants=results)
@@ -165,17 +188,18 @@ def _load_inputs(ckpt: dict, settings: ExportSettings, progress: Progress | None
     return _Inputs(f"{name}/val", [p[0] for p in pairs], [p[1] for p in pairs], calib, evaluation)
 
 
-def _session(path: Path):
+def _session(path: Path, output: str = LABELS):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return lambda batch: session.run([LABELS], {INPUT: batch})[0]
+    return lambda batch: session.run([output], {INPUT: batch})[0]
 
 
 def _export_size(
     graph: BundleGraph,
+    logits_graph: LogitsGraph | None,
     size: tuple[int, int],
     settings: ExportSettings,
     inputs: _Inputs,
@@ -219,11 +243,54 @@ def _export_size(
             "val_miou": _miou(run, eval_batch, inputs.evaluation, num_classes) if eval_batch is not None else None,
         }
         advance()
-    return [
+    results = [
         _judge(p, size, files[p], measured, reference, inputs, num_classes)
         for p in settings.precisions
         if p in measured
     ]
+    if logits_graph is not None:
+        step(f"{tag}: WebGL logits graph and its parity")
+        results.append(_logits_variant(logits_graph, size, batch, measured["fp32"]["labels"], inputs, work))
+        advance()
+    return results
+
+
+def _logits_variant(
+    graph: LogitsGraph, size: tuple[int, int], batch: np.ndarray, reference: np.ndarray, inputs: _Inputs, work: Path
+) -> VariantResult:
+    """The WebGL variant at `size`: fitted to the backend's operators, then decoded as the web app decodes it
+    (bilinear upsampling, arg-max) and compared with the fp32 labels graph that every other backend runs."""
+    h, w = size
+    tag = f"{h}x{w}"
+    raw, optimized, fitted = (work / f"{tag}-logits-{stage}.onnx" for stage in ("raw", "opt", "webgl"))
+    export_onnx(graph, h, w, raw)
+    optimize(raw, optimized)
+    webgl.fit(optimized, fitted)
+    record: dict[str, Any] = {"images": len(inputs.parity), "inputs": inputs.source}
+    result = VariantResult(
+        "fp32", h, w, passed=True, parity=record, bytes=fitted.stat().st_size, path=fitted, graph="logits"
+    )
+    if unfit := webgl.problems(fitted):
+        result.passed = False
+        result.problem = (
+            f"The WebGL logits graph {tag} has {'; '.join(unfit)}, which onnxruntime-web's WebGL backend cannot "
+            "run, so it was left out and the web app will run this bundle on its other backends."
+        )
+        return result
+    run = _session(fitted, LOGITS)
+    alpha = np.full((*batch.shape[:3], LOGITS_CHANNELS - 3), 255, np.uint8)
+    pixels = np.concatenate([batch, alpha], axis=-1).astype(np.float32)
+    labels = np.concatenate([parity.decode_logits(run(image[None]), h, w) for image in pixels])
+    agreement = parity.pixel_agreement(labels, reference)
+    record |= {"pixel_agreement": round(agreement, 6), "reference": "fp32 labels graph"}
+    if agreement < parity.MIN_LOGITS_AGREEMENT:
+        result.passed = False
+        result.problem = (
+            f"The WebGL logits graph {tag}, decoded, agrees with the fp32 labels graph on {agreement:.4%} of "
+            f"pixels (needs {parity.MIN_LOGITS_AGREEMENT:.1%}), so it was left out and the web app will run "
+            "this bundle on its other backends."
+        )
+    return result
 
 
 def _miou(run, batch: np.ndarray, pairs: Sequence[tuple[np.ndarray, np.ndarray]], num_classes: int) -> float:
@@ -304,7 +371,8 @@ def _write_bundle(
 
     dataset = ckpt["dataset"]
     model_name = ckpt["model"]["name"]
-    default = next((r for r in passed if r.precision == "fp32"), passed[0])
+    labels = [r for r in passed if r.graph == "labels"]
+    default = next((r for r in labels if r.precision == "fp32"), labels[0])
     complexity = {size: models.complexity(net, size) for size in {r.size for r in passed}}
     params = complexity[default.size][0]
     gflops = {size: c[1] for size, c in complexity.items()}
@@ -313,10 +381,14 @@ def _write_bundle(
         for r in passed:
             data = r.path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
-            file = f"model-{r.height}x{r.width}-{r.precision}.{digest[:8]}.onnx"
+            kind = r.precision if r.graph == "labels" else r.graph
+            file = f"model-{r.height}x{r.width}-{kind}.{digest[:8]}.onnx"
             shutil.copyfile(r.path, tmp / file)
             r.path = out / file  # where it is once the bundle directory is in place
-            entry = {"precision": r.precision, "height": r.height, "width": r.width, "file": file}
+            entry: dict[str, Any] = {"precision": r.precision}
+            if r.graph != "labels":
+                entry["graph"] = r.graph  # absent means "labels", which readers before logits variants assume
+            entry |= {"height": r.height, "width": r.width, "file": file}
             entry |= {"bytes": len(data), "sha256": digest, "gflops": round(gflops[r.size], 4)}
             if r.val_miou is not None:
                 entry["val_miou"] = round(r.val_miou, 6)
@@ -343,7 +415,8 @@ def _write_bundle(
             "outputs": {
                 "labels": {"name": LABELS, "dtype": "uint8"},
                 "confidence": {"name": CONFIDENCE, "dtype": "uint8"},
-            },
+            }
+            | ({"logits": {"name": LOGITS, "dtype": "float32"}} if any(r.graph == "logits" for r in passed) else {}),
             "variants": entries,
             "default_variant": {"precision": default.precision, "height": default.height, "width": default.width},
             "training": {"epoch": ckpt["epoch"], "best_miou": ckpt["best_miou"]},

@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 # Pass criteria, against the PyTorch fp32 graph: share of identical class pixels, or mIoU drop (0..1 scale).
 MIN_AGREEMENT = {"fp32": 0.999, "fp16": 0.995}
+MIN_LOGITS_AGREEMENT = 0.999  # the logits graph, decoded, against the fp32 labels graph
 MAX_INT8_MIOU_DROP = 0.015
 
 
@@ -75,3 +76,19 @@ def pixel_agreement(a: np.ndarray, b: np.ndarray) -> float:
 
 def stack(images: Sequence[np.ndarray], height: int, width: int) -> np.ndarray:
     return np.stack([resize(im, height, width) for im in images])
+
+
+def _axis(n: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Source indices and weights of 1-D linear interpolation from `n` to `size` samples, half-pixel centres."""
+    pos = np.maximum(0.0, (np.arange(size) + 0.5) * (n / size) - 0.5)
+    low = np.minimum(np.floor(pos).astype(np.int64), n - 1)
+    return low, np.minimum(low + 1, n - 1), (pos - low).astype(np.float32)
+
+
+def decode_logits(logits: np.ndarray, height: int, width: int) -> np.ndarray:
+    """N×C×h×w logits → N×H×W uint8 class ids: bilinear upsampling (align_corners=False) and arg-max, as the
+    labels graph does inside itself and the web app's logits decoder (web/src/lib/logits.ts) does in JS."""
+    (y0, y1, fy), (x0, x1, fx) = _axis(logits.shape[2], height), _axis(logits.shape[3], width)
+    rows = logits[:, :, y0] * (1 - fy)[:, None] + logits[:, :, y1] * fy[:, None]
+    full = rows[..., x0] * (1 - fx) + rows[..., x1] * fx
+    return full.argmax(axis=1).astype(np.uint8)

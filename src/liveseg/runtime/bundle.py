@@ -2,6 +2,11 @@
 
 Torch-free on purpose: the runtime, the server and the benchmarks all read bundles through this module, so
 a malformed bundle fails the same way everywhere, with one sentence that says what to fix.
+
+A variant holds one of two graphs: "labels" (uint8 pixels in, class ids out; what Python runs) or "logits"
+(float32 pixels in, low-resolution logits out; only for onnxruntime-web's WebGL backend, which has neither
+ArgMax nor uint8). Logits variants are kept apart from `Bundle.variants`, so no Python caller can pick one
+for inference, but they are verified and served like the others.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,7 @@ from liveseg.errors import LivesegError
 
 FORMAT = "liveseg-bundle/1"
 PRECISIONS = ("fp32", "fp16", "int8")
+GRAPHS = ("labels", "logits")  # a variant's `graph`; absent means "labels"
 _REQUIRED = ("format", "name", "classes", "normalization", "input", "outputs", "variants", "default_variant")
 _VARIANT_FIELDS = {"precision": str, "height": int, "width": int, "file": str, "bytes": int, "sha256": str}
 
@@ -36,6 +42,7 @@ class Variant:
     val_miou: float | None = None
     parity: dict[str, Any] | None = None
     gflops: float | None = None  # per frame at this size, counted by the zoo's FLOP counter at export
+    graph: str = "labels"
 
     @property
     def size(self) -> tuple[int, int]:
@@ -55,11 +62,20 @@ class Variant:
 
 @dataclass(frozen=True)
 class Bundle:
-    """A parsed, validated manifest and where its files are."""
+    """A parsed, validated manifest and where its files are.
+
+    `variants` are the labels variants, the only ones Python runs; `logits` are the WebGL ones.
+    """
 
     root: Path
     manifest: dict[str, Any]
     variants: list[Variant]
+    logits: list[Variant] = field(default_factory=list)
+
+    @property
+    def all_variants(self) -> list[Variant]:
+        """Every variant file of the bundle: what `verify` checks and the server serves."""
+        return [*self.variants, *self.logits]
 
     @property
     def name(self) -> str:
@@ -98,8 +114,8 @@ class Bundle:
         )
 
     def verify(self) -> None:
-        """Check every variant file against its sha256; raises on the first mismatch."""
-        for v in self.variants:
+        """Check every variant file (logits ones included) against its sha256; raises on the first mismatch."""
+        for v in self.all_variants:
             v.verify()
 
 
@@ -120,8 +136,13 @@ def open_bundle(bundle: str | os.PathLike = "default") -> Bundle:
         raise LivesegError(
             f"Bundle manifest {manifest_path} is unreadable or not JSON ({exc}); re-export the bundle."
         ) from None
-    root = manifest_path.parent
-    return Bundle(root=root, manifest=manifest, variants=_validate(manifest, manifest_path))
+    parsed = _validate(manifest, manifest_path)
+    return Bundle(
+        root=manifest_path.parent,
+        manifest=manifest,
+        variants=[v for v in parsed if v.graph == "labels"],
+        logits=[v for v in parsed if v.graph == "logits"],
+    )
 
 
 def _manifest_path(bundle: str | os.PathLike) -> Path:
@@ -159,15 +180,16 @@ def _validate(manifest: Any, where: Path) -> list[Variant]:
     if not isinstance(variants, list) or not variants:
         raise bad("'variants' must be a non-empty list")
     parsed = [_parse_variant(v, where.parent, bad) for v in variants]
-    keys = [(v.precision, v.size) for v in parsed]
+    keys = [(v.graph, v.precision, v.size) for v in parsed]
     if len(set(keys)) != len(keys):
-        raise bad("two variants share a precision and size")
+        raise bad("two variants share a graph, precision and size")
     default = manifest["default_variant"]
     if not isinstance(default, dict) or not any(
         (v.precision, v.height, v.width) == (default.get("precision"), default.get("height"), default.get("width"))
         for v in parsed
+        if v.graph == "labels"
     ):
-        raise bad("'default_variant' names no listed variant")
+        raise bad("'default_variant' names no listed labels variant")
     return parsed
 
 
@@ -195,6 +217,8 @@ def _parse_variant(entry: Any, root: Path, bad) -> Variant:
     for key, typ in _VARIANT_FIELDS.items():
         if not isinstance(entry.get(key), typ) or isinstance(entry.get(key), bool):
             raise bad(f"variant field {key!r} is missing or not a {typ.__name__}")
+    if entry.get("graph", "labels") not in GRAPHS:
+        raise bad(f"unknown variant graph {entry['graph']!r} (expected one of {', '.join(GRAPHS)})")
     if entry["precision"] not in PRECISIONS:
         raise bad(f"unknown precision {entry['precision']!r} (expected one of {', '.join(PRECISIONS)})")
     if entry["height"] <= 0 or entry["width"] <= 0:
@@ -213,4 +237,5 @@ def _parse_variant(entry: Any, root: Path, bad) -> Variant:
         val_miou=entry.get("val_miou"),
         parity=entry.get("parity"),
         gflops=entry.get("gflops"),
+        graph=entry.get("graph", "labels"),
     )

@@ -74,8 +74,8 @@ def served_models(bundles: Iterable[Bundle]) -> dict[str, ServedModel]:
                 f"Bundles {served[name].bundle.root} and {bundle.root} are both named {name!r}; serve only one of them."
             )
         # Variant files carry the first 8 hex digits of their sha256 in their name: safe to cache forever.
-        immutable = frozenset(v.file for v in bundle.variants if v.sha256[:8] in v.file)
-        allowed = {"manifest.json", *(v.file for v in bundle.variants)}
+        immutable = frozenset(v.file for v in bundle.all_variants if v.sha256[:8] in v.file)
+        allowed = {"manifest.json", *(v.file for v in bundle.all_variants)}
         if (bundle.root / MODEL_CARD).is_file():
             allowed.add(MODEL_CARD)
         served[name] = ServedModel(
