@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a fresh machine: virtualenv, Python packages, the built web app, and (for tests) Chromium.
 #   scripts/setup.sh          what `liveseg serve` needs (no PyTorch)
-#   scripts/setup.sh --dev    also training/export (PyTorch CPU) and the test tools (pytest, ruff, Chromium)
+#   scripts/setup.sh --dev    also training/export (PyTorch CPU), Ray and the test tools (pytest, ruff, Chromium)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,8 +25,8 @@ if [[ $dev == 1 ]]; then
     step "installing PyTorch 2.13.0 (CPU)"
     "${pip[@]}" torch==2.13.0
   fi
-  step "installing liveseg with the train and dev extras"
-  "${pip[@]}" -e ".[train,dev]"
+  step "installing liveseg with the train, ray and dev extras"
+  "${pip[@]}" -e ".[train,ray,dev]"
 else
   step "installing liveseg"
   "${pip[@]}" -e .

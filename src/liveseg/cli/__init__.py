@@ -7,6 +7,7 @@ and `liveseg segment` start fast and work without PyTorch installed.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Annotated
 
@@ -55,8 +56,10 @@ def main() -> None:
     try:
         app()
     except LivesegError as exc:
-        # Messages carry paths and file contents: escaped, so "[/x]" or "[r, g, b]" print as written.
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        # Under torchrun the processes of a machine fail alike (same options, same files): its first one says it.
+        if os.environ.get("LOCAL_RANK", "0") == "0":
+            # Messages carry paths and file contents: escaped, so "[/x]" or "[r, g, b]" print as written.
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")

@@ -62,17 +62,17 @@ def _progress(label: str) -> Iterator[Callable[[int], Callable[[], None]]]:
         yield start
 
 
-def _webcam_images(images: Path | None) -> list[Path]:
-    """Frames for the fake webcam and the TF.js calibration: a folder given, else CamVid val from the registry."""
+def _bench_images(images: Path | None, limit: int | None = None) -> list[Path]:
+    """The first `limit` images of a folder given, else of CamVid val from the registry."""
     if images is not None:
         files = sorted(p for p in images.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
         if not files:
-            raise LivesegError(f"{images} holds no .jpg or .png images; pass a folder of video frames to --images.")
-        return files[:30]
+            raise LivesegError(f"{images} holds no .jpg or .png images; pass a folder of images to --images.")
+        return files[:limit]
     from liveseg.data import get_dataset
 
     ds = get_dataset("camvid", split="val")
-    return [ds.image_path(i) for i in range(min(30, len(ds)))]
+    return [ds.image_path(i) for i in range(min(limit or len(ds), len(ds)))]
 
 
 def _variant(model: str, precision: str | None, size: str | None):
@@ -165,7 +165,7 @@ def run_browser_bench(
 
     bundle, variant = _variant(model, precision, size)
     wanted = _backends(backends)
-    pictures = _webcam_images(images)
+    pictures = _bench_images(images, limit=30)  # webcam frames, TF.js calibration
     notes: list[str] = []
     info = machine.describe()
     with tempfile.TemporaryDirectory(prefix="liveseg-bench-") as tmp:
@@ -222,7 +222,7 @@ def run_soak_bench(
     bundle, variant = _variant(model, precision, size)
     if len(backends := _backends(backend)) != 1:
         raise LivesegError(f"--backend {backend!r} names {len(backends)} backends; a soak runs on one, e.g. wasm.")
-    pictures = _webcam_images(images)
+    pictures = _bench_images(images, limit=30)  # webcam frames, TF.js calibration
     info = machine.describe()
     with tempfile.TemporaryDirectory(prefix="liveseg-soak-") as tmp:
         opts = SoakOptions(
@@ -391,6 +391,33 @@ def train_bench(
         )
 
 
+def ray_bench(
+    model: Model = "default",
+    images: Annotated[
+        Path | None, typer.Option(help="Folder of images, cycled through (default: CamVid val from the data folder).")
+    ] = None,
+    count: Annotated[int, typer.Option(min=1, help="Images segmented per configuration.")] = 1000,
+    cpus: Annotated[str, typer.Option(help="CPU counts: plain-path threads, and Ray CPUs (one actor each).")] = "1,2",
+    batch: Annotated[int, typer.Option(min=1, help="Images per onnxruntime call.")] = 8,
+    out: Out = DEFAULT_OUT,
+) -> None:
+    """Scaling of `liveseg segment --engine ray` on a local Ray against the plain path: images/s per CPU count,
+    label PNGs written; writes OUT/ray.json (needs liveseg\\[ray])."""
+    from liveseg.bench.ray import RayBenchOptions, run_ray_bench
+    from liveseg.bench.report import save_json
+
+    opts = RayBenchOptions(model, _bench_images(images), count, _ints(cpus, "cpus"), batch)
+    with _progress("bench ray") as progress:
+        results = run_ray_bench(opts, progress)
+    results.update(command=_command())
+    save_json(out / "ray.json", results)
+    for row in results["results"]:
+        extra = (
+            f"  ({row['vs_plain']:.2f}x plain; Ray started in {row['ray_start_s']:.1f} s)" if "vs_plain" in row else ""
+        )
+        typer.echo(f"{row['engine']:<6} {row['cpus']} CPU(s)  {row['img_per_s']:7.1f} img/s{extra}")
+
+
 def register(app: typer.Typer) -> None:
     bench_app.command("python")(python)
     bench_app.command("browser")(browser)
@@ -398,4 +425,5 @@ def register(app: typer.Typer) -> None:
     bench_app.command("all")(run_all)
     bench_app.command("report")(report_only)
     bench_app.command("train")(train_bench)
+    bench_app.command("ray")(ray_bench)
     app.add_typer(bench_app, name="bench")

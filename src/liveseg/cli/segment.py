@@ -1,21 +1,16 @@
 """`liveseg segment`: class maps (and renders) for images, folders and videos, with an exported bundle.
 
-Output names: an INPUT file `x/photo.jpg` writes `OUT/photo.png` (labels), `OUT/photo.color.png`,
-`OUT/photo.overlay.png`, `OUT/photo.json`; files found under an INPUT folder keep their path relative to
-that folder (`photos/a/b.jpg` → `OUT/a/b.png`), so equal stems in different sub-folders do not collide.
-Two inputs that would still write the same name, and an output that would replace an input (--out equal to
-an input folder), are refused before anything runs. A video `clip.mp4` writes `OUT/clip.overlay.mp4` /
-`OUT/clip.color.mp4` and, with --frames, `OUT/clip/000000.png` etc. per frame. What a killed earlier run left
-in the output folders is removed first. Needs no torch: inference is onnxruntime on the bundle.
+What is written where is liveseg.runtime.batch's contract. Two inputs that would write the same name, and an output
+that would replace an input (--out equal to an input folder), are refused before anything runs. What a killed
+earlier run left in the output folders is removed first. Needs no torch: inference is onnxruntime on the bundle, in
+this process or (--engine ray) on the actors of a Ray cluster (liveseg.runtime.ray), which write the same files.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,31 +23,15 @@ from liveseg.errors import LivesegError
 from liveseg.limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 
 if TYPE_CHECKING:
-    import numpy as np
-    from rich.progress import Progress
+    from liveseg.runtime import Segmenter
+    from liveseg.runtime.batch import Job, Options, Outcome
 
-    from liveseg.runtime import SegmentationResult, Segmenter
-
-# What each --save kind writes, as the suffix after the output stem.
-IMAGE_OUTPUTS = {"labels": ".png", "color": ".color.png", "overlay": ".overlay.png", "json": ".json"}
-SAVE_KINDS = tuple(IMAGE_OUTPUTS)
-
-
-@dataclass(frozen=True)
-class Job:
-    source: Path
-    stem: Path  # output path without suffix, relative to --out
-    video: bool
-
-
-@dataclass
-class Outcome:
-    images: int = 0
-    videos: int = 0
-    failures: list[str] = field(default_factory=list)  # one sentence each, naming the input
+ENGINES = ("local", "ray")
 
 
 def _parse_save(text: str) -> tuple[str, ...]:
+    from liveseg.runtime.batch import SAVE_KINDS
+
     kinds = tuple(dict.fromkeys(k.strip().lower() for k in text.split(",") if k.strip()))
     unknown = [k for k in kinds if k not in SAVE_KINDS]
     if unknown or not kinds:
@@ -60,154 +39,31 @@ def _parse_save(text: str) -> tuple[str, ...]:
     return kinds
 
 
-def collect(inputs: Iterable[Path], outcome: Outcome) -> list[Job]:
-    """Expand folders (recursively, known image/video suffixes); missing inputs become failures."""
-    from liveseg.runtime.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, is_video
-
-    jobs: list[Job] = []
-    for path in inputs:
-        if path.is_dir():
-            for f in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-                if f.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
-                    jobs.append(Job(f, f.relative_to(path).with_suffix(""), is_video(f)))
-        elif path.is_file():
-            jobs.append(Job(path, Path(path.stem), is_video(path)))
-        else:
-            outcome.failures.append(f"{path} does not exist.")
-    seen: dict[Path, Path] = {}
-    for job in jobs:
-        if job.stem in seen:
-            raise LivesegError(
-                f"Inputs {seen[job.stem]} and {job.source} would both write {job.stem}.*; "
-                "rename one or segment them in separate runs."
-            )
-        seen[job.stem] = job.source
-    return jobs
-
-
-def _renders(save: tuple[str, ...]) -> list[str]:
-    """The video renders --save asks for (overlay when it names none)."""
-    return [r for r in ("overlay", "color") if r in save] or ["overlay"]
-
-
-def _outputs(job: Job, args: _Args) -> list[Path]:
-    """The files a job writes (a video's --frames go into the folder OUT/STEM, see `_check_outputs`)."""
-    base = args.out / job.stem
-    suffixes = [f".{r}.mp4" for r in _renders(args.save)] if job.video else [IMAGE_OUTPUTS[k] for k in args.save]
-    return [base.with_name(base.name + suffix) for suffix in suffixes]
-
-
-def _check_outputs(jobs: list[Job], args: _Args) -> None:
+def _check_outputs(jobs: list[Job], opts: Options) -> None:
     """Never overwrite an input: refuse before anything runs, in one sentence."""
-    refuse_overwriting((out for job in jobs for out in _outputs(job, args)), (job.source for job in jobs))
-    if args.frames:
+    from liveseg.runtime.batch import outputs
+
+    refuse_overwriting((out for job in jobs for out in outputs(job, opts)), (job.source for job in jobs))
+    if opts.frames:
         sources = {Path(os.path.realpath(job.source)): job.source for job in jobs}
         for job in (j for j in jobs if j.video):
-            frames = Path(os.path.realpath(args.out / job.stem))
+            frames = Path(os.path.realpath(opts.out / job.stem))
             if inside := next((src for real, src in sources.items() if frames in real.parents), None):
                 raise LivesegError(
-                    f"The frames of {job.source} would be written into {args.out / job.stem}, which holds the "
+                    f"The frames of {job.source} would be written into {opts.out / job.stem}, which holds the "
                     f"input {inside}; pass an --out folder apart from the inputs."
                 )
 
 
-def _clean_output_folders(jobs: list[Job], args: _Args) -> None:
+def _clean_output_folders(jobs: list[Job], opts: Options) -> None:
     """Remove what a killed earlier run left (e.g. `.clip.overlay.mp4.*.tmp.mp4`) where this run writes."""
     from liveseg import atomic
 
-    folders = {(args.out / job.stem).parent for job in jobs}
-    if args.frames:
-        folders |= {args.out / job.stem for job in jobs if job.video}
+    folders = {(opts.out / job.stem).parent for job in jobs}
+    if opts.frames:
+        folders |= {opts.out / job.stem for job in jobs if job.video}
     for folder in folders:
         atomic.clean_stale(folder)
-
-
-def _write_image_outputs(result: SegmentationResult, base: Path, save: tuple[str, ...], alpha: float) -> None:
-    """`base` is the output path without suffix; each render is written atomically."""
-    import io
-
-    from liveseg import atomic
-
-    def png(image) -> bytes:
-        buf = io.BytesIO()
-        image.save(buf, format="PNG")
-        return buf.getvalue()
-
-    writers = {
-        "labels": result.to_png,
-        "color": lambda: png(result.color()),
-        "overlay": lambda: png(result.overlay(alpha)),
-        "json": lambda: (json.dumps(result.to_dict()) + "\n").encode(),
-    }
-    for kind in save:
-        atomic.write_bytes(base.with_name(base.name + IMAGE_OUTPUTS[kind]), writers[kind]())
-
-
-def _segment_images(segmenter: Segmenter, jobs: list[Job], args: _Args, progress: Progress, outcome: Outcome) -> None:
-    from liveseg.runtime.io import read_image
-
-    task = progress.add_task("images", total=len(jobs))
-    for start in range(0, len(jobs), args.batch):
-        loaded: list[tuple[Job, np.ndarray]] = []
-        for job in jobs[start : start + args.batch]:
-            try:
-                loaded.append((job, read_image(job.source, max_pixels=args.max_pixels)))
-            except LivesegError as exc:
-                outcome.failures.append(str(exc))
-                progress.advance(task)
-        if not loaded:
-            continue
-        results = segmenter.segment_batch([image for _, image in loaded])
-        for (job, _), result in zip(loaded, results, strict=True):
-            _write_image_outputs(result, args.out / job.stem, args.save, args.alpha)
-            outcome.images += 1
-            progress.advance(task)
-
-
-def _batched(frames: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray]]:
-    batch: list[np.ndarray] = []
-    for frame in frames:
-        batch.append(frame)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _segment_video(segmenter: Segmenter, job: Job, args: _Args, progress: Progress) -> None:
-    import numpy as np
-
-    from liveseg.runtime.io import probe_video, read_video, write_videos
-
-    info = probe_video(job.source)
-    renders = _renders(args.save)
-    task = progress.add_task(escape(job.source.name), total=info.frames or None)
-    frame_dir = args.out / job.stem
-
-    def rendered() -> Iterator[list[np.ndarray]]:
-        index = 0
-        for batch in _batched(read_video(job.source), args.batch):
-            for result in segmenter.segment_batch(batch):
-                if args.frames:
-                    _write_image_outputs(result, frame_dir / f"{index:06d}", args.save, args.alpha)
-                views = {"overlay": lambda r=result: r.overlay(args.alpha), "color": result.color}
-                yield [np.asarray(views[r]()) for r in renders]
-                index += 1
-                progress.advance(task)
-
-    write_videos(_outputs(job, args), rendered(), info.fps)
-    progress.remove_task(task)
-
-
-@dataclass(frozen=True)
-class _Args:
-    out: Path
-    save: tuple[str, ...]
-    batch: int
-    frames: bool
-    alpha: float
-    max_pixels: int
 
 
 def segment_cmd(
@@ -218,7 +74,9 @@ def segment_cmd(
     precision: Annotated[str, typer.Option(help="Variant precision: fp32, fp16 or int8.")] = "fp32",
     size: Annotated[str | None, typer.Option(help="Variant input size HxW (default: the bundle's).")] = None,
     batch: Annotated[int, typer.Option(min=1, help="Images per onnxruntime call.")] = 8,
-    threads: Annotated[int | None, typer.Option(min=1, help="onnxruntime intra-op threads.")] = None,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="onnxruntime intra-op threads (--engine ray: per actor, default 1).")
+    ] = None,
     frames: Annotated[bool, typer.Option("--frames", help="Videos: also write the outputs of every frame.")] = False,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Overlay: weight of the class colours.")] = 0.5,
     max_pixels: Annotated[
@@ -229,31 +87,59 @@ def segment_cmd(
             help="Images above this many pixels (width x height) are reported and skipped, before decoding.",
         ),
     ] = DEFAULT_MAX_PIXELS,
+    engine: Annotated[
+        str, typer.Option(help="local: in this process; ray: on the actors of a Ray cluster (liveseg\\[ray]).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="--engine ray: the cluster to join ('auto': the one `ray start` runs here; default: a Ray "
+            "started for this run on this machine's cores)."
+        ),
+    ] = None,
+    actors: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="--engine ray: actors, each with its own copy of the model (default: CPUs / threads)."
+        ),
+    ] = None,
 ) -> None:
     """Segment images, folders and videos; label PNGs hold class ids at each input's own resolution."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from liveseg.cli.options import parse_size
     from liveseg.runtime import load
+    from liveseg.runtime.batch import Options, Outcome, collect, segment_images, segment_videos
 
-    args = _Args(out=out, save=_parse_save(save), batch=batch, frames=frames, alpha=alpha, max_pixels=max_pixels)
+    if engine not in ENGINES:
+        raise LivesegError(f"--engine {engine!r} is not one of {', '.join(ENGINES)}.")
+    opts = Options(out=out, save=_parse_save(save), batch=batch, frames=frames, alpha=alpha, max_pixels=max_pixels)
     check_out_dir(out)
-    segmenter = load(model, precision=precision, size=parse_size(size) if size else None, threads=threads)
+    hw = parse_size(size) if size else None
+    segmenter = load(model, precision=precision, size=hw, threads=threads)  # checks the bundle before any work
     outcome = Outcome()
     jobs = collect(inputs, outcome)
-    _check_outputs(jobs, args)
-    _clean_output_folders(jobs, args)
+    _check_outputs(jobs, opts)
+    _clean_output_folders(jobs, opts)
+    if engine == "ray":
+        from liveseg.runtime import ray
+
+        ray.start(ray_address)
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
-        if images := [j for j in jobs if not j.video]:
-            _segment_images(segmenter, images, args, progress, outcome)
-        for job in (j for j in jobs if j.video):
-            try:
-                _segment_video(segmenter, job, args, progress)
-                outcome.videos += 1
-            except LivesegError as exc:
-                outcome.failures.append(str(exc))
+        if engine == "ray":
+            advance = partial(progress.advance, progress.add_task("inputs on Ray", total=len(jobs)))
+            outcome.add(
+                ray.segment_files(
+                    jobs, opts, model=model, precision=precision, size=hw, threads=threads or 1, actors=actors,
+                    advance=advance,
+                )
+            )  # fmt: skip
+        else:
+            if images := [j for j in jobs if not j.video]:
+                segment_images(segmenter, images, opts, progress, outcome)
+            segment_videos(segmenter, [j for j in jobs if j.video], opts, progress, outcome)
     _summary(console, outcome, segmenter, out)
 
 

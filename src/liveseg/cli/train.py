@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -78,6 +80,13 @@ def train_cmd(
             "learning-rate schedule is then re-derived from the new horizon)."
         ),
     ] = False,
+    init: Annotated[
+        str | None,
+        typer.Option(
+            help="Start from these weights: a checkpoint (.pt), or a bundle folder or name whose fp32 graph's "
+            "weights are recovered (BatchNorms re-calibrated); parameters it lacks keep their random start."
+        ),
+    ] = None,
     teacher: Annotated[
         Path | None,
         typer.Option(
@@ -90,6 +99,18 @@ def train_cmd(
     workers: Annotated[int, typer.Option(help="DataLoader worker processes (0: load in the main process).")] = 2,
     threads: Annotated[int | None, typer.Option(help="PyTorch CPU threads (default: PyTorch's choice).")] = None,
     channels_last: Annotated[bool, typer.Option(help="channels_last memory format (faster on CPU and GPU).")] = True,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Train in N processes on this machine with DistributedDataParallel (one per GPU, or gloo on the "
+            "CPU), launched with torchrun; --batch is per process. Several machines: run `torchrun ... -m liveseg "
+            "train` on each.",
+        ),
+    ] = 1,
+    sync_bn: Annotated[
+        bool, typer.Option(help="Multi-process on GPUs: BatchNorm statistics over the batches of all processes.")
+    ] = False,
     in_memory: Annotated[
         bool,
         typer.Option(
@@ -118,19 +139,44 @@ def train_cmd(
         refuse_overwriting([out / "last.pt", out / "best.pt"], [teacher])
     atomic.clean_stale(out)  # checkpoint temporaries of a killed earlier run
     from liveseg.train import TrainConfig, train
+    from liveseg.train.distributed import world
 
     cfg = TrainConfig(
         model=model, data=data, data_root=str(data_root) if data_root else None, out=str(out), epochs=epochs,
         batch=batch, crop=size, scale=scale_range, device=device, amp=amp, optimizer=optimizer,
         lr=lr, weight_decay=weight_decay, schedule=schedule, warmup_epochs=warmup_epochs, loss=loss,
         ohem_thresh=ohem_thresh, ohem_min_kept=ohem_min_kept, aux_weight=aux_weight, ema=ema, val_every=val_every,
-        resume=resume, teacher=str(teacher) if teacher else None, distill_weight=distill_weight,
+        resume=resume, init=init, teacher=str(teacher) if teacher else None, distill_weight=distill_weight,
         distill_temperature=distill_temperature, workers=workers, threads=threads, channels_last=channels_last,
         max_train_images=max_train_images, max_val_images=max_val_images, seed=seed, tensorboard=tensorboard,
-        resume_force=resume_force, in_memory=in_memory, val_size=val_hw, model_kwargs=kwargs,
+        resume_force=resume_force, in_memory=in_memory, val_size=val_hw, model_kwargs=kwargs, sync_bn=sync_bn,
     )  # fmt: skip
+    if nproc > 1 and not world().launched:
+        _launch(nproc)
+        return
     run = train(cfg)
-    typer.echo(f"best val mIoU {run.best_miou:.4f}; checkpoints in {out}")
+    if run.world.main:
+        typer.echo(f"best val mIoU {run.best_miou:.4f}; checkpoints in {out}")
+
+
+def _launch(nproc: int) -> None:
+    """This same command in `nproc` processes under torchrun on this machine (they see its WORLD_SIZE, so none
+    launches again); a process's failure has been printed by that process, and its exit code is ours."""
+    import logging
+
+    from torch.distributed.elastic.multiprocessing import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import parse_args, run
+
+    # The cores shared out (torchrun would give each process one thread); --threads still decides when given.
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)  # failures are the processes' to say
+    try:
+        run(parse_args(["--standalone", f"--nproc-per-node={nproc}", "-m", "--", "liveseg", *sys.argv[1:]]))
+    except ChildFailedError as exc:
+        sys.exit(next(iter(exc.failures.values())).exitcode)
+    except SignalException:  # torchrun stopped the processes on Ctrl-C (or a kill): an interruption, not a crash
+        raise KeyboardInterrupt from None
 
 
 def register(app: typer.Typer) -> None:

@@ -14,8 +14,9 @@ LOSSES = ("ce", "balanced", "ohem")
 # `--resume-force`), so that a resumed run is the run its checkpoint describes.
 RECIPE_OPTIONS = (
     "epochs", "batch", "crop", "scale", "amp", "optimizer", "lr", "weight_decay", "schedule", "warmup_epochs",
-    "loss", "ohem_thresh", "ohem_min_kept", "aux_weight", "ema", "teacher", "distill_weight",
-    "distill_temperature", "channels_last", "in_memory", "max_train_images", "seed", "model_kwargs",
+    "loss", "ohem_thresh", "ohem_min_kept", "aux_weight", "ema", "init", "teacher", "distill_weight",
+    "distill_temperature", "channels_last", "in_memory", "max_train_images", "seed", "model_kwargs", "world_size",
+    "sync_bn",
 )  # fmt: skip
 
 OPTIMIZER_DEFAULTS = {"adamw": {"lr": 1e-3, "weight_decay": 1e-2}, "sgd": {"lr": 1e-2, "weight_decay": 5e-4}}
@@ -46,12 +47,15 @@ class TrainConfig:
     val_every: int = 1
     resume: bool = False
     resume_force: bool = False
+    init: str | None = None  # initial weights: a checkpoint, or a bundle folder/name (liveseg.train.init)
     teacher: str | None = None
     distill_weight: float = 1.0
     distill_temperature: float = 2.0
     workers: int = 2
     threads: int | None = None
     channels_last: bool = True  # measured ~30% faster training on the CPU too (oneDNN), and on CUDA with AMP
+    sync_bn: bool = False  # BatchNorm statistics over the batches of all processes (GPUs only)
+    world_size: int = 1  # processes training together (torchrun's WORLD_SIZE; set by `train`); `batch` is per process
     in_memory: bool = True  # decode the split once and augment batches of tensors (liveseg.train.augment)
     val_size: tuple[int, int] | None = None  # validate with images resized to this (the bundle size to ship)
     max_train_images: int | None = None

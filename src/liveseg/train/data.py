@@ -2,6 +2,8 @@
 
 Each sample's augmentation is seeded from those three numbers and each epoch's order from (seed, epoch), so
 a run gives the same batches whether it uses 0 or 8 workers and whether or not it was interrupted and resumed.
+In a multi-process run (liveseg.train.distributed) each process takes every `world_size`-th sample of that order
+from its `rank` on, so a run gives the same batches for a given number of processes.
 
 Two training pipelines share that contract: `memory_loader` (the default) decodes the split once and augments
 whole batches of tensors (liveseg.train.augment), `train_loader` decodes and augments each file per sample with
@@ -19,6 +21,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 from liveseg.data import SegmentationDataset
 from liveseg.data.loader import SegmentationTorchDataset, to_tensor
 from liveseg.data.transforms import build_train_transform
+from liveseg.errors import LivesegError
 from liveseg.train.augment import BatchAugment
 
 
@@ -44,20 +47,31 @@ class AugmentedDataset(Dataset):
 
 
 class EpochSampler(Sampler):
-    """A shuffled subset of indices per epoch; `set_epoch` picks the epoch before each pass."""
+    """A shuffled subset of indices per epoch (this process's share of it); `set_epoch` picks the epoch before
+    each pass. Shares are equal (the last `len % world_size` of an epoch's order are left out), so that every
+    process takes the same number of steps."""
 
-    def __init__(self, indices: Sequence[int], seed: int) -> None:
+    def __init__(self, indices: Sequence[int], seed: int, rank: int = 0, world_size: int = 1) -> None:
         self.indices, self.seed, self.epoch = list(indices), seed, 0
+        self.rank, self.world_size = rank, world_size
+        if len(self.indices) < world_size:
+            raise LivesegError(
+                f"{len(self.indices)} training image(s) cannot be shared by {world_size} processes; "
+                "train on more images or with fewer processes."
+            )
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return len(self.indices)
+        return len(self.indices) // self.world_size
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         gen = torch.Generator().manual_seed(sample_seed(self.seed, self.epoch))
-        for i in torch.randperm(len(self.indices), generator=gen).tolist():
+        order = torch.randperm(len(self.indices), generator=gen)[
+            self.rank : len(self) * self.world_size : self.world_size
+        ]
+        for i in order.tolist():
             yield self.epoch, self.indices[i]
 
 
@@ -77,14 +91,16 @@ def train_loader(
     max_images: int | None,
     workers: int,
     pin: bool,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> DataLoader:
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
     transform = build_train_transform(crop=crop, scale=scale, ignore_index=dataset.info.ignore_index)
-    sampler = EpochSampler(range(n), seed)
+    sampler = EpochSampler(range(n), seed, rank, world_size)
     # Full batches only (BatchNorm misbehaves on a stray batch of 1); a tiny subset shrinks the batch instead.
     return DataLoader(
         AugmentedDataset(dataset, transform, seed),
-        batch_size=min(batch, n),
+        batch_size=min(batch, len(sampler)),
         sampler=sampler,
         drop_last=True,
         **_loader_kwargs(workers, pin, seed),
@@ -95,12 +111,12 @@ class MemoryLoader:
     """Batches of a split decoded once into uint8 tensors and augmented per batch; same interface as the
     DataLoader of `train_loader` (len, iteration, `.sampler.set_epoch`)."""
 
-    def __init__(self, dataset: SegmentationDataset, augment: BatchAugment, batch: int, seed: int, n: int) -> None:
-        pairs = [dataset[i] for i in range(n)]
+    def __init__(self, dataset: SegmentationDataset, augment: BatchAugment, batch: int, sampler: EpochSampler) -> None:
+        # Every process holds the whole split: its share of the samples changes with each epoch's order.
+        pairs = [dataset[i] for i in sampler.indices]
         self.images = [torch.tensor(image) for image, _ in pairs]  # a copy: decoded arrays may be read-only
         self.labels = [torch.tensor(label) for _, label in pairs]
-        self.augment, self.batch, self.seed = augment, batch, seed
-        self.sampler = EpochSampler(range(n), seed)
+        self.augment, self.batch, self.seed, self.sampler = augment, batch, sampler.seed, sampler
 
     def __len__(self) -> int:
         return len(self.sampler) // self.batch
@@ -132,15 +148,26 @@ def memory_loader(
     batch: int,
     seed: int,
     max_images: int | None,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> MemoryLoader:
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
     augment = BatchAugment(crop=crop, scale=scale, ignore_index=dataset.info.ignore_index)
-    return MemoryLoader(dataset, augment, min(batch, n), seed, n)
+    sampler = EpochSampler(range(n), seed, rank, world_size)
+    return MemoryLoader(dataset, augment, min(batch, len(sampler)), sampler)
 
 
-def val_loader(dataset: SegmentationDataset, max_images: int | None, workers: int, pin: bool, seed: int) -> DataLoader:
-    """Whole images at native size, one per batch (sizes may differ between images)."""
-    torch_ds = SegmentationTorchDataset(dataset)
-    if max_images is not None:
-        torch_ds = Subset(torch_ds, range(min(max_images, len(dataset))))
+def val_loader(
+    dataset: SegmentationDataset,
+    max_images: int | None,
+    workers: int,
+    pin: bool,
+    seed: int,
+    rank: int = 0,
+    world_size: int = 1,
+) -> DataLoader:
+    """Whole images at native size, one per batch (sizes may differ between images); every `world_size`-th image
+    from `rank` on, so processes validate disjoint shares whose confusion matrices add up to the split's."""
+    n = len(dataset) if max_images is None else min(max_images, len(dataset))
+    torch_ds = Subset(SegmentationTorchDataset(dataset), range(rank, n, world_size))
     return DataLoader(torch_ds, batch_size=1, shuffle=False, **_loader_kwargs(workers, pin, seed))

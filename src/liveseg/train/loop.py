@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +29,11 @@ from liveseg import atomic, models
 from liveseg.data import NORMALIZATION, DatasetInfo, get_dataset
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
-from liveseg.train import checkpoint, distill, ema, losses, schedule
+from liveseg.train import checkpoint, distill, distributed, ema, init, losses, schedule
 from liveseg.train.config import TrainConfig
 from liveseg.train.data import memory_loader, train_loader, val_loader
 
+INIT_CALIBRATION_BATCHES = 16
 LOG_FIELDS = ("epoch", "lr", "train_loss", "val_miou", "pixel_acc", "seconds")
 
 
@@ -50,6 +52,8 @@ class Run:
     amp_dtype: torch.dtype | None
     criterion: nn.Module
     teacher: nn.Module | None = None
+    world: distributed.World = field(default_factory=distributed.World)
+    ddp: nn.Module | None = None  # DistributedDataParallel around `model` in a torchrun run (model stays the weights)
     epoch: int = 0
     best_miou: float = 0.0
     metrics: dict = field(default_factory=dict)
@@ -59,18 +63,24 @@ class Run:
     def eval_model(self) -> nn.Module:
         return self.ema.module if self.ema is not None else self.model
 
+    @property
+    def train_model(self) -> nn.Module:
+        """What a training step calls: the DDP wrapper (gradients averaged across processes) or the model."""
+        return self.ddp if self.ddp is not None else self.model
+
 
 # --- setup -------------------------------------------------------------------------------------------------
 
 
-def _device(name: str) -> torch.device:
+def _device(name: str, world: distributed.World) -> torch.device:
+    """The device of this process: with CUDA, the GPU torchrun gave it (LOCAL_RANK)."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise LivesegError("--device cuda was asked for but PyTorch sees no CUDA GPU; use --device cpu or auto.")
     if name not in ("cpu", "cuda"):
         raise LivesegError(f"Unknown device {name!r}; choose auto, cpu or cuda.")
-    return torch.device(name)
+    return torch.device("cuda", world.local_rank) if name == "cuda" else torch.device("cpu")
 
 
 def cpu_has_bf16() -> bool:
@@ -115,9 +125,17 @@ def _criterion(cfg: TrainConfig, info: DatasetInfo, train_data, n_images: int) -
     return losses.build_loss(cfg.loss, info.ignore_index, weights, cfg.ohem_thresh, cfg.ohem_min_kept)
 
 
-def setup(cfg: TrainConfig) -> tuple[Run, DataLoader, DataLoader]:
-    """Data, model, optimizer and friends for a fresh run (a resume then overwrites their state)."""
-    device = _device(cfg.device)
+def setup(
+    cfg: TrainConfig, resuming: bool = False, world: distributed.World | None = None
+) -> tuple[Run, DataLoader, DataLoader]:
+    """Data, model, optimizer and friends for a fresh run (a resume then overwrites their state, so `--init`
+    weights are only loaded when not `resuming`); in a torchrun run, inside its process group."""
+    world = world or distributed.World()
+    device = _device(cfg.device, world)
+    if cfg.sync_bn and device.type != "cuda":
+        raise LivesegError(
+            "--sync-bn synchronises BatchNorm between GPUs, which PyTorch cannot do on the CPU; drop it."
+        )
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     train_data = get_dataset(cfg.data, "train", cfg.data_root)
@@ -128,14 +146,19 @@ def setup(cfg: TrainConfig) -> tuple[Run, DataLoader, DataLoader]:
     teacher = distill.load_teacher(cfg.teacher, info.num_classes, device) if cfg.teacher else None
     _seed_everything(cfg.seed)
     pin = device.type == "cuda"
+    shard = (world.rank, world.size)
     if cfg.in_memory:
-        loader = memory_loader(train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images)
+        loader = memory_loader(train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, *shard)
     else:
         loader = train_loader(
-            train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, cfg.workers, pin
+            train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, cfg.workers, pin, *shard
         )
-    val = val_loader(val_data, cfg.max_val_images, 0 if cfg.in_memory else cfg.workers, pin, cfg.seed)
+    val = val_loader(val_data, cfg.max_val_images, 0 if cfg.in_memory else cfg.workers, pin, cfg.seed, *shard)
     model = models.create(cfg.model, num_classes=info.num_classes, **cfg.model_kwargs).to(device)
+    if cfg.init and not resuming:
+        _initialise(model, cfg, loader, device)
+    if cfg.sync_bn:
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # same state_dict keys: checkpoints are unchanged
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = _optimizer(cfg, model)
@@ -153,10 +176,24 @@ def setup(cfg: TrainConfig) -> tuple[Run, DataLoader, DataLoader]:
         ),
         scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16),
         amp_dtype=amp_dtype,
-        criterion=_criterion(cfg, info, train_data, len(loader.sampler)).to(device),
+        criterion=_criterion(cfg, info, train_data, len(loader.sampler.indices)).to(device),
         teacher=teacher,
+        world=world,
+        ddp=distributed.wrap(model, world, device),
     )
     return run, loader, val
+
+
+def _initialise(model: nn.Module, cfg: TrainConfig, loader: DataLoader, device: torch.device) -> None:
+    """`--init` weights; a bundle's BatchNorms are calibrated on a few training batches (epoch 0's first)."""
+    batches = (images.to(device) for images, _ in itertools.islice(loader, INIT_CALIBRATION_BATCHES))
+    missing = init.load_initial(model, cfg.init, cfg.model, batches)
+    if missing:
+        Console(stderr=True).print(
+            f"--init {cfg.init}: {len(missing)} parameters not in it keep their random start ({missing[0]}, ...)",
+            markup=False,
+            highlight=False,
+        )
 
 
 # --- one epoch -----------------------------------------------------------------------------------------------
@@ -171,7 +208,7 @@ def _autocast(run: Run):
 def _step(run: Run, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     cfg = run.cfg
     with _autocast(run):
-        output = run.model(images)
+        output = run.train_model(images)
         loss, logits = losses.segmentation_loss(run.criterion, output, labels, cfg.aux_weight)
         if run.teacher is not None:
             with torch.no_grad():
@@ -209,9 +246,9 @@ def plain_worker_errors():
 
 
 def train_epoch(run: Run, loader: DataLoader, progress: Progress) -> float:
-    """Mean training loss of one pass; the bar shows the running mean (read every few steps, to avoid
-    stalling a GPU on every step)."""
-    run.model.train()
+    """Mean training loss of one pass (over all processes); the bar shows this process's running mean (read every
+    few steps, to avoid stalling a GPU on every step)."""
+    run.train_model.train()
     loader.sampler.set_epoch(run.epoch)
     task = progress.add_task(f"epoch {run.epoch + 1}/{run.cfg.epochs} train", total=len(loader), info="")
     total = torch.zeros((), device=run.device)
@@ -225,7 +262,7 @@ def train_epoch(run: Run, loader: DataLoader, progress: Progress) -> float:
                 progress.update(task, info=f"loss {mean:.4f}")
             progress.advance(task)
     progress.remove_task(task)
-    return total.item() / max(len(loader), 1)
+    return distributed.mean(total, run.world).item() / max(len(loader), 1)
 
 
 def predict_at(model: nn.Module, images: torch.Tensor, size: tuple[int, int] | None) -> torch.Tensor:
@@ -240,8 +277,10 @@ def predict_at(model: nn.Module, images: torch.Tensor, size: tuple[int, int] | N
 @torch.inference_mode()
 def validate(run: Run, loader: DataLoader, progress: Progress) -> dict:
     """Metrics of the evaluation weights (EMA when on) on whole validation images, in full precision (what
-    the exported fp32 bundle computes), at native size or at `--val-size`."""
+    the exported fp32 bundle computes), at native size or at `--val-size`; processes validate shares of the split
+    with the checkpoint's weights and statistics, and add up their confusion matrices."""
     model = run.eval_model.eval()
+    distributed.share_buffers(model, run.world)
     cm = ConfusionMatrix(run.info.num_classes)
     task = progress.add_task(f"epoch {run.epoch + 1}/{run.cfg.epochs} val", total=len(loader), info="")
     with plain_worker_errors():
@@ -251,6 +290,7 @@ def validate(run: Run, loader: DataLoader, progress: Progress) -> dict:
             cm.update(labels.cpu().numpy(), pred.to(torch.uint8).cpu().numpy())
             progress.advance(task)
     progress.remove_task(task)
+    cm.matrix = distributed.total(cm.matrix, run.world, run.device)
     return cm.summary()
 
 
@@ -413,6 +453,8 @@ def _end_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: floa
     if improved:
         run.best_miou = val["miou"]
     _log_epoch(run, lr, loss, val, seconds, console, tb)
+    if not run.world.main:
+        return
     ckpt = make_checkpoint(run)
     if improved:
         checkpoint.save(out / "best.pt", checkpoint.without_resume_state(ckpt))
@@ -423,15 +465,25 @@ def _end_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: floa
 def train(cfg: TrainConfig, console: Console | None = None, on_epoch_end: Callable[[Run], None] | None = None) -> Run:
     """Train (or resume) as `cfg` says; writes last.pt every epoch, best.pt on improvement and log.csv.
 
+    Under torchrun, one of several processes (liveseg.train.distributed): only rank 0 writes and prints.
     `on_epoch_end(run)` is called after each epoch's checkpoint is on disk (to watch a run or to stop it)."""
-    console = console or Console(stderr=True)
+    world = distributed.world()
+    with distributed.process_group(world, _device(cfg.device, world)):
+        return _train(replace(cfg, world_size=world.size), world, console, on_epoch_end)
+
+
+def _train(
+    cfg: TrainConfig, world: distributed.World, console: Console | None, on_epoch_end: Callable[[Run], None] | None
+) -> Run:
+    console = (console or Console(stderr=True)) if world.main else Console(quiet=True)
     resume_from = _prepare_out(cfg, console)
-    run, loader, val = setup(cfg)
+    run, loader, val = setup(cfg, resuming=resume_from is not None, world=world)
     if resume_from is not None:
         resume(run, resume_from)
         console.print(f"resuming {resume_from} after epoch {run.epoch}", highlight=False)
-    cfg.out_dir.mkdir(parents=True, exist_ok=True)
-    tb = _tensorboard(cfg)
+    if world.main:
+        cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    tb = _tensorboard(cfg) if world.main else None
     with _progress(console) as progress:
         while run.epoch < cfg.epochs:
             start, lr = time.perf_counter(), run.scheduler.get_last_lr()[0]

@@ -1,0 +1,198 @@
+"""Segmenting many files into output files: the work of `liveseg segment`, in one process or on Ray actors.
+
+Output names: an INPUT file `x/photo.jpg` writes `OUT/photo.png` (labels), `OUT/photo.color.png`,
+`OUT/photo.overlay.png`, `OUT/photo.json`; files found under an INPUT folder keep their path relative to
+that folder (`photos/a/b.jpg` → `OUT/a/b.png`), so equal stems in different sub-folders do not collide.
+A video `clip.mp4` writes `OUT/clip.overlay.mp4` / `OUT/clip.color.mp4` and, with `frames`, `OUT/clip/000000.png`
+etc. per frame. Every file is written atomically. An input that cannot be read is a failure (one sentence naming
+it) and the others go on.
+
+The unit of work is a *share* (`shares`): `batch` consecutive images, which go through onnxruntime in one call, or
+one video. The single-process run and liveseg.runtime.ray cut the inputs into the same shares and run the same
+functions on them, so both write the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.markup import escape
+
+from liveseg import atomic
+from liveseg.errors import LivesegError
+from liveseg.runtime.io import (
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    is_video,
+    probe_video,
+    read_image,
+    read_video,
+    write_videos,
+)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from liveseg.runtime.result import SegmentationResult
+    from liveseg.runtime.segmenter import Segmenter
+
+# What each `save` kind writes, as the suffix after the output stem.
+IMAGE_OUTPUTS = {"labels": ".png", "color": ".color.png", "overlay": ".overlay.png", "json": ".json"}
+SAVE_KINDS = tuple(IMAGE_OUTPUTS)
+
+
+@dataclass(frozen=True)
+class Job:
+    source: Path
+    stem: Path  # output path without suffix, relative to the output folder
+    video: bool
+
+
+@dataclass
+class Outcome:
+    images: int = 0
+    videos: int = 0
+    failures: list[str] = field(default_factory=list)  # one sentence each, naming the input
+
+    def add(self, other: Outcome) -> None:
+        self.images += other.images
+        self.videos += other.videos
+        self.failures += other.failures
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to write and how: the output folder, the `save` kinds, images per onnxruntime call and the rest."""
+
+    out: Path
+    save: tuple[str, ...]
+    batch: int
+    frames: bool
+    alpha: float
+    max_pixels: int
+
+
+def collect(inputs: Iterable[Path], outcome: Outcome) -> list[Job]:
+    """Expand folders (recursively, known image/video suffixes); missing inputs become failures."""
+    jobs: list[Job] = []
+    for path in inputs:
+        if path.is_dir():
+            for f in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                if f.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+                    jobs.append(Job(f, f.relative_to(path).with_suffix(""), is_video(f)))
+        elif path.is_file():
+            jobs.append(Job(path, Path(path.stem), is_video(path)))
+        else:
+            outcome.failures.append(f"{path} does not exist.")
+    seen: dict[Path, Path] = {}
+    for job in jobs:
+        if job.stem in seen:
+            raise LivesegError(
+                f"Inputs {seen[job.stem]} and {job.source} would both write {job.stem}.*; "
+                "rename one or segment them in separate runs."
+            )
+        seen[job.stem] = job.source
+    return jobs
+
+
+def shares(jobs: list[Job], batch: int) -> list[list[Job]]:
+    """The images in runs of `batch` (in order), then each video alone."""
+    images = [j for j in jobs if not j.video]
+    return [images[i : i + batch] for i in range(0, len(images), batch)] + [[j] for j in jobs if j.video]
+
+
+def renders(save: tuple[str, ...]) -> list[str]:
+    """The video renders `save` asks for (overlay when it names none)."""
+    return [r for r in ("overlay", "color") if r in save] or ["overlay"]
+
+
+def outputs(job: Job, opts: Options) -> list[Path]:
+    """The files a job writes (a video's `frames` go into the folder OUT/STEM)."""
+    base = opts.out / job.stem
+    suffixes = [f".{r}.mp4" for r in renders(opts.save)] if job.video else [IMAGE_OUTPUTS[k] for k in opts.save]
+    return [base.with_name(base.name + suffix) for suffix in suffixes]
+
+
+def write_image_outputs(result: SegmentationResult, base: Path, save: tuple[str, ...], alpha: float) -> None:
+    """`base` is the output path without suffix; each render is written atomically."""
+
+    def png(image) -> bytes:
+        buf = io.BytesIO()
+        image.save(buf, format="PNG")
+        return buf.getvalue()
+
+    writers = {
+        "labels": result.to_png,
+        "color": lambda: png(result.color()),
+        "overlay": lambda: png(result.overlay(alpha)),
+        "json": lambda: (json.dumps(result.to_dict()) + "\n").encode(),
+    }
+    for kind in save:
+        atomic.write_bytes(base.with_name(base.name + IMAGE_OUTPUTS[kind]), writers[kind]())
+
+
+def segment_images(segmenter: Segmenter, jobs: list[Job], opts: Options, progress: Progress, outcome: Outcome) -> None:
+    """Images in onnxruntime calls of `opts.batch`; one that cannot be read is left out of its call."""
+    task = progress.add_task("images", total=len(jobs))
+    for start in range(0, len(jobs), opts.batch):
+        loaded: list[tuple[Job, np.ndarray]] = []
+        for job in jobs[start : start + opts.batch]:
+            try:
+                loaded.append((job, read_image(job.source, max_pixels=opts.max_pixels)))
+            except LivesegError as exc:
+                outcome.failures.append(str(exc))
+                progress.advance(task)
+        if not loaded:
+            continue
+        results = segmenter.segment_batch([image for _, image in loaded])
+        for (job, _), result in zip(loaded, results, strict=True):
+            write_image_outputs(result, opts.out / job.stem, opts.save, opts.alpha)
+            outcome.images += 1
+            progress.advance(task)
+
+
+def segment_videos(segmenter: Segmenter, jobs: list[Job], opts: Options, progress: Progress, outcome: Outcome) -> None:
+    for job in jobs:
+        try:
+            _segment_video(segmenter, job, opts, progress)
+            outcome.videos += 1
+        except LivesegError as exc:
+            outcome.failures.append(str(exc))
+
+
+def _batched(frames: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray]]:
+    batch: list[np.ndarray] = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _segment_video(segmenter: Segmenter, job: Job, opts: Options, progress: Progress) -> None:
+    info = probe_video(job.source)
+    wanted = renders(opts.save)
+    task = progress.add_task(escape(job.source.name), total=info.frames or None)
+    frame_dir = opts.out / job.stem
+
+    def rendered() -> Iterator[list[np.ndarray]]:
+        index = 0
+        for batch in _batched(read_video(job.source), opts.batch):
+            for result in segmenter.segment_batch(batch):
+                if opts.frames:
+                    write_image_outputs(result, frame_dir / f"{index:06d}", opts.save, opts.alpha)
+                views = {"overlay": lambda r=result: r.overlay(opts.alpha), "color": result.color}
+                yield [np.asarray(views[r]()) for r in wanted]
+                index += 1
+                progress.advance(task)
+
+    write_videos(outputs(job, opts), rendered(), info.fps)
+    progress.remove_task(task)
