@@ -15,15 +15,20 @@ from pathlib import Path
 import pytest
 
 LIVESEG = str(Path(sys.executable).with_name("liveseg"))
-NOBODY = 65534
 
 
-def _run_cli(*args: str | Path, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess[str]:
+# Root may write anywhere because of these two capabilities; without them a 0555 folder of root's is read-only
+# to root too. Dropping them keeps root's own paths (the interpreter may live under /root) usable.
+WITHOUT_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def _run_cli(
+    *args: str | Path, env: dict[str, str] | None = None, prefix: list[str] | None = None, **kwargs
+) -> subprocess.CompletedProcess[str]:
     """`liveseg ARGS` in a subprocess, its output one line per message (wide terminal)."""
     full_env = {**os.environ, "COLUMNS": "400", **(env or {})}
-    return subprocess.run(
-        [LIVESEG, *map(str, args)], capture_output=True, text=True, timeout=600, env=full_env, **kwargs
-    )
+    command = [*(prefix or []), LIVESEG, *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=full_env, **kwargs)
 
 
 def _one_error(proc: subprocess.CompletedProcess[str]) -> str:
@@ -71,16 +76,16 @@ def shared_dir() -> Iterator[Path]:
 def unprivileged(shared_dir: Path):
     """`unprivileged(*args)` runs `liveseg ARGS` as a user to whom a 0555 folder is read-only.
 
-    As root (who may write anywhere) that is `nobody`; otherwise the current user. HOME is a private writable
-    folder so that libraries find a cache there.
+    As root (who may write anywhere) that is root without its permission-override capabilities; otherwise the
+    current user. HOME is a private writable folder so that libraries find a cache there.
     """
     home = shared_dir / "home"
     home.mkdir(mode=0o777)
     home.chmod(0o777)
 
     def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-        as_nobody = {"user": NOBODY, "group": NOBODY, "extra_groups": []} if os.geteuid() == 0 else {}
-        return _run_cli(*args, env={"HOME": str(home), "TMPDIR": str(home)}, cwd=home, **as_nobody)
+        prefix = WITHOUT_OVERRIDE if os.geteuid() == 0 else None
+        return _run_cli(*args, env={"HOME": str(home), "TMPDIR": str(home)}, cwd=home, prefix=prefix)
 
     return run
 
