@@ -78,10 +78,10 @@ def launch(playwright) -> Callable:
     return lambda *flags: playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_FLAGS, *flags])
 
 
-@pytest.fixture(scope="module")
-def browser(launch, webcam: Path):
-    """One Chromium per test module, with a fake webcam that plays CamVid frames and auto-granted access."""
+def _with_webcam(launch, webcam: Path, *flags: str) -> Iterator:
+    """A Chromium with `flags`, a fake webcam that plays CamVid frames and auto-granted access; closed after."""
     chromium = launch(
+        *flags,
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={webcam}",
@@ -90,6 +90,12 @@ def browser(launch, webcam: Path):
         yield chromium
     finally:
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser(launch, webcam: Path):
+    """One Chromium per test module with the fake webcam."""
+    yield from _with_webcam(launch, webcam)
 
 
 class PageProblems:
@@ -119,16 +125,7 @@ def wait_for_hook() -> Callable[..., None]:
 @pytest.fixture(scope="module")
 def gpu_browser(launch, webcam: Path):
     """Chromium that also has a WebGPU adapter, on SwiftShader (the CPU), and the same fake webcam."""
-    chromium = launch(
-        *WEBGPU_FLAGS,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={webcam}",
-    )
-    try:
-        yield chromium
-    finally:
-        chromium.close()
+    yield from _with_webcam(launch, webcam, *WEBGPU_FLAGS)
 
 
 def _opener(browser) -> Iterator[Callable]:
@@ -206,9 +203,9 @@ def parity_image(bundle: Bundle, val_images: list[Path]) -> np.ndarray:
 @pytest.fixture(scope="session")
 def python_labels(bundle: Bundle, parity_image: np.ndarray) -> np.ndarray:
     """What the Python runtime computes for `parity_image`."""
-    return liveseg.load(bundle, precision="fp32", size=bundle.variant(precision="fp32").size).segment(
-        parity_image
-    ).labels
+    return (
+        liveseg.load(bundle, precision="fp32", size=bundle.variant(precision="fp32").size).segment(parity_image).labels
+    )
 
 
 @pytest.fixture(scope="session")
