@@ -37,6 +37,10 @@ export function configureOrt(request: RuntimeRequest): number {
     ort.env.wasm.wasmPaths = { wasm: request.ort.wasm, mjs: request.ort.mjs };
     ort.env.wasm.numThreads = threads;
     ort.env.wasm.proxy = false; // this already is a worker
+    // WebGL's default unpacked Conv caches its shader without the fused activation (1.30: ConvDotProduct sets
+    // `cacheKey`, not `cacheHint`), so same-shaped Convs with and without a fused Relu all run whichever compiled
+    // first. The packed Conv kernels key their shaders by the activation.
+    ort.env.webgl.pack = true;
     ort.env.logLevel = "error";
     configured = true;
   }
