@@ -6,13 +6,17 @@
  * and loaded from this server, never from a CDN.
  */
 
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 import { defaultClientConditions, defineConfig } from "vite";
 
 const root = import.meta.dirname;
 const liveseg = process.env.LIVESEG_URL ?? "http://127.0.0.1:8000";
+// The one version: liveseg.__version__ (the Python package's metadata reads it from there too).
+const init = readFileSync(resolve(root, "../src/liveseg/__init__.py"), "utf8");
+const version = /^__version__ = "([^"]+)"$/m.exec(init)?.[1];
+if (!version) throw new Error("src/liveseg/__init__.py has no __version__ line.");
 const benchDir = resolve(root, "bench");
 const benchPages = existsSync(benchDir)
   ? Object.fromEntries(
@@ -24,6 +28,7 @@ const benchPages = existsSync(benchDir)
 
 export default defineConfig({
   base: "./",
+  define: { __LIVESEG_VERSION__: JSON.stringify(version) },
   resolve: {
     // The unbundled onnxruntime-web build loads its .mjs runtime from `ort.env.wasm.wasmPaths`; the default
     // "bundle" build inlines it, which breaks the pthread workers it spawns from inside a Vite chunk.

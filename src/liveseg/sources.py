@@ -325,10 +325,11 @@ def _download(base: str, rel: str, target: Path, sha256: str, bar: Progress | No
         raise
 
 
-def sha256_file(path: Path, chunk: int = CHUNK) -> str:
+def sha256_file(path: Path) -> str:
+    """A file's sha256, read in chunks: downloads, caches and bundle files are all checked with this one."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
+        for block in iter(lambda: f.read(CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
 

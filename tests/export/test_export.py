@@ -18,8 +18,8 @@ from liveseg.data.loader import to_tensor
 from liveseg.evaluate.metrics import ConfusionMatrix
 from liveseg.export import parity, webgl
 from liveseg.export.graph import BundleGraph
+from liveseg.models import checkpoint as ckpt_io
 from liveseg.runtime import load, open_bundle
-from liveseg.train import checkpoint as ckpt_io
 
 SIZE = (96, 128)  # the size the session bundle is exported at (conftest)
 

@@ -11,7 +11,8 @@ import torch
 from liveseg import models
 from liveseg.data import NORMALIZATION
 from liveseg.errors import LivesegError
-from liveseg.train import TrainConfig, checkpoint, train
+from liveseg.models import checkpoint
+from liveseg.train import TrainConfig, train
 from liveseg.train.distill import distillation_loss, load_teacher
 
 

@@ -19,7 +19,8 @@ from liveseg.data import get_dataset
 from liveseg.errors import LivesegError
 from liveseg.evaluate.evaluator import evaluate
 from liveseg.evaluate.predictor import TorchPredictor
-from liveseg.train import checkpoint, loop, train
+from liveseg.models import checkpoint
+from liveseg.train import loop, train
 from liveseg.train.data import EpochSampler
 
 LIVESEG = str(Path(sys.executable).with_name("liveseg"))

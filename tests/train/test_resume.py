@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from liveseg.errors import LivesegError
-from liveseg.train import checkpoint, loop, train
+from liveseg.models import checkpoint
+from liveseg.train import loop, train
 
 
 def _stop_after(epochs: int):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from liveseg.cli import app
-from liveseg.train import checkpoint
+from liveseg.models import checkpoint
 
 LIVESEG = str(Path(sys.executable).with_name("liveseg"))
 FAST = ["--model", "fast_scnn", "--epochs", "1", "--batch", "2", "--crop", "64x64", "--threads", "1"]

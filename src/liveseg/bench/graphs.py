@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from liveseg.errors import LivesegError
+from liveseg.runtime.session import create_session
 
 
 def logits_graph(bundle_onnx: Path, out: Path) -> tuple[int, int]:
@@ -51,7 +52,6 @@ def _freeze_resize_sizes(model):
     onnxruntime computes the values once and they become initializers.
     """
     import onnx
-    import onnxruntime as ort
     from onnx import helper, numpy_helper, utils
 
     constants = {t.name for t in model.graph.initializer}
@@ -67,7 +67,7 @@ def _freeze_resize_sizes(model):
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
     probe.graph.output.extend(helper.make_tensor_value_info(name, onnx.TensorProto.INT64, None) for name in dynamic)
-    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = create_session(probe.SerializeToString())
     dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
     values = session.run(dynamic, {model.graph.input[0].name: np.zeros(dims, dtype=np.float32)})
     for name, value in zip(dynamic, values, strict=True):

@@ -20,6 +20,7 @@ import numpy as np
 from liveseg.bench.graphs import Probe, peak_probes
 from liveseg.bench.stats import summarize
 from liveseg.runtime.bundle import Bundle, Variant
+from liveseg.runtime.session import create_session
 
 WARMUP = 3
 
@@ -112,23 +113,13 @@ def record(
     return row
 
 
-def onnxruntime_session(path: Path, threads: int, providers: list[str] | None = None):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=providers or ["CPUExecutionProvider"])
-
-
 def bench_onnxruntime(opts: PythonOptions, flops: dict[str, float], advance: Callable[[], None]) -> Iterator[dict]:
     rng = np.random.default_rng(0)
     for variant in opts.variants:
         size = variant.size
         for threads in opts.threads:
             with RssPeak() as rss:
-                session = onnxruntime_session(variant.path, threads)
+                session = create_session(variant.path, threads)
                 name = session.get_inputs()[0].name
                 for batch in opts.batches:
                     pixels = rng.integers(0, 256, (batch, *size, 3), dtype=np.uint8)
@@ -145,7 +136,7 @@ def torch_net(bundle: Bundle, checkpoint_path: Path | None = None):
     from liveseg import models
 
     if checkpoint_path is not None:
-        from liveseg.train import checkpoint
+        from liveseg.models import checkpoint
 
         return checkpoint.build_model(checkpoint.load(checkpoint_path))
     spec = bundle.manifest["model"]
@@ -211,7 +202,7 @@ def bench_peak(threads: list[int], calls: int, advance: Callable[[], None]) -> l
         rng = np.random.default_rng(0)
         for n in threads:
             for probe in probes:
-                session = onnxruntime_session(probe.path, n)
+                session = create_session(probe.path, n)
                 x = rng.standard_normal(probe.input_shape, dtype=np.float32)
                 times = time_calls(lambda s=session, v=x: s.run(None, {"x": v}), calls)
                 best = min(times)
@@ -233,15 +224,8 @@ def op_profile(variant: Variant, threads: int, runs: int = 5) -> list[dict]:
     """Where a frame's time goes inside the bundle graph: onnxruntime's own per-operator profile, summed by op type."""
     import json
 
-    import onnxruntime as ort
-
     with tempfile.TemporaryDirectory(prefix="liveseg-profile-") as tmp:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.enable_profiling = True
-        options.profile_file_prefix = str(Path(tmp) / "ort")
-        options.log_severity_level = 3
-        session = ort.InferenceSession(str(variant.path), options, providers=["CPUExecutionProvider"])
+        session = create_session(variant.path, threads, profile_prefix=Path(tmp) / "ort")
         pixels = np.zeros((1, *variant.size, 3), dtype=np.uint8)
         for _ in range(runs):
             session.run(None, {session.get_inputs()[0].name: pixels})

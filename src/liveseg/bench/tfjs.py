@@ -18,7 +18,7 @@ from PIL import Image
 
 from liveseg import atomic, paths
 from liveseg.errors import LivesegError
-from liveseg.runtime.bundle import sha256_file
+from liveseg.sources import sha256_file
 
 VENV_HELP = (
     "python3.11 -m venv .venv-bench && .venv-bench/bin/pip install onnx2tf tensorflow==2.19.0 onnx onnxsim "

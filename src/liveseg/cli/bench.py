@@ -82,8 +82,7 @@ def _variant(model: str, precision: str | None, size: str | None):
 
     bundle = open_bundle(model)
     bundle.verify()
-    default = bundle.manifest["default_variant"]
-    return bundle, bundle.variant(precision=precision or default["precision"], size=parse_size(size) if size else None)
+    return bundle, bundle.variant(precision=precision, size=parse_size(size) if size else None)
 
 
 def _backends(text: str) -> list[str]:

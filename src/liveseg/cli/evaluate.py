@@ -28,13 +28,13 @@ def _is_bundle(model: Path) -> bool:
     return str(model) == "default" or (model / "manifest.json").is_file()
 
 
-def _bundle_predictor(path: Path, precision: str, threads: int | None):
+def _bundle_predictor(path: Path, precision: str | None, threads: int | None):
     """(predict, dataset name, label) of an exported bundle, run by onnxruntime (no torch involved)."""
     from liveseg.runtime import load
 
     segmenter = load(str(path), precision=precision, threads=threads)
-    bundle = segmenter.bundle
-    return segmenter.predict, bundle.manifest.get("dataset"), len(bundle.classes), f"{bundle.name}-{precision}"
+    bundle, label = segmenter.bundle, f"{segmenter.bundle.name}-{segmenter.variant.precision}"
+    return segmenter.predict, bundle.manifest.get("dataset"), len(bundle.classes), label
 
 
 def _checkpoint_predictor(
@@ -43,7 +43,7 @@ def _checkpoint_predictor(
     import torch
 
     from liveseg.evaluate.predictor import TorchPredictor
-    from liveseg.train import checkpoint
+    from liveseg.models import checkpoint
 
     if threads:
         torch.set_num_threads(threads)
@@ -86,7 +86,9 @@ def eval_cmd(
             help="Checkpoints: sliding-window inference in HxW tiles overlapping by a third (default: whole image)."
         ),
     ] = None,
-    precision: Annotated[str, typer.Option(help="Bundles: which precision variant to run.")] = "fp32",
+    precision: Annotated[
+        str | None, typer.Option(help="Bundles: which precision variant to run (default: the bundle's default).")
+    ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads (default: the library's choice).")] = None,
 ) -> None:
     """Evaluate a checkpoint or a bundle on whole images at native size; writes report.json and confusion.png.

@@ -71,7 +71,9 @@ def segment_cmd(
     out: Annotated[Path, typer.Option(help="Output folder.")],
     model: Annotated[str, typer.Option(help="Bundle folder, its manifest.json, or 'default'.")] = "default",
     save: Annotated[str, typer.Option(help="Comma list of labels, color, overlay, json.")] = "labels",
-    precision: Annotated[str, typer.Option(help="Variant precision: fp32, fp16 or int8.")] = "fp32",
+    precision: Annotated[
+        str | None, typer.Option(help="Variant precision: fp32, fp16 or int8 (default: the bundle's default).")
+    ] = None,
     size: Annotated[str | None, typer.Option(help="Variant input size HxW (default: the bundle's).")] = None,
     batch: Annotated[int, typer.Option(min=1, help="Images per onnxruntime call.")] = 8,
     threads: Annotated[

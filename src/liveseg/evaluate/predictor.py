@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from liveseg.data.loader import to_tensor
-from liveseg.train import checkpoint
+from liveseg.models import checkpoint
 
 
 def window_starts(length: int, window: int) -> list[int]:

@@ -41,9 +41,9 @@ from liveseg.export.graph import (
     export_onnx,
 )
 from liveseg.export.optimize import optimize, to_fp16, to_int8
-
-FORMAT = "liveseg-bundle/1"  # the format liveseg.runtime.bundle reads
-PRECISIONS = ("fp32", "fp16", "int8")
+from liveseg.runtime.bundle import FORMAT, PRECISIONS
+from liveseg.runtime.io import resize_nearest
+from liveseg.runtime.session import create_session
 
 
 @dataclass
@@ -110,7 +110,7 @@ def export_bundle(
     checkpoint: str | Path, out: str | Path, settings: ExportSettings, progress: Progress | None = None
 ) -> ExportResult:
     """Write the bundle for `checkpoint` to `out` (replacing an earlier bundle there, never anything else)."""
-    from liveseg.train import checkpoint as ckpt_io
+    from liveseg.models import checkpoint as ckpt_io
 
     out = Path(out)
     _check_out(out)
@@ -189,11 +189,7 @@ def _load_inputs(ckpt: dict, settings: ExportSettings, progress: Progress | None
 
 
 def _session(path: Path, output: str = LABELS):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = create_session(path)
     return lambda batch: session.run([output], {INPUT: batch})[0]
 
 
@@ -298,7 +294,7 @@ def _miou(run, batch: np.ndarray, pairs: Sequence[tuple[np.ndarray, np.ndarray]]
     cm = ConfusionMatrix(num_classes)
     labels = parity.run_batched(run, batch)
     for pred, (_, gt) in zip(labels, pairs, strict=True):
-        cm.update(gt, parity.resize_nearest(pred, *gt.shape))
+        cm.update(gt, resize_nearest(pred, *gt.shape))
     return cm.summary()["miou"]
 
 
@@ -352,7 +348,7 @@ def _int8_mious(
         for labels in (q["labels"], f["labels"]):
             cm = ConfusionMatrix(num_classes)
             for pred, gt in zip(labels, inputs.parity_labels, strict=True):
-                cm.update(gt, parity.resize_nearest(pred, *gt.shape))
+                cm.update(gt, resize_nearest(pred, *gt.shape))
             scores.append(cm.summary()["miou"])
         return scores[0], scores[1], f"{inputs.source} ({len(inputs.parity)} parity images)"
     # No ground truth: score both against the PyTorch class maps.

@@ -7,23 +7,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from liveseg.runtime.io import resize  # the runtime's own, so parity inputs are what it feeds the graph
+
 # Pass criteria, against the PyTorch fp32 graph: share of identical class pixels, or mIoU drop (0..1 scale).
 MIN_AGREEMENT = {"fp32": 0.999, "fp16": 0.995}
 MIN_LOGITS_AGREEMENT = 0.999  # the logits graph, decoded, against the fp32 labels graph
 MAX_INT8_MIOU_DROP = 0.015
-
-
-def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Bilinear resize to the bundle size, the same call as `liveseg.runtime.io.resize` (a later stage)."""
-    if image.shape[:2] == (height, width):
-        return image
-    return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.BILINEAR))
-
-
-def resize_nearest(labels: np.ndarray, height: int, width: int) -> np.ndarray:
-    if labels.shape == (height, width):
-        return labels
-    return np.asarray(Image.fromarray(labels).resize((width, height), Image.Resampling.NEAREST))
 
 
 def spread(total: int, count: int | None) -> list[int]:

@@ -11,7 +11,6 @@ for inference, but they are verified and served like the others.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 from liveseg import paths
 from liveseg.errors import LivesegError
+from liveseg.sources import sha256_file
 
 FORMAT = "liveseg-bundle/1"
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -93,21 +93,27 @@ class Bundle:
     def precisions(self) -> list[str]:
         return [p for p in PRECISIONS if any(v.precision == p for v in self.variants)]
 
-    def variant(self, precision: str = "fp32", size: tuple[int, int] | None = None) -> Variant:
-        """The variant at `size`, or at the bundle's default size for `precision` when `size` is None."""
+    def variant(self, precision: str | None = None, size: tuple[int, int] | None = None) -> Variant:
+        """The labels variant of `precision` (None: the default variant's) at `size`; with no size, the one at the
+        default variant's size, else the largest of that precision.
+
+        The web app picks with the same rules (`pickVariant`, web/src/lib/manifest.ts), so a bundle opens on the same
+        variant in Python and in the browser; tests/vectors/variants.json holds both to them.
+        """
+        default = self.manifest["default_variant"]
+        if precision is None:
+            precision = default["precision"]
         if precision not in self.precisions:
             raise LivesegError(
                 f"Bundle {self.name!r} has no {precision!r} variant; choose one of {', '.join(self.precisions)}."
             )
         candidates = [v for v in self.variants if v.precision == precision]
-        if size is None:
-            default = self.manifest["default_variant"]
-            size = (default["height"], default["width"])
-            if all(v.size != size for v in candidates):
-                return candidates[0]
+        wanted = (default["height"], default["width"]) if size is None else tuple(size)
         for v in candidates:
-            if v.size == tuple(size):
+            if v.size == wanted:
                 return v
+        if size is None:
+            return max(candidates, key=lambda v: v.height * v.width)
         have = ", ".join(f"{v.height}x{v.width}" for v in candidates)
         raise LivesegError(
             f"Bundle {self.name!r} has no {precision} variant of size {size[0]}x{size[1]}; choose one of {have}."
@@ -117,14 +123,6 @@ class Bundle:
         """Check every variant file (logits ones included) against its sha256; raises on the first mismatch."""
         for v in self.all_variants:
             v.verify()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def open_bundle(bundle: str | os.PathLike = "default") -> Bundle:

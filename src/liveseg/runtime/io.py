@@ -13,10 +13,10 @@ import numpy as np
 from PIL import Image
 
 from liveseg import atomic
-from liveseg.data.base import IMAGE_SUFFIXES as IMAGE_SUFFIXES  # the one image reader, re-exported
-from liveseg.data.base import ImageLike as ImageLike
-from liveseg.data.base import read_image as read_image
 from liveseg.errors import LivesegError
+from liveseg.images import IMAGE_SUFFIXES as IMAGE_SUFFIXES  # the one image reader, re-exported
+from liveseg.images import ImageLike as ImageLike
+from liveseg.images import read_image as read_image
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".webm", ".avi", ".mov", ".mkv", ".m4v"})
 

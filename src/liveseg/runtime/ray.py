@@ -73,7 +73,9 @@ def start(address: str | None = None, cpus: int | None = None) -> None:
 class _Actor:
     """One actor of the pool: the Segmenter, then `work(segmenter, batch)` for each batch it is given."""
 
-    def __init__(self, model: str, precision: str, size: tuple[int, int] | None, threads: int, work: Work) -> None:
+    def __init__(
+        self, model: str, precision: str | None, size: tuple[int, int] | None, threads: int, work: Work
+    ) -> None:
         self.segmenter = load(model, precision=precision, size=size, threads=threads)
         self.work = work
 
@@ -85,7 +87,7 @@ def _map(
     ds: ray.data.Dataset,
     work: Work,
     model: str | os.PathLike,
-    precision: str,
+    precision: str | None,
     size: tuple[int, int] | None,
     threads: int,
     actors: int,
@@ -111,7 +113,7 @@ def segment_dataset(
     ds: ray.data.Dataset,
     model: str | os.PathLike = "default",
     *,
-    precision: str = "fp32",
+    precision: str | None = None,
     size: tuple[int, int] | None = None,
     batch: int = 8,
     actors: int | None = None,
@@ -152,7 +154,7 @@ def segment_files(
     opts: Options,
     *,
     model: str | os.PathLike,
-    precision: str = "fp32",
+    precision: str | None = None,
     size: tuple[int, int] | None = None,
     threads: int = 1,
     actors: int | None = None,

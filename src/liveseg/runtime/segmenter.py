@@ -11,21 +11,15 @@ from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle, Variant, open_bundle
 from liveseg.runtime.io import ImageLike, read_image, resize, resize_nearest
 from liveseg.runtime.result import SegmentationResult
+from liveseg.runtime.session import create_session
 
 
 class Segmenter:
     """One bundle variant in an onnxruntime session; images of any size go in, class maps of that size come out."""
 
     def __init__(self, bundle: Bundle, variant: Variant, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # onnxruntime's warnings are about its internals, not the user's input
         try:
-            self.session = ort.InferenceSession(str(variant.path), options, providers=["CPUExecutionProvider"])
+            self.session = create_session(variant.path, threads)
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
             raise LivesegError(f"onnxruntime cannot load {variant.path} ({exc}); re-export the bundle.") from None
         self.bundle = bundle
@@ -78,11 +72,12 @@ class Segmenter:
 
 def load(
     bundle_or_name: str | os.PathLike | Bundle = "default",
-    precision: str = "fp32",
+    precision: str | None = None,
     size: tuple[int, int] | None = None,
     threads: int | None = None,
 ) -> Segmenter:
-    """Open a bundle, pick the variant, check its sha256 and start an onnxruntime session on it."""
+    """Open a bundle, pick the variant (`Bundle.variant`: None means the default's), check its sha256 and start an
+    onnxruntime session on it."""
     bundle = bundle_or_name if isinstance(bundle_or_name, Bundle) else open_bundle(bundle_or_name)
     variant = bundle.variant(precision=precision, size=size)
     variant.verify()

@@ -1,4 +1,4 @@
-"""Training: the loop, losses, learning-rate schedules, EMA, distillation and checkpoints.
+"""Training: the loop, losses, learning-rate schedules, EMA and distillation (checkpoints: liveseg.models.checkpoint).
 
 from liveseg.train import TrainConfig, train
 train(TrainConfig(model="ddrnet_tiny", data="camvid", epochs=100, out="runs/ddrnet"))

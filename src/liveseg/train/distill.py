@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from liveseg.errors import LivesegError
-from liveseg.train import checkpoint
+from liveseg.models import checkpoint
 
 
 def load_teacher(path: str, num_classes: int, device: torch.device) -> nn.Module:

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from liveseg.errors import LivesegError
-from liveseg.train import checkpoint
+from liveseg.models import checkpoint
 
 _GRAPH_PREFIX = "net."  # the network's module name inside the exported graph (liveseg.export.graph)
 

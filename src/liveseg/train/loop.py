@@ -26,10 +26,11 @@ from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader
 
 from liveseg import atomic, models
-from liveseg.data import NORMALIZATION, DatasetInfo, get_dataset
+from liveseg.data import DatasetInfo, get_dataset
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
-from liveseg.train import checkpoint, distill, distributed, ema, init, losses, schedule
+from liveseg.models import checkpoint
+from liveseg.train import distill, distributed, ema, init, losses, schedule
 from liveseg.train.config import TrainConfig
 from liveseg.train.data import memory_loader, train_loader, val_loader
 
@@ -320,22 +321,17 @@ def _set_rng_state(state: dict) -> None:
 
 
 def make_checkpoint(run: Run) -> dict:
-    info = run.info
     return {
-        "format": checkpoint.FORMAT,
-        "model": {"name": run.cfg.model, "num_classes": info.num_classes, "kwargs": dict(run.cfg.model_kwargs)},
-        "state_dict": run.eval_model.state_dict(),
-        "dataset": {
-            "name": info.name,
-            "classes": list(info.classes),
-            "palette": [list(c) for c in info.palette],
-            "ignore_index": info.ignore_index,
-        },
-        "normalization": {"mean": list(NORMALIZATION["mean"]), "std": list(NORMALIZATION["std"])},
-        "train_config": run.cfg.to_dict(),
-        "epoch": run.epoch,
-        "best_miou": run.best_miou,
-        "metrics": run.metrics,
+        **checkpoint.make(
+            run.cfg.model,
+            run.cfg.model_kwargs,
+            run.eval_model.state_dict(),
+            run.info,
+            run.cfg.to_dict(),
+            run.epoch,
+            run.best_miou,
+            run.metrics,
+        ),
         "raw_state_dict": run.model.state_dict(),
         "optimizer": run.optimizer.state_dict(),
         "scheduler": run.scheduler.state_dict(),

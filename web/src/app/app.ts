@@ -25,7 +25,9 @@ import type { ClassStyle, ViewSettings } from "./view/options";
 import { createView, glRenderer } from "./view/view";
 import type { View } from "./view/view";
 
-export const VERSION = "0.1.0";
+/** liveseg.__version__, put in by the build (vite.config.ts) so the page and the Python package never differ. */
+declare const __LIVESEG_VERSION__: string;
+export const VERSION = __LIVESEG_VERSION__;
 const STATS_REFRESH_MS = 250;
 const MEMORY_REFRESH_MS = 3000;
 

@@ -1,7 +1,9 @@
 """Checkpoints as docs/ARCHITECTURE.md describes them: everything eval and export need, plus resume state.
 
-Files are written atomically and read with `weights_only=True`, so opening a checkpoint from elsewhere cannot
-run code; that is why resume state (RNG states) is stored as plain lists and tensors only.
+The schema is written (`make`) and read (`load`, `build_model`) here, below training, so that evaluation, export
+and benchmarks open a checkpoint without importing the training loop and its data pipeline. Files are written
+atomically and read with `weights_only=True`, so opening a checkpoint from elsewhere cannot run code; that is
+why resume state (RNG states) is stored as plain lists and tensors only.
 """
 
 from __future__ import annotations
@@ -13,11 +15,42 @@ import torch
 from torch import nn
 
 from liveseg import atomic
+from liveseg.data import NORMALIZATION, DatasetInfo
 from liveseg.errors import LivesegError
+from liveseg.models._registry import create
 
 FORMAT = "liveseg-checkpoint/1"
 REQUIRED = ("model", "state_dict", "dataset", "normalization", "train_config", "epoch", "best_miou", "metrics")
 RESUME_KEYS = ("raw_state_dict", "optimizer", "scheduler", "scaler", "ema", "rng", "history")
+
+
+def make(
+    model: str,
+    kwargs: dict,
+    state_dict: dict,
+    info: DatasetInfo,
+    train_config: dict,
+    epoch: int,
+    best_miou: float,
+    metrics: dict,
+) -> dict:
+    """The checkpoint without resume state (what best.pt holds); training adds `RESUME_KEYS` for last.pt."""
+    return {
+        "format": FORMAT,
+        "model": {"name": model, "num_classes": info.num_classes, "kwargs": dict(kwargs)},
+        "state_dict": state_dict,
+        "dataset": {
+            "name": info.name,
+            "classes": list(info.classes),
+            "palette": [list(c) for c in info.palette],
+            "ignore_index": info.ignore_index,
+        },
+        "normalization": {"mean": list(NORMALIZATION["mean"]), "std": list(NORMALIZATION["std"])},
+        "train_config": train_config,
+        "epoch": epoch,
+        "best_miou": best_miou,
+        "metrics": metrics,
+    }
 
 
 def save(path: str | os.PathLike, ckpt: dict) -> Path:
@@ -50,10 +83,8 @@ def load(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> d
 
 def build_model(ckpt: dict) -> nn.Module:
     """The network described by `ckpt`, weights loaded, in eval mode, on the CPU."""
-    from liveseg import models
-
     spec = ckpt["model"]
-    net = models.create(spec["name"], num_classes=spec["num_classes"], **spec.get("kwargs", {}))
+    net = create(spec["name"], num_classes=spec["num_classes"], **spec.get("kwargs", {}))
     try:
         net.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:
