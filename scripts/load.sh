@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load test of `liveseg serve` with wrk: the page, the model list, onnxruntime-web's .wasm and the default model.
 #   scripts/load.sh [SECONDS] [CONNECTIONS]     (defaults 30 and 64; needs wrk: apt-get install wrk)
-# Prints req/s, p50/p99 latency and errors per URL, and the server's RSS before and after.
+# Prints req/s, p50/p99 latency and errors per URL (a request may take up to 30 s: the model and the .wasm are
+# megabytes, 64 at a time), and the server's RSS before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,7 @@ wasm=$("$bin/python" -c "from liveseg import paths; print(min((paths.STATIC_DIR 
 echo "liveseg serve at $base; wrk ${seconds}s, $connections connections, 2 threads; RSS before: $(rss)"
 printf '%-52s %10s %9s %9s %7s\n' url "req/s" "p50" "p99" errors
 for path in / /api/models "/assets/$wasm" "$model"; do
-  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$base$path")
+  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --timeout 30s --latency "$base$path")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
