@@ -57,7 +57,8 @@ def test_sha256_mismatch_is_caught(bundle_copy: Path) -> None:
 
 
 def _add_logits_variant(root: Path) -> str:
-    """List a WebGL logits variant at the default size first, where a careless pick would find it first."""
+    """List a WebGL logits variant at the default size first, where a careless pick would find it first (in
+    place of any the bundle has)."""
     data = b"a logits graph: float32 pixels in, low-resolution logits out"
     digest = hashlib.sha256(data).hexdigest()
     manifest = json.loads((root / "manifest.json").read_text())
@@ -65,6 +66,7 @@ def _add_logits_variant(root: Path) -> str:
     file = f"model-{default['height']}x{default['width']}-logits.{digest[:8]}.onnx"
     (root / file).write_bytes(data)
     entry = {"precision": "fp32", "graph": "logits", "height": default["height"], "width": default["width"]}
+    manifest["variants"] = [v for v in manifest["variants"] if v.get("graph", "labels") != "logits"]
     manifest["variants"].insert(0, entry | {"file": file, "bytes": len(data), "sha256": digest})
     manifest["outputs"]["logits"] = {"name": "logits", "dtype": "float32"}
     (root / "manifest.json").write_text(json.dumps(manifest))
@@ -106,7 +108,7 @@ def test_missing_variant_file_is_caught(bundle_copy: Path) -> None:
         (lambda m: m["classes"][0].update(color=[300, 0, 0]), "class entry 0"),
         (lambda m: m.update(variants=[]), "non-empty"),
         (lambda m: m["variants"][0].update(graph="argmax"), "unknown variant graph 'argmax'"),
-        (lambda m: [v.update(graph="logits") for v in m["variants"]], "no listed labels variant"),
+        (lambda m: m.update(variants=[v | {"graph": "logits"} for v in m["variants"][:1]]), "no listed labels variant"),
     ],
 )
 def test_malformed_manifest_is_one_sentence(bundle_copy: Path, edit, message: str) -> None:
