@@ -62,3 +62,27 @@ def test_init_of_another_architecture_is_refused_in_one_sentence() -> None:
     net = models.create("fast_scnn", num_classes=11)
     with pytest.raises(LivesegError, match="holds a ddrnet_tiny, not a fast_scnn"):
         load_initial(net, "default", "fast_scnn", [])
+
+
+@pytest.fixture
+def width_16_checkpoint(tmp_path: Path, camvid_root: Path) -> Path:
+    from liveseg.data import get_dataset
+    from liveseg.models import checkpoint
+
+    net = models.create("ddrnet_tiny", num_classes=11)
+    info = get_dataset("camvid", "val", str(camvid_root)).info
+    ckpt = checkpoint.make("ddrnet_tiny", {}, net.state_dict(), info, {}, 1, 0.0, {})
+    return checkpoint.save(tmp_path / "best.pt", ckpt)
+
+
+def test_init_from_a_checkpoint_loads_every_weight(width_16_checkpoint: Path) -> None:
+    net = models.create("ddrnet_tiny", num_classes=11)
+    assert load_initial(net, str(width_16_checkpoint), "ddrnet_tiny", []) == []
+    saved = torch.load(width_16_checkpoint, weights_only=True)["state_dict"]
+    assert all(torch.equal(saved[k], v) for k, v in net.state_dict().items())
+
+
+def test_init_from_a_checkpoint_of_another_width_is_one_sentence(width_16_checkpoint: Path) -> None:
+    net = models.create("ddrnet_tiny", num_classes=11, width=24)
+    with pytest.raises(LivesegError, match=r"does not fit this model \(size mismatch .*\); pass its --model-arg"):
+        load_initial(net, str(width_16_checkpoint), "ddrnet_tiny", [])

@@ -28,7 +28,13 @@ def load_initial(model: nn.Module, source: str, model_name: str, batches: Iterab
     if path.is_file() and path.suffix == ".pt":
         ckpt = checkpoint.load(path)
         _check_model(ckpt["model"]["name"], model_name, source)
-        missing, unexpected = model.load_state_dict(ckpt["state_dict"], strict=False)
+        try:
+            missing, unexpected = model.load_state_dict(ckpt["state_dict"], strict=False)
+        except RuntimeError as exc:  # shapes differ: another width or class count
+            first = str(exc).strip().splitlines()[-1].strip().rstrip(".")
+            raise LivesegError(
+                f"--init {source} does not fit this model ({first}); pass its --model-arg values."
+            ) from None
         if unexpected:
             raise LivesegError(f"--init {source} has weights this model lacks ({unexpected[0]}, ...).")
         return list(missing)
@@ -48,7 +54,7 @@ def _folded_weights(source: str, model_name: str) -> dict[str, torch.Tensor]:
 
     bundle = open_bundle(source)
     _check_model(bundle.manifest["model"]["name"], model_name, source)
-    graph = onnx.load(str(bundle.root / bundle.variant(precision="fp32").file)).graph
+    graph = onnx.load(str(bundle.variant(precision="fp32").path)).graph
     return {
         i.name.removeprefix(_GRAPH_PREFIX): torch.from_numpy(numpy_helper.to_array(i).copy())
         for i in graph.initializer
