@@ -1,11 +1,19 @@
-"""Fixtures shared by every test package: the repository, the real CamVid copy and a trained CamVid bundle."""
+"""Fixtures shared by every test package: the repository, the real CamVid copy, a trained CamVid bundle, a local
+HTTP server for downloads, and a models folder of the tests' own."""
 
 from __future__ import annotations
 
 import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import torch
+from torch import nn
 
 from liveseg import paths
 
@@ -40,3 +48,187 @@ def bundle_dir() -> Path:
             "(src/liveseg/assets/default/) or LIVESEG_TEST_BUNDLE set to a CamVid bundle directory."
         )
     return root.absolute()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Bundles the tests pull or import go to a folder of the session's, never the user's models folder."""
+    import tempfile
+
+    os.environ["LIVESEG_MODELS"] = tempfile.mkdtemp(prefix="liveseg-test-models-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    shutil.rmtree(os.environ.pop("LIVESEG_MODELS", ""), ignore_errors=True)
+
+
+@dataclass
+class Served:
+    url: str
+    root: Path
+    fail: dict[str, str] = field(default_factory=dict)
+    requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
+
+
+def _handler(served: Served) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.requests.append((self.path, self.headers.get("Range")))
+            mode = served.fail.get(self.path)
+            file = served.root / self.path.lstrip("/")
+            if mode in ("404", "500") or not file.is_file():
+                self.send_error(int(mode or 404))
+                return
+            data = file.read_bytes()
+            start = 0
+            if (m := re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")) and mode != "truncate":
+                start = int(m[1])
+                if start >= len(data):
+                    self.send_error(416)
+                    return
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            else:
+                self.send_response(200)
+            body = data[start:]
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2] if mode == "truncate" else body)
+            if mode == "truncate":
+                self.close_connection = True
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def http_files(tmp_path: Path) -> Iterator[Served]:
+    """A real HTTP server on 127.0.0.1 serving `tmp_path/www`: range requests, and failures on demand
+    (`served.fail[path] = "404" | "500" | "truncate"`; "truncate" announces the full Content-Length, sends half
+    the body and closes the connection)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    served = Served(url="", root=root)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(served))
+    served.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield served
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+class TinyTransformerSeg(nn.Module):
+    """Strided conv patches, one self-attention block with LayerNorm and GELU, a 1x1 classifier at 1/4: the
+    operators of a SegFormer-style export, at a size a test can afford."""
+
+    def __init__(self, classes: int = 5, dim: int = 16) -> None:
+        super().__init__()
+        self.patch = nn.Conv2d(3, dim, 7, 4, 3)
+        self.norm = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, 2, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+        self.head = nn.Conv2d(dim, classes, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.patch(x)
+        n, c, h, w = f.shape
+        t = self.norm(f.flatten(2).transpose(1, 2))
+        t = t + self.attn(t, t, t, need_weights=False)[0]
+        t = t + self.mlp(t)
+        return self.head(t.transpose(1, 2).reshape(n, c, h, w))
+
+
+def _make_onnx(path: Path, layout: str = "nchw", classes: int = 5, seed: int = 0) -> Path:
+    """The network exported as toolkits do: float N×3×H×W in (dynamic batch and size), logits out."""
+    torch.manual_seed(seed)
+    net = TinyTransformerSeg(classes).eval()
+    model = net if layout == "nchw" else nn.Sequential(net, _ToNHWC())
+    batch, h, w = torch.export.Dim("batch"), torch.export.Dim("h", min=8), torch.export.Dim("w", min=8)
+    program = torch.onnx.export(
+        model,
+        (torch.zeros(2, 3, 64, 96),),
+        input_names=["pixel_values"],
+        output_names=["logits"],
+        dynamic_shapes={"x" if layout == "nchw" else "input": {0: batch, 2: 4 * h, 3: 4 * w}},
+        opset_version=18,
+        dynamo=True,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    program.save(str(path))
+    return path
+
+
+class _ToNHWC(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(0, 2, 3, 1)
+
+
+@pytest.fixture(scope="session")
+def make_onnx():
+    """`make_onnx(path, layout="nchw", classes=5)`: a small transformer segmenter exported to ONNX as toolkits
+    export one (normalised float N×3×H×W in, 1/4-resolution logits out), for import and pull tests."""
+    return _make_onnx
+
+
+_NMS_SCHEMA = "(Tensor dets, Tensor scores, float iou_threshold) -> Tensor"
+# The builders' options that give the pretrained files' keys: only DeepLabV3's file has `aux_classifier.*`.
+_TORCHVISION_KWARGS = {"lraspp_mobilenet_v3_large": {}, "deeplabv3_mobilenet_v3_large": {"aux_loss": True}}
+
+
+def _import_torchvision():
+    """torchvision, importable whether or not its C extension loaded.
+
+    The PyPI wheel is a CUDA build whose C extension does not load against the CPU torch used here, so the
+    `torchvision::nms`/`qnms` operators are never defined and `import torchvision` fails ("operator torchvision::nms
+    does not exist": its `_meta_registrations` registers fakes for them unconditionally). The segmentation builders
+    are pure Python, so defining the two schemas (no kernels) is enough. The product never imports torchvision.
+    """
+    for op in ("nms", "qnms"):
+        if not hasattr(torch.ops.torchvision, op):
+            torch.library.define(f"torchvision::{op}", _NMS_SCHEMA)
+    import torchvision
+
+    return torchvision
+
+
+@torch.no_grad()
+def _randomise(net: nn.Module, seed: int) -> None:
+    """Random BatchNorm statistics and affine parameters, and random convs at a scale (1.5 / fan-in) that leaves
+    logits of a few units varying across the image: torchvision's default init gives near-constant logits, too
+    weak a test, and He scale (2 / fan-in) compounds to logits in the thousands."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            fan_in = m.weight[0].numel()
+            m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (1.5 / fan_in) ** 0.5)
+            if m.bias is not None:
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+        elif isinstance(m, nn.BatchNorm2d):
+            n = m.num_features
+            m.weight.copy_(torch.rand(n, generator=gen) + 0.5)
+            m.bias.copy_(torch.randn(n, generator=gen) * 0.2)
+            m.running_mean.copy_(torch.randn(n, generator=gen) * 0.2)
+            m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+
+
+def _torchvision_model(name: str, seed: int = 0) -> nn.Module:
+    torchvision = _import_torchvision()
+    torch.manual_seed(seed)
+    net = getattr(torchvision.models.segmentation, name)(
+        weights=None, weights_backbone=None, num_classes=21, **_TORCHVISION_KWARGS[name]
+    )
+    _randomise(net, seed)
+    return net.eval()
+
+
+@pytest.fixture(scope="session")
+def torchvision_model():
+    """`torchvision_model(name, seed=0)`: torchvision's own segmentation model (as its pretrained VOC files are
+    built: 21 classes, DeepLabV3 with its aux head), no download, every weight and BatchNorm statistic random."""
+    return _torchvision_model

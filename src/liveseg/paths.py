@@ -24,3 +24,10 @@ def data_dir() -> Path:
     if env := os.environ.get("LIVESEG_DATA"):
         return Path(env).expanduser()
     return cache_dir() / "datasets"
+
+
+def models_dir() -> Path:
+    """Bundles `liveseg pull` and `liveseg import` make, one folder per name (LIVESEG_MODELS overrides)."""
+    if env := os.environ.get("LIVESEG_MODELS"):
+        return Path(env).expanduser()
+    return cache_dir() / "models"

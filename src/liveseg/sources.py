@@ -15,7 +15,11 @@ Kinds of source:
   and placed with the list into the destination.
 
 Nothing unverified is ever visible: files are written to temporary names, checked, then renamed, and a
-destination folder appears only once all of it has been verified.
+destination folder appears only once all of it has been verified. A single file interrupted mid-way is kept
+as `<filename>.part` in the cache and continued with an HTTP range request by the next fetch.
+
+A source whose publisher gives no checksum we could pin (`sha256=None`) is recorded on first download: its
+digest is written beside the cached file and every later fetch must match it (trust on first use).
 """
 
 from __future__ import annotations
@@ -58,12 +62,13 @@ Kind = Literal["file", "archive", "index"]
 
 @dataclass(frozen=True)
 class Source:
-    """A downloadable thing pinned by sha256; `url` None means it is only available from a mirror."""
+    """A downloadable thing pinned by sha256 (None: recorded at first download); `url` None means it is only
+    available from a mirror."""
 
     name: str
     kind: Kind
     filename: str
-    sha256: str
+    sha256: str | None
     license: str
     origin: str
     url: str | None = None
@@ -160,11 +165,18 @@ def fetch(
 
 def _fetch_cached(src: Source, location: str | os.PathLike | None, bar: Progress) -> Path:
     target = paths.cache_dir() / "downloads" / src.name / src.filename
-    if target.is_file() and sha256_file(target) == src.sha256:
+    recorded = target.with_name(target.name + ".sha256")
+    expected = src.sha256 or (recorded.read_text().strip() if recorded.is_file() else None)
+    if target.is_file() and expected is not None and sha256_file(target) == expected:
         return target
     base = resolve_location(src, location)
-    atomic.write_with(target, lambda tmp: _download(base, src.filename, tmp, src.sha256, bar))
-    target.chmod(FILE_MODE)
+    part = target.with_name(target.name + ".part")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = _download(base, src.filename, part, expected, bar, resume=True)
+    part.chmod(FILE_MODE)
+    os.replace(part, target)  # published only once verified
+    if src.sha256 is None:
+        atomic.write_text(recorded, digest + "\n")
     return target
 
 
@@ -274,16 +286,26 @@ def _join(base: str, rel: str) -> str:
     return str(Path(base).expanduser() / rel)
 
 
-def _open(base: str, rel: str) -> tuple[BinaryIO, int | None]:
-    """A readable stream and its size if known; failing to reach it is one LivesegError."""
+def _open(base: str, rel: str, start: int = 0) -> tuple[BinaryIO, int | None, int]:
+    """A readable stream, the size of what it will yield if known, and the offset it starts at (`start` when
+    an http(s) server honoured the range request, else 0); failing to reach it is one LivesegError."""
     where = _join(base, rel)
     try:
         if _is_url(base):
-            resp = urllib.request.urlopen(where, timeout=TIMEOUT_S)
+            request = urllib.request.Request(where, headers={"Range": f"bytes={start}-"} if start else {})
+            resp = urllib.request.urlopen(request, timeout=TIMEOUT_S)
             length = resp.headers.get("Content-Length")
-            return resp, int(length) if length else None
+            offset = start if resp.status == 206 else 0
+            return resp, int(length) if length else None, offset
         f = open(where, "rb")  # noqa: SIM115  (closed by the caller)
-        return f, os.fstat(f.fileno()).st_size
+        return f, os.fstat(f.fileno()).st_size, 0
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and start:  # the part on disk is already complete (or longer than the file)
+            return _open(base, rel, start=0)
+        raise LivesegError(
+            f"Cannot fetch {where} (HTTP {exc.code} {exc.reason}); check the location or pass --from PATH_OR_URL "
+            "naming a reachable copy."
+        ) from exc
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
         raise LivesegError(
@@ -292,7 +314,7 @@ def _open(base: str, rel: str) -> tuple[BinaryIO, int | None]:
 
 
 def _read_all(base: str, rel: str) -> bytes:
-    stream, _ = _open(base, rel)
+    stream, _, _ = _open(base, rel)
     try:
         with stream:
             return stream.read()
@@ -300,29 +322,45 @@ def _read_all(base: str, rel: str) -> bytes:
         raise LivesegError(f"Reading {_join(base, rel)} failed ({exc}); try again or use another --from.") from exc
 
 
-def _download(base: str, rel: str, target: Path, sha256: str, bar: Progress | None) -> None:
-    """Stream `base/rel` into `target` while hashing; on any failure `target` is deleted."""
+def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progress | None, resume: bool = False) -> str:
+    """Stream `base/rel` into `target` while hashing and return its sha256, which must equal `sha256` if given.
+
+    With `resume`, bytes already in `target` are kept and the rest requested with an HTTP range; an
+    interrupted transfer then leaves `target` for the next try. A wrong checksum always deletes it.
+    """
     digest = hashlib.sha256()
-    stream, size = _open(base, rel)
-    task = bar.add_task(rel, total=size) if bar is not None else None
+    have = target.stat().st_size if resume and target.is_file() else 0
+    stream, size, offset = _open(base, rel, start=have)
+    if offset:
+        with open(target, "rb") as f:
+            for block in iter(lambda: f.read(CHUNK), b""):
+                digest.update(block)
+    task = bar.add_task(rel, total=None if size is None else offset + size, completed=offset) if bar else None
     try:
-        with stream, open(target, "wb") as out:
+        with stream, open(target, "ab" if offset else "wb") as out:
             for chunk in iter(lambda: stream.read(CHUNK), b""):
                 digest.update(chunk)
                 out.write(chunk)
                 if task is not None:
                     bar.advance(task, len(chunk))
-        if digest.hexdigest() != sha256:
-            raise LivesegError(
-                f"Checksum mismatch for {_join(base, rel)}: expected sha256 {sha256[:12]}…, got "
-                f"{digest.hexdigest()[:12]}…; the copy there is corrupt or different, so it was not kept."
-            )
+        if size is not None and target.stat().st_size != offset + size:
+            raise OSError(f"the connection closed after {target.stat().st_size - offset} of {size} bytes")
     except OSError as exc:
-        target.unlink(missing_ok=True)
-        raise LivesegError(f"Fetching {_join(base, rel)} into {target} failed ({exc}); try again.") from exc
+        if not resume:
+            target.unlink(missing_ok=True)
+        kept = " (the part received is kept and the next fetch continues it)" if resume else ""
+        raise LivesegError(f"Fetching {_join(base, rel)} failed ({exc}); try again{kept}.") from exc
     except BaseException:
-        target.unlink(missing_ok=True)
+        if not resume:
+            target.unlink(missing_ok=True)
         raise
+    if sha256 is not None and digest.hexdigest() != sha256:
+        target.unlink(missing_ok=True)
+        raise LivesegError(
+            f"Checksum mismatch for {_join(base, rel)}: expected sha256 {sha256[:12]}…, got "
+            f"{digest.hexdigest()[:12]}…; the copy there is corrupt or different, so it was not kept."
+        )
+    return digest.hexdigest()
 
 
 def sha256_file(path: Path) -> str:

@@ -11,6 +11,7 @@ are not part of the bundle (logits graph, TF.js model, peak probes) are answered
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -111,15 +112,18 @@ class BrowserOptions:
 
 
 @contextmanager
-def serve(bundle: Bundle) -> Iterator[str]:
-    """`liveseg serve --port 0` in a subprocess; yields its base URL (ending in /)."""
+def serve(*bundles: Bundle, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`liveseg serve --port 0` in a subprocess (no bundle: its default choice, the embedded default and every
+    pulled bundle); yields its base URL (ending in /)."""
     if not (paths.STATIC_DIR / "index.html").is_file():
         raise LivesegError(f"The web app is not built ({paths.STATIC_DIR} has no index.html); run `make web`.")
+    models = [arg for bundle in bundles for arg in ("--model", str(bundle.root))]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "liveseg", "serve", "--model", str(bundle.root), "--port", "0"],
+        [sys.executable, "-m", "liveseg", "serve", *models, "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     lines = []
     url = None

@@ -23,6 +23,12 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
     return [parse_size(part) for part in text.split(",") if part.strip()]
 
 
+def parse_precisions(text: str) -> list[str]:
+    """'fp32, FP16,fp32' → ['fp32', 'fp16']: lower-cased, de-duplicated, in the order given (checked by export)."""
+    precisions = [p.strip().lower() for p in text.split(",") if p.strip()]
+    return list(dict.fromkeys(precisions))
+
+
 def check_out_dir(path: Path, option: str = "--out") -> Path:
     """Fail now, in one sentence, if `path` cannot be or become a folder we may write in.
 

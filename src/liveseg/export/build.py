@@ -96,7 +96,7 @@ class ExportResult:
 
 
 @dataclass
-class _Inputs:
+class Inputs:
     """Original-size images for parity, calibration and val mIoU; labels are None for synthetic inputs."""
 
     source: str
@@ -112,49 +112,78 @@ def export_bundle(
     """Write the bundle for `checkpoint` to `out` (replacing an earlier bundle there, never anything else)."""
     from liveseg.models import checkpoint as ckpt_io
 
-    out = Path(out)
-    _check_out(out)
-    _check_settings(settings)
+    check_out(Path(out))
+    check_settings(settings)
     ckpt = ckpt_io.load(checkpoint)
     net = ckpt_io.build_model(ckpt)
-    norm = ckpt["normalization"]
-    graph = BundleGraph(net, norm["mean"], norm["std"]).eval()
-    logits_graph = LogitsGraph(net, norm["mean"], norm["std"]).eval() if settings.webgl else None
-    num_classes = ckpt["model"]["num_classes"]
-    inputs = _load_inputs(ckpt, settings, progress)
+    return export_network(net, checkpoint_meta(ckpt, settings.name), Path(out), settings, progress)
 
+
+def export_network(
+    net: torch.nn.Module, meta: BundleMeta, out: Path, settings: ExportSettings, progress: Progress | None = None
+) -> ExportResult:
+    """Write the bundle of a liveseg network (trained here, or with weights converted from elsewhere)."""
+    from liveseg import models
+
+    check_out(out)
+    check_settings(settings)
+    graph = BundleGraph(net, meta.normalization["mean"], meta.normalization["std"]).eval()
+    logits_graph = LogitsGraph(net, meta.normalization["mean"], meta.normalization["std"]).eval()
+    inputs = load_inputs(meta.dataset, settings, progress)
     steps = len(settings.sizes) * (3 + len(set(settings.precisions) | {"fp32"}) + settings.webgl)
-    task = progress.add_task("export", total=steps) if progress else None
-
-    def step(text: str) -> None:
-        if progress is not None:
-            progress.update(task, description=text)
-
-    def advance() -> None:
-        if progress is not None:
-            progress.advance(task)
-
+    step, advance = progress_steps(progress, "export", steps)
     with tempfile.TemporaryDirectory(prefix="liveseg-export-") as tmp:
         results: list[VariantResult] = []
         for size in settings.sizes:
-            results += _export_size(graph, logits_graph, size, settings, inputs, num_classes, Path(tmp), step, advance)
-        for r in results:
-            if not r.passed:
-                r.path = None  # its work directory is about to go
-        passed = [r for r in results if r.passed]
-        if not any(r.graph == "labels" for r in passed):
-            return ExportResult(out=None, manifest=None, variants=results)
-        manifest = _write_bundle(out, ckpt, net, settings, passed)
+            results += _export_size(
+                graph,
+                logits_graph if settings.webgl else None,
+                size,
+                settings,
+                inputs,
+                len(meta.classes),
+                Path(tmp),
+                step,
+                advance,
+            )
+        return finish(out, meta, settings, results, lambda size: models.complexity(net, size))
+
+
+def progress_steps(
+    progress: Progress | None, label: str, total: int
+) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """(describe the current step, count one step done) on a progress bar, or no-ops without one."""
+    if progress is None:
+        return (lambda _: None), (lambda: None)
+    task = progress.add_task(label, total=total)
+    return (lambda text: progress.update(task, description=text)), (lambda: progress.advance(task))
+
+
+def finish(
+    out: Path,
+    meta: BundleMeta,
+    settings: ExportSettings,
+    results: list[VariantResult],
+    complexity: Callable[[tuple[int, int]], tuple[int, float]],
+) -> ExportResult:
+    """Write the bundle of the variants that passed, if any labels variant did; called inside the work folder."""
+    for r in results:
+        if not r.passed:
+            r.path = None  # its work directory is about to go
+    passed = [r for r in results if r.passed]
+    if not any(r.graph == "labels" for r in passed):
+        return ExportResult(out=None, manifest=None, variants=results)
+    manifest = write_bundle(out, meta, settings, passed, complexity)
     return ExportResult(out=out, manifest=manifest, variants=results)
 
 
-def _check_out(out: Path) -> None:
+def check_out(out: Path) -> None:
     # The bundle replaces `out` wholesale, so only an empty directory or an earlier bundle may be there.
     if out.exists() and not (out / "manifest.json").is_file() and (not out.is_dir() or any(out.iterdir())):
         raise LivesegError(f"{out} exists and is not a bundle; choose a new or empty --out directory.")
 
 
-def _check_settings(settings: ExportSettings) -> None:
+def check_settings(settings: ExportSettings) -> None:
     unknown = [p for p in settings.precisions if p not in PRECISIONS]
     if unknown or not settings.precisions:
         raise LivesegError(f"Unknown precision {', '.join(unknown)}; use a comma list of {', '.join(PRECISIONS)}.")
@@ -164,14 +193,15 @@ def _check_settings(settings: ExportSettings) -> None:
         raise LivesegError("--parity-images and --calib-images must be at least 1.")
 
 
-def _load_inputs(ckpt: dict, settings: ExportSettings, progress: Progress | None) -> _Inputs:
-    if settings.no_data:
+def load_inputs(dataset: str | None, settings: ExportSettings, progress: Progress | None) -> Inputs:
+    """Parity, calibration and evaluation images: from `dataset` (train/val splits), else synthetic."""
+    if settings.no_data or dataset is None:
         h, w = settings.sizes[0]
         images = parity.synthetic_images(settings.parity_images + settings.calib_images, h, w)
-        return _Inputs("synthetic", images[: settings.parity_images], None, images[settings.parity_images :], [])
+        return Inputs("synthetic", images[: settings.parity_images], None, images[settings.parity_images :], [])
     from liveseg.data import get_dataset
 
-    name = ckpt["dataset"]["name"]
+    name = dataset
     try:
         val = get_dataset(name, split="val", root=settings.data_root)
         train = get_dataset(name, split="train", root=settings.data_root)
@@ -185,7 +215,7 @@ def _load_inputs(ckpt: dict, settings: ExportSettings, progress: Progress | None
     evaluation = [] if settings.eval_images == 0 else [val[i] for i in parity.spread(len(val), settings.eval_images)]
     if progress is not None:
         progress.remove_task(task)
-    return _Inputs(f"{name}/val", [p[0] for p in pairs], [p[1] for p in pairs], calib, evaluation)
+    return Inputs(f"{name}/val", [p[0] for p in pairs], [p[1] for p in pairs], calib, evaluation)
 
 
 def _session(path: Path, output: str = LABELS):
@@ -198,7 +228,7 @@ def _export_size(
     logits_graph: LogitsGraph | None,
     size: tuple[int, int],
     settings: ExportSettings,
-    inputs: _Inputs,
+    inputs: Inputs,
     num_classes: int,
     work: Path,
     step: Callable[[str], None],
@@ -211,6 +241,39 @@ def _export_size(
     export_onnx(graph, h, w, raw)
     optimize(raw, fp32)
     advance()
+
+    def reference(batch: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return parity.run_batched(lambda b: graph(torch.from_numpy(b))[0].numpy(), batch)
+
+    results = derive_variants(fp32, reference, size, settings, inputs, num_classes, work, step, advance)
+    if logits_graph is not None:
+        step(f"{tag}: WebGL logits graph and its parity")
+        batch = parity.stack(inputs.parity, h, w)
+        fp32_labels = parity.run_batched(_session(fp32), batch)
+        results.append(_logits_variant(logits_graph, size, batch, fp32_labels, inputs, work))
+        advance()
+    return results
+
+
+def derive_variants(
+    fp32: Path,
+    reference: Callable[[np.ndarray], np.ndarray],
+    size: tuple[int, int],
+    settings: ExportSettings,
+    inputs: Inputs,
+    num_classes: int,
+    work: Path,
+    step: Callable[[str], None] = lambda _: None,
+    advance: Callable[[], None] = lambda: None,
+) -> list[VariantResult]:
+    """The requested precisions of one size from its fp32 labels graph, each judged against `reference`.
+
+    `reference` maps an N×H×W×3 uint8 batch to the class maps of the framework the graph came from (PyTorch
+    for a checkpoint, onnxruntime on the original file for an imported model). Takes 2 + precisions steps.
+    """
+    h, w = size
+    tag = f"{h}x{w}"
     files = {"fp32": fp32}
     if "fp16" in settings.precisions:
         step(f"{tag}: fp16 conversion")
@@ -224,8 +287,7 @@ def _export_size(
     advance()
 
     batch = parity.stack(inputs.parity, h, w)
-    with torch.no_grad():
-        reference = parity.run_batched(lambda b: graph(torch.from_numpy(b))[0].numpy(), batch)
+    expected = reference(batch)
     eval_batch = parity.stack([im for im, _ in inputs.evaluation], h, w) if inputs.evaluation else None
     measured: dict[str, dict[str, Any]] = {}
     # fp32 is measured even when not requested: it is the reference of the int8 mIoU check.
@@ -234,25 +296,18 @@ def _export_size(
         run = _session(files[precision])
         labels = parity.run_batched(run, batch)
         measured[precision] = {
-            "agreement": parity.pixel_agreement(labels, reference),
+            "agreement": parity.pixel_agreement(labels, expected),
             "labels": labels,
             "val_miou": _miou(run, eval_batch, inputs.evaluation, num_classes) if eval_batch is not None else None,
         }
         advance()
-    results = [
-        _judge(p, size, files[p], measured, reference, inputs, num_classes)
-        for p in settings.precisions
-        if p in measured
+    return [
+        _judge(p, size, files[p], measured, expected, inputs, num_classes) for p in settings.precisions if p in measured
     ]
-    if logits_graph is not None:
-        step(f"{tag}: WebGL logits graph and its parity")
-        results.append(_logits_variant(logits_graph, size, batch, measured["fp32"]["labels"], inputs, work))
-        advance()
-    return results
 
 
 def _logits_variant(
-    graph: LogitsGraph, size: tuple[int, int], batch: np.ndarray, reference: np.ndarray, inputs: _Inputs, work: Path
+    graph: LogitsGraph, size: tuple[int, int], batch: np.ndarray, reference: np.ndarray, inputs: Inputs, work: Path
 ) -> VariantResult:
     """The WebGL variant at `size`: fitted to the backend's operators, then decoded as the web app decodes it
     (bilinear upsampling, arg-max) and compared with the fp32 labels graph that every other backend runs."""
@@ -304,7 +359,7 @@ def _judge(
     path: Path,
     measured: dict[str, dict[str, Any]],
     reference: np.ndarray,
-    inputs: _Inputs,
+    inputs: Inputs,
     num_classes: int,
 ) -> VariantResult:
     m = measured[precision]
@@ -337,7 +392,7 @@ def _judge(
 
 
 def _int8_mious(
-    measured: dict[str, dict[str, Any]], reference: np.ndarray, inputs: _Inputs, num_classes: int
+    measured: dict[str, dict[str, Any]], reference: np.ndarray, inputs: Inputs, num_classes: int
 ) -> tuple[float, float, str]:
     """(int8 mIoU, fp32 mIoU, what they were measured on): the val set, else the parity images."""
     q, f = measured["int8"], measured["fp32"]
@@ -357,21 +412,53 @@ def _int8_mious(
         cm = ConfusionMatrix(num_classes)
         cm.update(reference, labels)
         scores.append(cm.summary()["miou"])
-    return scores[0], scores[1], f"{len(inputs.parity)} synthetic images, PyTorch output as reference"
+    return scores[0], scores[1], f"{len(inputs.parity)} synthetic images, the reference class maps as ground truth"
 
 
-def _write_bundle(
-    out: Path, ckpt: dict, net: torch.nn.Module, settings: ExportSettings, passed: list[VariantResult]
-) -> dict[str, Any]:
-    from liveseg import models
+@dataclass
+class BundleMeta:
+    """What a manifest says besides its variants: the network, its classes, its inputs and where it came from."""
 
+    name: str
+    model: dict[str, Any]  # {"name", "kwargs"}
+    dataset: str
+    classes: Sequence[str]
+    palette: Sequence[Sequence[int]]
+    ignore_index: int
+    normalization: dict[str, Sequence[float]]  # {"mean", "std"} on 0..1 RGB
+    training: dict[str, Any] | None = None  # {"epoch", "best_miou"} of a checkpoint liveseg trained
+    source: dict[str, Any] | None = None  # {"origin", "license", ...} of a pulled or imported model
+
+
+def checkpoint_meta(ckpt: dict, name: str | None) -> BundleMeta:
     dataset = ckpt["dataset"]
-    model_name = ckpt["model"]["name"]
+    return BundleMeta(
+        name=name or f"{dataset['name']}-{ckpt['model']['name']}",
+        model={"name": ckpt["model"]["name"], "kwargs": dict(ckpt["model"].get("kwargs", {}))},
+        dataset=dataset["name"],
+        classes=dataset["classes"],
+        palette=dataset["palette"],
+        ignore_index=dataset["ignore_index"],
+        normalization=ckpt["normalization"],
+        training={"epoch": ckpt["epoch"], "best_miou": ckpt["best_miou"]},
+    )
+
+
+def write_bundle(
+    out: Path,
+    meta: BundleMeta,
+    settings: ExportSettings,
+    passed: list[VariantResult],
+    complexity: Callable[[tuple[int, int]], tuple[int, float]],
+) -> dict[str, Any]:
+    """Copy the passed variants into `out` under content-addressed names and write the manifest, atomically.
+
+    `complexity(size)` gives (parameters, GFLOPs) of the network at that input size.
+    """
     labels = [r for r in passed if r.graph == "labels"]
     default = next((r for r in labels if r.precision == "fp32"), labels[0])
-    complexity = {size: models.complexity(net, size) for size in {r.size for r in passed}}
-    params = complexity[default.size][0]
-    gflops = {size: c[1] for size, c in complexity.items()}
+    measured = {size: complexity(size) for size in {r.size for r in passed}}
+    gflops = {size: c[1] for size, c in measured.items()}
     with atomic.directory(out) as tmp:
         entries = []
         for r in passed:
@@ -391,22 +478,17 @@ def _write_bundle(
             entries.append(entry | {"parity": r.parity})
         manifest = {
             "format": FORMAT,
-            "name": settings.name or f"{dataset['name']}-{model_name}",
+            "name": meta.name,
             "version": settings.version,
             "task": "semantic-segmentation",
-            "model": {
-                "name": model_name,
-                "kwargs": dict(ckpt["model"].get("kwargs", {})),
-                "params": params,
-                "gflops": round(gflops[default.size], 4),
-            },
-            "dataset": dataset["name"],
+            "model": meta.model | {"params": measured[default.size][0], "gflops": round(gflops[default.size], 4)},
+            "dataset": meta.dataset,
             "classes": [
                 {"id": i, "name": n, "color": [int(c) for c in color]}
-                for i, (n, color) in enumerate(zip(dataset["classes"], dataset["palette"], strict=True))
+                for i, (n, color) in enumerate(zip(meta.classes, meta.palette, strict=True))
             ],
-            "ignore_index": dataset["ignore_index"],
-            "normalization": {k: list(ckpt["normalization"][k]) for k in ("mean", "std")},
+            "ignore_index": meta.ignore_index,
+            "normalization": {k: [float(x) for x in meta.normalization[k]] for k in ("mean", "std")},
             "input": {"name": INPUT, "dtype": "uint8", "layout": "NHWC", "channels": [3, 4]},
             "outputs": {
                 "labels": {"name": LABELS, "dtype": "uint8"},
@@ -415,7 +497,12 @@ def _write_bundle(
             | ({"logits": {"name": LOGITS, "dtype": "float32"}} if any(r.graph == "logits" for r in passed) else {}),
             "variants": entries,
             "default_variant": {"precision": default.precision, "height": default.height, "width": default.width},
-            "training": {"epoch": ckpt["epoch"], "best_miou": ckpt["best_miou"]},
+        }
+        if meta.training is not None:
+            manifest["training"] = meta.training
+        if meta.source is not None:
+            manifest["source"] = meta.source
+        manifest |= {
             "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "liveseg_version": liveseg.__version__,
         }

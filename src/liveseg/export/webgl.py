@@ -33,7 +33,9 @@ _RESIZE_MODES = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetri
 
 def fit(src: Path, dst: Path) -> None:
     """Rewrite `src` into the operator forms the WebGL backend runs; the values computed stay the same."""
-    model = onnx.shape_inference.infer_shapes(onnx.load(str(src)), strict_mode=True)
+    model = onnx.load(str(src))
+    _expand_hard_activations(model.graph)
+    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     shapes = _shapes(model)
     constants = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     for node in model.graph.node:
@@ -48,6 +50,36 @@ def fit(src: Path, dst: Path) -> None:
     _drop_unused(model.graph)
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, str(dst))
+
+
+def _expand_hard_activations(graph: onnx.GraphProto) -> None:
+    """HardSigmoid(x) = Clip(alpha·x + beta, 0, 1) and HardSwish(x) = x · HardSigmoid(x) with alpha 1/6, beta 1/2
+    (MobileNetV3), written with Mul, Add and Clip, which the backend has; it has neither activation."""
+    consts = {
+        "hard/zero": np.array(0.0, np.float32),
+        "hard/one": np.array(1.0, np.float32),
+    }
+    nodes: list[onnx.NodeProto] = []
+    for i, node in enumerate(graph.node):
+        if node.op_type not in ("HardSigmoid", "HardSwish"):
+            nodes.append(node)
+            continue
+        a = _attrs(node)
+        alpha, beta = (1 / 6, 0.5) if node.op_type == "HardSwish" else (a.get("alpha", 0.2), a.get("beta", 0.5))
+        tag = f"hard/{i}"
+        consts[f"{tag}/alpha"], consts[f"{tag}/beta"] = np.array(alpha, np.float32), np.array(beta, np.float32)
+        gate = node.output[0] if node.op_type == "HardSigmoid" else f"{tag}/gate"
+        nodes += [
+            helper.make_node("Mul", [node.input[0], f"{tag}/alpha"], [f"{tag}/scaled"], name=f"{tag}/mul"),
+            helper.make_node("Add", [f"{tag}/scaled", f"{tag}/beta"], [f"{tag}/shifted"], name=f"{tag}/add"),
+            helper.make_node("Clip", [f"{tag}/shifted", "hard/zero", "hard/one"], [gate], name=f"{tag}/clip"),
+        ]
+        if node.op_type == "HardSwish":
+            nodes.append(helper.make_node("Mul", [node.input[0], gate], [node.output[0]], name=f"{tag}/swish"))
+    if len(consts) > 2:
+        graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in consts.items())
+        del graph.node[:]
+        graph.node.extend(nodes)
 
 
 def _drop_unused(graph: onnx.GraphProto) -> None:

@@ -4,7 +4,15 @@ Every model takes N x 3 x H x W normalised float images and returns N x C x H x 
 (a dict with "out" and "aux" logits in training mode when it has auxiliary heads).
 """
 
-from liveseg.models import ddrnet, deeplabv3plus, fast_scnn, fpn, lwrefinenet  # noqa: F401  (they register)
+from liveseg.models import (  # noqa: F401  (they register)
+    ddrnet,
+    deeplabv3,
+    deeplabv3plus,
+    fast_scnn,
+    fpn,
+    lraspp,
+    lwrefinenet,
+)
 from liveseg.models._registry import ModelConfig, create, get_config, list_models, register_model
 from liveseg.models.complexity import complexity, count_gflops, count_params
 

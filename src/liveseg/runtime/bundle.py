@@ -126,7 +126,8 @@ class Bundle:
 
 
 def open_bundle(bundle: str | os.PathLike = "default") -> Bundle:
-    """Open `"default"` (the embedded bundle), a bundle directory, or its `manifest.json` path."""
+    """Open `"default"` (the embedded bundle), a bundle directory, its `manifest.json` path, or the name of a
+    bundle `liveseg pull` or `liveseg import` made (a path that exists wins over a name)."""
     manifest_path = _manifest_path(bundle)
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -153,13 +154,23 @@ def _manifest_path(bundle: str | os.PathLike) -> Path:
             )
         return path
     path = Path(bundle).expanduser()
+    named = paths.models_dir() / str(bundle) / "manifest.json"
+    if not path.exists() and Path(str(bundle)).name == str(bundle) and named.is_file():
+        return named
     if path.is_dir():
         path = path / "manifest.json"
     if not path.is_file():
         raise LivesegError(
-            f"No bundle at {bundle!s} (no manifest.json found); pass a directory made by `liveseg export`."
+            f"No bundle at {bundle!s} (no manifest.json found); pass a directory made by `liveseg export`, or the "
+            "name of a model from `liveseg pull --list` after pulling it."
         )
     return path
+
+
+def installed_bundles() -> list[Path]:
+    """The folders of the bundles `liveseg pull` and `liveseg import` made, by name."""
+    root = paths.models_dir()
+    return sorted(p for p in root.iterdir() if (p / "manifest.json").is_file()) if root.is_dir() else []
 
 
 def _validate(manifest: Any, where: Path) -> list[Variant]:

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     import onnxruntime as ort
 
 CPU = ("CPUExecutionProvider",)
+# onnxruntime 1.32 on x86 CPUs segfaults while creating a session for an fp16 graph with attention when it fuses
+# a Transpose into a MatMul next to NCHWc convolutions (seen on an imported transformer); the fusion saves a
+# copy, not a layer, so it is off everywhere rather than a crash for some bundles.
+_DISABLED = ("MatmulTransposeFusion",)
 Level = Literal["basic", "all"]
 
 
@@ -49,4 +53,5 @@ def create_session(
     if profile_prefix is not None:
         options.enable_profiling = True
         options.profile_file_prefix = str(profile_prefix)
-    return ort.InferenceSession(model if isinstance(model, bytes) else str(model), options, providers=list(providers))
+    source = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(source, options, providers=list(providers), disabled_optimizers=list(_DISABLED))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from liveseg.errors import LivesegError
-from liveseg.runtime.bundle import Bundle, open_bundle
+from liveseg.runtime.bundle import Bundle, installed_bundles, open_bundle
 from liveseg.serve.files import Files
 
 MODEL_CARD = "MODEL_CARD.md"
@@ -26,17 +26,20 @@ def check_bundle_name(name: object, fix: str) -> str:
 
 
 def find_bundles(specs: Sequence[str]) -> list[Bundle]:
-    """Open each `--model` value: `default`, a bundle directory, a manifest path, or a directory of bundles."""
+    """Open each `--model` value: `default`, a bundle directory, a manifest path, a directory of bundles or
+    a pulled model's name. Without any, the default and every pulled or imported bundle."""
+    if not specs:
+        return [open_bundle("default"), *(open_bundle(p) for p in installed_bundles())]
     bundles: list[Bundle] = []
-    for spec in specs or ["default"]:
+    for spec in specs:
         bundles.extend(_expand(spec))
     return bundles
 
 
 def _expand(spec: str) -> list[Bundle]:
     path = Path(spec).expanduser()
-    if spec == "default" and not path.exists():
-        return [open_bundle("default")]
+    if not path.exists() and Path(spec).name == spec:
+        return [open_bundle(spec)]  # "default" or a pulled model's name
     if path.is_dir() and not (path / "manifest.json").is_file():
         children = sorted(p for p in path.iterdir() if (p / "manifest.json").is_file())
         if not children:

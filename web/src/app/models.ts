@@ -60,9 +60,37 @@ export function modelNote(entry: ModelEntry): string {
   const parts = [m.model?.name, m.dataset ? `trained on ${m.dataset}` : null, `${m.classes.length} classes`];
   if (m.model?.params) parts.push(`${(m.model.params / 1e6).toFixed(2)} M params`);
   if (m.model?.gflops) parts.push(`${m.model.gflops.toFixed(2)} GFLOPs`);
+  if (m.source?.license) parts.push(`licence: ${m.source.license}`);
+  if (m.source?.origin) parts.push(`source: ${m.source.origin}`);
   return parts.filter(Boolean).join(" · ");
 }
 
-export function modelLabel(entry: ModelEntry): string {
-  return entry.manifest.dataset ? `${entry.id} (${entry.manifest.dataset})` : entry.id;
+/** What each dataset's classes cover, as the model picker's group labels say it. */
+const DATASET_GROUPS: Record<string, string> = {
+  camvid: "Street scenes (CamVid)",
+  cityscapes: "Driving scenes (Cityscapes)",
+  voc: "People, animals, vehicles, objects (Pascal VOC)",
+  ade20k: "Indoor and outdoor scenes (ADE20K)",
+};
+
+export function modelGroup(entry: ModelEntry): string {
+  const dataset = entry.manifest.dataset;
+  return (dataset && DATASET_GROUPS[dataset]) || (dataset ? `Other (${dataset})` : "Other");
+}
+
+/** Models ordered by group (in order of first appearance), each option under its dataset's group. */
+export function modelOptions(models: readonly ModelEntry[]): Option[] {
+  const order = [...new Set(models.map(modelGroup))];
+  return [...models]
+    .sort((a, b) => order.indexOf(modelGroup(a)) - order.indexOf(modelGroup(b)))
+    .map((m) => ({ value: m.id, label: m.id, group: modelGroup(m) }));
+}
+
+/** Shown on the start screen when every model knows only street scenes: how to get a general one. */
+export function streetOnlyHint(models: readonly ModelEntry[]): string | null {
+  if (!models.every((m) => m.manifest.dataset === "camvid" || m.manifest.dataset === "cityscapes")) return null;
+  return (
+    "The models here know street scenes only (road, car, pedestrian…): a person at a webcam comes out as road. " +
+    "For people and objects run `liveseg pull voc-lraspp-mobilenetv3`, then restart `liveseg serve`."
+  );
 }

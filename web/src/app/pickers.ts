@@ -3,7 +3,7 @@
 import { BACKEND_CHOICES, BACKEND_LABELS, pickVariant, sizesOf } from "../lib";
 import type { BackendChoice, Precision } from "../lib";
 import { $, setOptions } from "./dom";
-import { modelLabel, modelNote, precisionOptions, sizeKey, sizeOptions } from "./models";
+import { modelNote, modelOptions, precisionOptions, sizeKey, sizeOptions, streetOnlyHint } from "./models";
 import type { ModelEntry } from "./models";
 import type { Params } from "./params";
 
@@ -49,8 +49,10 @@ export class ModelPickers {
       const ids = models.map((m) => m.id).join(", ");
       throw new Error(`There is no model "${wanted}" on this server; choose one of: ${ids}.`);
     }
-    const options = models.map((m) => ({ value: m.id, label: modelLabel(m) }));
-    setOptions($<HTMLSelectElement>("model"), options, entry.id);
+    setOptions($<HTMLSelectElement>("model"), modelOptions(models), entry.id);
+    const hint = streetOnlyHint(models);
+    $("model-hint").hidden = hint === null;
+    $("model-hint").textContent = hint ?? "";
     this.select(entry);
   }
 

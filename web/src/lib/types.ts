@@ -39,6 +39,8 @@ export interface Manifest {
   outputs: { labels: { name: string }; confidence?: { name: string }; logits?: { name: string } };
   variants: Variant[];
   default_variant: { precision: Precision; height: number; width: number };
+  /** Where a pulled or imported model came from (absent for models liveseg trained). */
+  source?: { origin?: string; license?: string; accuracy?: string; pulled?: string; imported?: string };
 }
 
 export interface SegmenterOptions {

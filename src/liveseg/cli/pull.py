@@ -1,0 +1,174 @@
+"""`liveseg pull` (a well-known pretrained model → a bundle) and `liveseg import` (your ONNX file → a bundle)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Column, Table
+
+from liveseg import atomic, paths
+from liveseg.cli.export import report_result
+from liveseg.cli.options import check_out_dir, parse_precisions, parse_sizes
+from liveseg.errors import LivesegError
+
+err = Console(stderr=True)
+
+
+def _list() -> None:
+    from liveseg.export.pretrained import PRETRAINED
+
+    table = Table(Column("name", no_wrap=True), "classes", "size", "GFLOPs", "upstream accuracy", "licence", "pulled")
+    for entry in PRETRAINED.values():
+        pulled = (paths.models_dir() / entry.name / "manifest.json").is_file()
+        licence = entry.licence + (" (needs --accept-licence)" if entry.accept_licence else "")
+        table.add_row(
+            entry.name,
+            entry.classes,
+            f"{entry.size[0]}x{entry.size[1]}",
+            entry.gflops,
+            entry.accuracy,
+            licence,
+            "yes" if pulled else "",
+        )
+    Console().print(table)
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
+    with atomic.scratch(), Progress(*columns, console=err, transient=True) as progress:
+        yield progress
+
+
+def pull_cmd(
+    name: Annotated[str | None, typer.Argument(help="Model to pull (see --list).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the models that can be pulled, with licences.")] = False,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Folder or URL holding the upstream file (a mirror, or offline).")
+    ] = None,
+    size: Annotated[str | None, typer.Option(help="Input size(s) HxW, comma-separated (default: the model's).")] = None,
+    precision: Annotated[str, typer.Option(help="Comma list of fp32, fp16, int8.")] = "fp32,fp16,int8",
+    accept_licence: Annotated[
+        bool, typer.Option("--accept-licence", help="Accept a licence that restricts use (it is printed first).")
+    ] = False,
+) -> None:
+    """Download a pretrained model (VOC, ADE20K, Cityscapes) and turn it into a parity-checked bundle.
+
+    The bundle lands in the liveseg models folder: `liveseg serve` lists it, `liveseg segment --model NAME`
+    and `liveseg.load("NAME")` open it.
+    """
+    if list_:
+        _list()
+        return
+    if name is None:
+        raise LivesegError("Name a model to pull, or pass --list to see them.")
+    from liveseg.export.pretrained import check_licence, get_pretrained, pull
+
+    entry = get_pretrained(name)
+    check_licence(entry, accept_licence)
+    err.print(f"[bold]{escape(name)}[/]: {escape(entry.source.description)}", highlight=False)
+    err.print(f"licence: {escape(entry.source.license)}", highlight=False)
+    err.print(f"source: {escape(entry.source.origin)}", highlight=False)
+    if entry.source.sha256 is None:
+        err.print("[yellow]No published checksum to pin: the file's sha256 is recorded at first download.[/]")
+    check_out_dir(paths.models_dir(), "the models folder")
+    atomic.clean_stale(paths.models_dir())
+    with _progress() as progress:
+        result = pull(
+            name,
+            location=from_,
+            sizes=parse_sizes(size) if size else None,
+            precisions=parse_precisions(precision),
+            accept_licence=accept_licence,
+            progress=progress,
+        )
+    report_result(result, strict=False)
+
+
+def _classes(spec: str) -> tuple[str, list[str], list[list[int]]]:
+    """(dataset name, class names, colours) of a dataset name or a JSON file listing {"name", "color"} objects."""
+    from liveseg.data import get_info, list_datasets
+
+    if not spec.lower().endswith(".json"):
+        if spec not in list_datasets() or spec == "folder":
+            raise LivesegError(
+                f"--classes {spec!r} is neither a dataset (voc, ade20k, cityscapes, camvid) nor a .json file."
+            )
+        info = get_info(spec)
+        return spec, list(info.classes), [list(c) for c in info.palette]
+    try:
+        entries = json.loads(Path(spec).read_text(encoding="utf-8"))
+        names = [str(e["name"]) for e in entries]
+        colors = [[int(x) for x in e["color"]] for e in entries]
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise LivesegError(
+            f'--classes {spec} is not a JSON list of {{"name": str, "color": [r, g, b]}} objects ({exc}).'
+        ) from None
+    if not names or any(len(c) != 3 or not all(0 <= x <= 255 for x in c) for c in colors):
+        raise LivesegError(f"--classes {spec} needs at least one class, each colour three values 0..255.")
+    return "custom", names, colors
+
+
+def _floats(text: str, option: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise LivesegError(f"{option} {text!r} is not three comma-separated numbers, e.g. 0.485,0.456,0.406.") from None
+    if len(values) != 3:
+        raise LivesegError(f"{option} needs three values (R,G,B), got {len(values)}.")
+    return values
+
+
+def import_cmd(
+    source: Annotated[Path, typer.Argument(help="ONNX file: normalised float N×3×H×W image in, logits out.")],
+    name: Annotated[str, typer.Option(help="Bundle name (letters, digits, '.', '_', '-').")],
+    classes: Annotated[str, typer.Option(help="voc, ade20k, cityscapes, camvid, or a JSON file of classes.")],
+    size: Annotated[str, typer.Option(help="Input size(s) HxW, comma-separated.")] = "384x512",
+    mean: Annotated[str, typer.Option(help="Normalisation mean, R,G,B on 0..1.")] = "0.485,0.456,0.406",
+    std: Annotated[str, typer.Option(help="Normalisation std, R,G,B on 0..1.")] = "0.229,0.224,0.225",
+    layout: Annotated[str, typer.Option(help="Logits layout: nchw or nhwc.")] = "nchw",
+    output: Annotated[str | None, typer.Option(help="The logits output's name (default: the first).")] = None,
+    precision: Annotated[str, typer.Option(help="Comma list of fp32, fp16, int8.")] = "fp32,fp16,int8",
+    out: Annotated[Path | None, typer.Option(help="Bundle folder (default: the models folder / NAME).")] = None,
+) -> None:
+    """Turn your own ONNX segmentation network into a parity-checked bundle with in-graph pre/post-processing."""
+    from liveseg.serve.models import check_bundle_name
+
+    check_bundle_name(name, "pass --name")
+    if not source.is_file():
+        raise LivesegError(f"{source} is not a file; pass an .onnx file.")
+    dataset, names, colors = _classes(classes)
+    target = check_out_dir(out or paths.models_dir() / name)
+    from liveseg.export.build import BundleMeta, ExportSettings
+    from liveseg.export.imported import import_bundle, load_network
+
+    mean_v, std_v = _floats(mean, "--mean"), _floats(std, "--std")
+    network = load_network(source, mean_v, std_v, layout.lower(), output)
+    meta = BundleMeta(
+        name=name,
+        model={"name": "onnx", "kwargs": {}},
+        dataset=dataset,
+        classes=names,
+        palette=colors,
+        ignore_index=255,
+        normalization={"mean": mean_v, "std": std_v},
+        source={"imported": source.name, "layout": layout.lower()},
+    )
+    settings = ExportSettings(sizes=parse_sizes(size), precisions=parse_precisions(precision), name=name, no_data=True)
+    atomic.clean_stale(target.parent)
+    with _progress() as progress:
+        result = import_bundle(network, target, settings, meta, progress)
+    report_result(result, strict=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pull")(pull_cmd)
+    app.command("import")(import_cmd)

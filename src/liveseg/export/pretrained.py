@@ -1,0 +1,255 @@
+"""Well-known pretrained models, one entry each: where the upstream file is, what it predicts, how to convert it.
+
+`pull(name)` downloads the upstream file through `liveseg.sources` (pinned sha256, licence, resume, mirror and
+`--from` overrides) and turns it into a bundle in `paths.models_dir()/<name>`, parity-checked like every
+bundle: torchvision state dicts load into liveseg's own copy of the architecture (`liveseg.models`, same
+parameter names) and export through PyTorch; ONNX files (e.g. Hugging Face exports) are imported unchanged
+between liveseg's in-graph pre- and post-processing (`liveseg.export.imported`).
+
+Adding a model is one `register_pretrained(...)` with its `Source`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from rich.progress import Progress
+
+from liveseg import paths, sources
+from liveseg.data import NORMALIZATION, get_info
+from liveseg.errors import LivesegError
+from liveseg.export.build import BundleMeta, ExportResult, ExportSettings
+from liveseg.sources import Source, register_source
+
+Converter = Literal["torchvision", "onnx"]
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """A pullable model: its upstream file (`source`), the dataset whose classes it predicts, how to convert it."""
+
+    name: str  # the bundle's name, as `liveseg segment --model NAME` and the web app show it
+    source: Source
+    classes: str  # a liveseg dataset name: its class names and palette label the outputs
+    converter: Converter
+    size: tuple[int, int]  # default input size of the bundle (height, width)
+    accuracy: str  # as the upstream reports it; not measured here
+    citation: str
+    licence: str  # its short name; the source carries the full terms
+    gflops: str  # at `size`: measured for the architectures liveseg has, else scaled from the paper
+    model: str = ""  # liveseg architecture the weights load into (torchvision converter)
+    mean: Sequence[float] = NORMALIZATION["mean"]
+    std: Sequence[float] = NORMALIZATION["std"]
+    accept_licence: bool = False  # the licence restricts use: `pull` needs --accept-licence
+
+    @property
+    def dataset(self) -> str:
+        return self.classes
+
+
+PRETRAINED: dict[str, Pretrained] = {}
+
+
+def register_pretrained(entry: Pretrained) -> Pretrained:
+    if entry.name in PRETRAINED:
+        raise ValueError(f"pretrained model {entry.name!r} is registered twice")
+    register_source(entry.source)
+    PRETRAINED[entry.name] = entry
+    return entry
+
+
+def get_pretrained(name: str) -> Pretrained:
+    try:
+        return PRETRAINED[name]
+    except KeyError:
+        raise LivesegError(
+            f"Unknown pretrained model {name!r}; `liveseg pull --list` shows them: {', '.join(sorted(PRETRAINED))}."
+        ) from None
+
+
+_TORCHVISION_LICENCE = (
+    "BSD-3-Clause (torchvision). Trained on the COCO train2017 images of the 20 Pascal VOC categories; "
+    "COCO annotations are CC BY 4.0, the images carry their Flickr terms."
+)
+_SEGFORMER_LICENCE = (
+    "NVIDIA Source Code License for SegFormer: non-commercial use only (research or evaluation); "
+    "https://github.com/NVlabs/SegFormer/blob/master/LICENSE"
+)
+_SEGFORMER_CITATION = (
+    "Xie et al., SegFormer: Simple and Efficient Design for Semantic Segmentation with Transformers, NeurIPS 2021"
+)
+_MOBILENETV3_CITATION = "Howard et al., Searching for MobileNetV3, ICCV 2019"
+
+register_pretrained(
+    Pretrained(
+        name="voc-lraspp-mobilenetv3",
+        source=Source(
+            name="torchvision-lraspp-mobilenet-v3-large",
+            kind="file",
+            filename="lraspp_mobilenet_v3_large-d234d4ea.pth",
+            sha256="d234d4eae9d55d5f76de18b77cf0dc62c66fe5c5482758209d00f950c92bb280",
+            license=_TORCHVISION_LICENCE,
+            origin="https://pytorch.org/vision/stable/models/generated/torchvision.models.segmentation.lraspp_mobilenet_v3_large.html",
+            url="https://download.pytorch.org/models",
+            description="LR-ASPP MobileNetV3-Large, COCO with VOC labels (13.1 MB)",
+        ),
+        classes="voc",
+        converter="torchvision",
+        model="lraspp_mobilenet_v3_large",
+        size=(384, 512),
+        gflops="2.96",
+        accuracy="COCO val2017 (VOC labels) mIoU 57.9, pixel accuracy 91.2 (torchvision, at 520)",
+        citation=_MOBILENETV3_CITATION,
+        licence="BSD-3-Clause",
+    )
+)
+register_pretrained(
+    Pretrained(
+        name="voc-deeplabv3-mobilenetv3",
+        source=Source(
+            name="torchvision-deeplabv3-mobilenet-v3-large",
+            kind="file",
+            filename="deeplabv3_mobilenet_v3_large-fc3c493d.pth",
+            sha256="fc3c493d68e89cc31ef488c803d5d7dd2f3190fb570598faa49fef69be8e5e70",
+            license=_TORCHVISION_LICENCE,
+            origin="https://pytorch.org/vision/stable/models/generated/torchvision.models.segmentation.deeplabv3_mobilenet_v3_large.html",
+            url="https://download.pytorch.org/models",
+            description="DeepLabV3 MobileNetV3-Large, COCO with VOC labels (44.1 MB)",
+        ),
+        classes="voc",
+        converter="torchvision",
+        model="deeplabv3_mobilenet_v3_large",
+        size=(384, 512),
+        gflops="14.74",
+        accuracy="COCO val2017 (VOC labels) mIoU 60.3, pixel accuracy 91.2 (torchvision, at 520)",
+        citation="Chen et al., Rethinking Atrous Convolution for Semantic Image Segmentation, 2017; "
+        + _MOBILENETV3_CITATION,
+        licence="BSD-3-Clause",
+    )
+)
+register_pretrained(
+    Pretrained(
+        name="ade20k-segformer-b0",
+        source=Source(
+            name="segformer-b0-ade20k-onnx",
+            kind="file",
+            filename="model.onnx",
+            sha256="3e5c18a4be395f16646438d54c42377ddc202edfa33d5eced0c9506de75c44c2",
+            license=_SEGFORMER_LICENCE,
+            origin="https://huggingface.co/nvidia/segformer-b0-finetuned-ade-512-512 (ONNX export by Xenova)",
+            url="https://huggingface.co/Xenova/segformer-b0-finetuned-ade-512-512/resolve/d3e5499fa8701ff0453ca940a8dfeae39b2f1504/onnx",
+            description="SegFormer-B0 fine-tuned on ADE20K at 512x512, ONNX (15.3 MB)",
+        ),
+        classes="ade20k",
+        converter="onnx",
+        size=(384, 512),
+        gflops="≈6.3 (paper, scaled)",
+        accuracy="ADE20K val mIoU 37.4 (paper, at 512x512)",
+        citation=_SEGFORMER_CITATION,
+        licence="NVIDIA SegFormer licence, non-commercial",
+        accept_licence=True,
+    )
+)
+register_pretrained(
+    Pretrained(
+        name="cityscapes-segformer-b0",
+        source=Source(
+            name="segformer-b0-cityscapes-onnx",
+            kind="file",
+            filename="model.onnx",
+            sha256=None,  # no published digest we could pin: recorded at first download
+            license=_SEGFORMER_LICENCE,
+            origin="https://huggingface.co/nvidia/segformer-b0-finetuned-cityscapes-768-768 (ONNX export by Xenova)",
+            url="https://huggingface.co/Xenova/segformer-b0-finetuned-cityscapes-768-768/resolve/main/onnx",
+            description="SegFormer-B0 fine-tuned on Cityscapes at 768x768, ONNX",
+        ),
+        classes="cityscapes",
+        converter="onnx",
+        size=(384, 768),
+        gflops="≈17.6 (paper, scaled)",
+        accuracy="Cityscapes val mIoU 76.2 (paper, B0 at 1024x1024; this checkpoint was fine-tuned at 768x768)",
+        citation=_SEGFORMER_CITATION,
+        licence="NVIDIA SegFormer licence, non-commercial",
+        accept_licence=True,
+    )
+)
+
+
+def check_licence(entry: Pretrained, accepted: bool) -> None:
+    """A licence that restricts use must be accepted explicitly, before anything is downloaded."""
+    if entry.accept_licence and not accepted:
+        raise LivesegError(
+            f"{entry.name} is under a licence that restricts its use ({entry.source.license}); read it, then pull "
+            "again with --accept-licence."
+        )
+
+
+def pull(
+    name: str,
+    location: str | None = None,
+    sizes: Sequence[tuple[int, int]] | None = None,
+    precisions: Sequence[str] | None = None,
+    accept_licence: bool = False,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Download `name`'s upstream file (verified, cached) and write its bundle to `paths.models_dir()/name`."""
+    entry = get_pretrained(name)
+    check_licence(entry, accept_licence)
+    settings = ExportSettings(sizes=list(sizes or [entry.size]), name=name, no_data=True)
+    if precisions is not None:
+        settings.precisions = list(precisions)
+    file = sources.fetch(entry.source, location=location, progress=progress is not None)
+    meta = _meta(entry)
+    out = paths.models_dir() / name
+    if entry.converter == "onnx":
+        from liveseg.export.imported import import_bundle, load_network
+
+        return import_bundle(load_network(file, entry.mean, entry.std), out, settings, meta, progress)
+    return _convert_torchvision(entry, file, out, settings, meta, progress)
+
+
+def _meta(entry: Pretrained) -> BundleMeta:
+    info = get_info(entry.classes)
+    return BundleMeta(
+        name=entry.name,
+        model={"name": entry.model or entry.converter, "kwargs": {}},
+        dataset=entry.classes,
+        classes=info.classes,
+        palette=info.palette,
+        ignore_index=info.ignore_index,
+        normalization={"mean": entry.mean, "std": entry.std},
+        source={
+            "pulled": entry.source.name,
+            "origin": entry.source.origin,
+            "license": entry.source.license,
+            "citation": entry.citation,
+            "accuracy": entry.accuracy,
+            "sha256": entry.source.sha256,
+        },
+    )
+
+
+def _convert_torchvision(
+    entry: Pretrained, file: Path, out: Path, settings: ExportSettings, meta: BundleMeta, progress: Progress | None
+) -> ExportResult:
+    import torch
+
+    from liveseg import models
+    from liveseg.export.build import export_network
+
+    try:
+        state = torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle and zip errors alike: the file is not a state dict
+        raise LivesegError(f"{file} is not a readable PyTorch state dict ({exc}); delete it and pull again.") from None
+    net = models.create(entry.model, num_classes=len(meta.classes))
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise LivesegError(
+            f"{file} does not fit {entry.model} ({first}); it is not the file {entry.name} expects."
+        ) from None
+    return export_network(net.eval(), meta, out, settings, progress)

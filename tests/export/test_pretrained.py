@@ -1,0 +1,192 @@
+"""`liveseg pull`'s registry and download path against a real HTTP server on 127.0.0.1: upstream-format files
+with random weights are served, pulled, converted and compared with the upstream framework."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from liveseg import paths, sources
+from liveseg.errors import LivesegError
+from liveseg.export import parity, pretrained
+from liveseg.export.pretrained import Pretrained
+from liveseg.runtime.bundle import open_bundle
+from liveseg.runtime.session import create_session
+from liveseg.sources import Source
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LIVESEG_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("LIVESEG_MODELS", str(tmp_path / "models"))
+    monkeypatch.delenv(sources.MIRROR_ENV, raising=False)
+
+
+def _register(monkeypatch, entry: Pretrained) -> Pretrained:
+    monkeypatch.setitem(pretrained.PRETRAINED, entry.name, entry)
+    monkeypatch.setitem(sources.SOURCES, entry.source.name, entry.source)
+    return entry
+
+
+def _onnx_entry(monkeypatch, served, make_onnx, sha256: str | None = "pin", **changes) -> Pretrained:
+    """A SegFormer-like ONNX file under the server's /tiny/, registered as a pullable CamVid-class model."""
+    file = make_onnx(served.root / "tiny" / "model.onnx", classes=11)
+    digest = hashlib.sha256(file.read_bytes()).hexdigest() if sha256 == "pin" else sha256
+    source = Source("tiny-onnx", "file", "model.onnx", digest, "MIT (test)", "tests", url=f"{served.url}/tiny")
+    entry = Pretrained(
+        name="tiny-transformer",
+        source=source,
+        classes="camvid",
+        converter="onnx",
+        size=(64, 96),
+        accuracy="none (random weights)",
+        citation="none",
+        licence="MIT",
+        gflops="tiny",
+    )
+    return _register(monkeypatch, dataclasses.replace(entry, **changes))
+
+
+def _camvid_image(camvid_root: Path, size: tuple[int, int]) -> np.ndarray:
+    image = Image.open(sorted((camvid_root / "val").iterdir())[0]).convert("RGB")
+    return np.asarray(image.resize((size[1], size[0]), Image.BILINEAR))
+
+
+def test_pull_onnx_converts_caches_and_opens_by_name(http_files, make_onnx, monkeypatch, camvid_root: Path) -> None:
+    entry = _onnx_entry(monkeypatch, http_files, make_onnx)
+    result = pretrained.pull(entry.name, precisions=["fp32", "fp16"])
+    assert result.out == paths.models_dir() / entry.name and not result.failed
+    bundle = open_bundle(entry.name)  # by name, as `segment --model NAME` and liveseg.load do
+    assert bundle.manifest["source"]["license"] == "MIT (test)"
+    assert [c["name"] for c in bundle.classes][:3] == ["Sky", "Building", "Pole"]
+    assert all(v.parity["pixel_agreement"] >= 0.995 for v in bundle.variants)
+    # The bundle against the upstream file in onnxruntime, on a real photo.
+    image = _camvid_image(camvid_root, entry.size)[None]
+    labels = create_session(bundle.variant("fp32").path).run(["labels"], {"image": image})[0]
+    from liveseg.export.imported import load_network, reference
+
+    upstream = reference(load_network(http_files.root / "tiny" / "model.onnx", entry.mean, entry.std))(image)
+    assert parity.pixel_agreement(labels, upstream) >= 0.999
+    # A second pull converts again from the cache without asking the server.
+    before = len(http_files.requests)
+    pretrained.pull(entry.name, precisions=["fp32"])
+    assert len(http_files.requests) == before
+
+
+def test_checksum_mismatch_keeps_nothing(http_files, make_onnx, monkeypatch) -> None:
+    entry = _onnx_entry(monkeypatch, http_files, make_onnx, sha256="0" * 64)
+    with pytest.raises(LivesegError, match=r"Checksum mismatch.*not kept"):
+        pretrained.pull(entry.name)
+    folder = paths.cache_dir() / "downloads" / entry.source.name
+    assert not any(folder.iterdir()) if folder.exists() else True
+    assert not (paths.models_dir() / entry.name).exists()
+
+
+def test_truncated_download_resumes_with_a_range_request(http_files, make_onnx, monkeypatch) -> None:
+    entry = _onnx_entry(monkeypatch, http_files, make_onnx)
+    http_files.fail["/tiny/model.onnx"] = "truncate"
+    with pytest.raises(LivesegError, match=r"failed.*kept and the next fetch continues it"):
+        pretrained.pull(entry.name, precisions=["fp32"])
+    part = paths.cache_dir() / "downloads" / entry.source.name / "model.onnx.part"
+    size = (http_files.root / "tiny" / "model.onnx").stat().st_size
+    assert 0 < part.stat().st_size < size
+    del http_files.fail["/tiny/model.onnx"]
+    pretrained.pull(entry.name, precisions=["fp32"])
+    assert http_files.requests[-1] == ("/tiny/model.onnx", f"bytes={size // 2}-")
+    assert not part.exists() and open_bundle(entry.name).variant().path.is_file()
+
+
+@pytest.mark.parametrize("status", ["404", "500"])
+def test_server_errors_are_one_sentence(http_files, make_onnx, monkeypatch, status: str) -> None:
+    entry = _onnx_entry(monkeypatch, http_files, make_onnx)
+    http_files.fail["/tiny/model.onnx"] = status
+    with pytest.raises(LivesegError, match=f"HTTP {status}.*pass --from PATH_OR_URL"):
+        pretrained.pull(entry.name)
+
+
+def test_from_overrides_the_registered_url(http_files, make_onnx, monkeypatch, tmp_path: Path) -> None:
+    entry = _onnx_entry(monkeypatch, http_files, make_onnx)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "model.onnx").write_bytes((http_files.root / "tiny" / "model.onnx").read_bytes())
+    http_files.fail["/tiny/model.onnx"] = "500"  # the registered URL is down; the local copy is used
+    assert pretrained.pull(entry.name, location=str(mirror), precisions=["fp32"]).out is not None
+
+
+def test_restrictive_licence_needs_acceptance(http_files, make_onnx, monkeypatch) -> None:
+    entry = _onnx_entry(monkeypatch, http_files, make_onnx, accept_licence=True)
+    with pytest.raises(LivesegError, match=r"MIT \(test\).*--accept-licence"):
+        pretrained.pull(entry.name)
+    assert http_files.requests == []  # nothing downloaded before the licence is accepted
+    assert pretrained.pull(entry.name, accept_licence=True, precisions=["fp32"]).out is not None
+
+
+def test_unknown_name() -> None:
+    with pytest.raises(LivesegError, match=r"Unknown pretrained model 'nope'.*voc-lraspp-mobilenetv3"):
+        pretrained.pull("nope")
+
+
+def test_unpinned_source_is_pinned_at_first_download(http_files, make_onnx, monkeypatch) -> None:
+    entry = _onnx_entry(monkeypatch, http_files, make_onnx, sha256=None)
+    pretrained.pull(entry.name, precisions=["fp32"])
+    cached = paths.cache_dir() / "downloads" / entry.source.name / "model.onnx"
+    recorded = cached.with_name("model.onnx.sha256").read_text().strip()
+    assert recorded == hashlib.sha256(cached.read_bytes()).hexdigest()
+    # The upstream file changes and the cached copy is lost: the new bytes do not match what was recorded.
+    cached.unlink()
+    make_onnx(http_files.root / "tiny" / "model.onnx", classes=11, seed=1)
+    with pytest.raises(LivesegError, match="Checksum mismatch"):
+        pretrained.pull(entry.name, precisions=["fp32"])
+
+
+def test_registry_covers_voc_ade20k_and_cityscapes() -> None:
+    by_classes = {e.classes for e in pretrained.PRETRAINED.values()}
+    assert {"voc", "ade20k", "cityscapes"} <= by_classes
+    for entry in pretrained.PRETRAINED.values():
+        assert entry.source.license and entry.licence and entry.source.url.startswith("https://")
+        assert entry.accept_licence == ("non-commercial" in entry.source.license)
+
+
+def test_pull_torchvision_file_matches_torchvision(
+    http_files, torchvision_model, monkeypatch, camvid_root: Path
+) -> None:
+    """torchvision's LR-ASPP with random weights, saved as its pretrained file is (a state dict), pulled over HTTP:
+    the bundle's class map equals torchvision's own on a real photo."""
+    import torch
+
+    upstream = torchvision_model("lraspp_mobilenet_v3_large", seed=3)
+    file = http_files.root / "tv" / "lraspp.pth"
+    file.parent.mkdir()
+    torch.save(upstream.state_dict(), file)
+    real = pretrained.get_pretrained("voc-lraspp-mobilenetv3")
+    source = dataclasses.replace(
+        real.source,
+        name="tv-test",
+        filename="lraspp.pth",
+        sha256=hashlib.sha256(file.read_bytes()).hexdigest(),
+        url=f"{http_files.url}/tv",
+    )
+    entry = _register(monkeypatch, dataclasses.replace(real, name="voc-lraspp-test", source=source, size=(96, 128)))
+    result = pretrained.pull(entry.name, precisions=["fp32", "fp16"])
+    assert not result.failed
+    bundle = open_bundle(entry.name)
+    assert bundle.manifest["model"]["name"] == "lraspp_mobilenet_v3_large" and len(bundle.classes) == 21
+    logits_variant = [v for v in result.variants if v.graph == "logits"]
+    assert logits_variant and logits_variant[0].passed, logits_variant[0].problem  # HardSwish fitted for WebGL
+
+    image = _camvid_image(camvid_root, entry.size)
+    labels = create_session(bundle.variant("fp32").path).run(["labels"], {"image": image[None]})[0][0]
+    x = (
+        torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255 - torch.tensor(entry.mean).view(1, 3, 1, 1)
+    ) / torch.tensor(entry.std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        theirs = upstream(x)["out"].argmax(1)[0].numpy()
+    assert len(np.unique(theirs)) > 2  # a map worth comparing
+    assert parity.pixel_agreement(labels, theirs) >= 0.999

@@ -1,0 +1,77 @@
+"""Pulled and imported bundles in the web app: listed by `liveseg serve` without --model, grouped by dataset with
+their licence, segmented in Chromium (WASM) as in Python; the start screen's hint while only street models exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import liveseg
+from liveseg.bench.browser import serve
+from liveseg.data import NORMALIZATION, get_info
+from liveseg.runtime.bundle import Bundle, open_bundle
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory: pytest.TempPathFactory, make_onnx) -> Path:
+    """A models folder holding one imported VOC-class bundle (a small transformer, random weights)."""
+    from liveseg.export.build import BundleMeta, ExportSettings
+    from liveseg.export.imported import import_bundle, load_network
+
+    root = tmp_path_factory.mktemp("models")
+    source = make_onnx(root.parent / "voc-tiny.onnx", classes=21)
+    info = get_info("voc")
+    meta = BundleMeta(
+        name="voc-tiny",
+        model={"name": "onnx", "kwargs": {}},
+        dataset="voc",
+        classes=info.classes,
+        palette=info.palette,
+        ignore_index=255,
+        normalization=NORMALIZATION,
+        source={"imported": "voc-tiny.onnx", "license": "MIT (test)", "origin": "tests"},
+    )
+    settings = ExportSettings(sizes=[(96, 128)], precisions=["fp32"], no_data=True, parity_images=2, calib_images=2)
+    network = load_network(source, NORMALIZATION["mean"], NORMALIZATION["std"])
+    assert import_bundle(network, root / "voc-tiny", settings, meta).out is not None
+    return root
+
+
+@pytest.fixture(scope="module")
+def pulled_server(models_dir: Path) -> Iterator[str]:
+    with serve(env={"LIVESEG_MODELS": str(models_dir)}) as url:
+        yield url
+
+
+def test_pulled_bundle_is_listed_grouped_and_segments_like_python(
+    pulled_server: str, open_page, segment_in_browser, models_dir: Path, parity_image: np.ndarray
+) -> None:
+    page, problems = open_page(f"{pulled_server}?backend=wasm")
+    page.evaluate("window.liveseg.ready()")
+    groups = page.locator("#model optgroup").evaluate_all("gs => gs.map(g => [g.label, g.children.length])")
+    assert groups == [["Street scenes (CamVid)", 1], ["People, animals, vehicles, objects (Pascal VOC)", 1]]
+    assert page.locator("#model-hint").is_hidden()
+
+    bundle: Bundle = open_bundle(models_dir / "voc-tiny")
+    image = np.ascontiguousarray(parity_image[:96, :128])
+    ran_on, labels = segment_in_browser(page, bundle, image, "wasm")
+    python = liveseg.load(bundle, precision="fp32", size=(96, 128)).segment(image).labels
+    assert ran_on == "wasm" and labels.shape == python.shape
+    assert float((labels == python).mean()) >= 0.98
+
+    page.select_option("#model", "voc-tiny")
+    page.wait_for_function("() => document.querySelector('#model-note').textContent.includes('licence: MIT (test)')")
+    assert problems.errors == []
+
+
+def test_start_screen_says_how_to_get_a_general_model(server: str, open_page) -> None:
+    page, problems = open_page(server)
+    hint = page.locator("#model-hint")
+    hint.wait_for(state="visible")
+    assert "liveseg pull voc-lraspp-mobilenetv3" in hint.inner_text()
+    assert problems.errors == []
