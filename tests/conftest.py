@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -170,10 +171,24 @@ class _ToNHWC(nn.Module):
 
 
 @pytest.fixture(scope="session")
-def make_onnx():
-    """`make_onnx(path, layout="nchw", classes=5)`: a small transformer segmenter exported to ONNX as toolkits
-    export one (normalised float N×3×H×W in, 1/4-resolution logits out), for import and pull tests."""
-    return _make_onnx
+def make_onnx(tmp_path_factory: pytest.TempPathFactory):
+    """`make_onnx(path, layout="nchw", classes=5, seed=0)`: a small transformer segmenter exported to ONNX as
+    toolkits export one (normalised float N×3×H×W in, 1/4-resolution logits out), for import and pull tests.
+    Each kind is exported once per session (the exporter takes seconds) and copied to `path`."""
+    import shutil
+
+    made: dict[tuple, Path] = {}
+    store = tmp_path_factory.mktemp("onnx-made")
+
+    def make(path: Path, layout: str = "nchw", classes: int = 5, seed: int = 0) -> Path:
+        key = (layout, classes, seed)
+        if key not in made:
+            made[key] = _make_onnx(store / f"{layout}-{classes}-{seed}.onnx", layout, classes, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(made[key], path)
+        return path
+
+    return make
 
 
 _NMS_SCHEMA = "(Tensor dets, Tensor scores, float iou_threshold) -> Tensor"
@@ -232,3 +247,29 @@ def torchvision_model():
     """`torchvision_model(name, seed=0)`: torchvision's own segmentation model (as its pretrained VOC files are
     built: 21 classes, DeepLabV3 with its aux head), no download, every weight and BatchNorm statistic random."""
     return _torchvision_model
+
+
+def _style_onnx(path: Path, size: int = 32) -> Path:
+    """An image-to-image ONNX network shaped like the fast-neural-style models (float NCHW 0..255 in and out, fixed
+    size): one 3x3 convolution that mixes the colour channels."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = np.random.default_rng(0).normal(0, 0.2, (3, 3, 3, 3)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["input1", "w"], ["output1"], pads=[1, 1, 1, 1])],
+        "style",
+        [helper.make_tensor_value_info("input1", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("output1", TensorProto.FLOAT, [1, 3, size, size])],
+        [numpy_helper.from_array(weight, "w")],
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # IR version 8: onnxruntime-web reads only IR versions up to its own release's.
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def style_onnx():
+    """`style_onnx(path, size=32)`: a small effect model in the form of the ONNX Model Zoo's style transfer."""
+    return _style_onnx

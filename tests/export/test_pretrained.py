@@ -190,3 +190,47 @@ def test_pull_torchvision_file_matches_torchvision(
         theirs = upstream(x)["out"].argmax(1)[0].numpy()
     assert len(np.unique(theirs)) > 2  # a map worth comparing
     assert parity.pixel_agreement(labels, theirs) >= 0.999
+
+
+def _style_entry(monkeypatch, served, style_onnx) -> Pretrained:
+    real = pretrained.get_pretrained("style-udnie")
+    file = style_onnx(served.root / "zoo" / "udnie-9.onnx")
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    source = dataclasses.replace(real.source, name="style-test", sha256=digest, url=f"{served.url}/zoo")
+    return _register(monkeypatch, dataclasses.replace(real, name="style-test", source=source))
+
+
+def test_pull_effect_installs_it_for_the_server(http_files, style_onnx, monkeypatch) -> None:
+    from liveseg.runtime.effects import installed_effects
+
+    entry = _style_entry(monkeypatch, http_files, style_onnx)
+    folder = pretrained.pull_effect(entry.name, progress=False)
+    [(found, effect)] = installed_effects()
+    assert found == folder and effect.name == "style-test" and effect.scale == 255
+    assert (folder / effect.file).read_bytes() == (http_files.root / "zoo" / "udnie-9.onnx").read_bytes()
+    assert effect.sha256[:8] in effect.file and "BSD-3-Clause" in effect.license
+    with pytest.raises(LivesegError, match="is an effect model, not a segmentation model"):
+        pretrained.pull(entry.name)
+
+
+def test_an_effect_must_map_images_to_images(http_files, make_onnx, monkeypatch) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    real = pretrained.get_pretrained("style-udnie")
+    file = http_files.root / "zoo" / "udnie-9.onnx"
+    file.parent.mkdir()
+    vector = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        "g",
+        [vector],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), file)
+    source = dataclasses.replace(
+        real.source, name="style-bad", sha256=hashlib.sha256(file.read_bytes()).hexdigest(), url=f"{http_files.url}/zoo"
+    )
+    _register(monkeypatch, dataclasses.replace(real, name="style-bad", source=source))
+    with pytest.raises(LivesegError, match="does not map an image to an image"):
+        pretrained.pull_effect("style-bad", progress=False)

@@ -326,3 +326,30 @@ def test_parse_cors(value: str | None, origins: list[str]) -> None:
 def test_parse_cors_refuses_non_origins(value: str) -> None:
     with pytest.raises(LivesegError, match="not an origin"):
         parse_cors(value)
+
+
+def test_effect_models_are_listed_and_only_their_files_served(site: dict, running, tmp_path, style_onnx) -> None:
+    from liveseg.runtime.effects import Effect
+
+    folder = tmp_path / "style-test"
+    data = style_onnx(folder / "model.0123abcd.onnx").read_bytes()
+    (folder / "notes.txt").write_text("not an effect file")
+    effect = Effect("style-test", "model.0123abcd.onnx", "0123abcd" + "0" * 56, len(data), 255, "BSD-3-Clause", "tests")
+    effect.dump(folder)
+    app = create_app([open_bundle(site["bundles"] / "tiny")], static_dir=site["static"], effects=[(folder, effect)])
+    with running(app) as url:
+        listed = httpx.get(f"{url}/api/effects").json()["effects"]
+        assert listed == [
+            {
+                "id": "style-test",
+                "url": "/effects/style-test/model.0123abcd.onnx",
+                "scale": 255,
+                "license": "BSD-3-Clause",
+                "origin": "tests",
+            }
+        ]
+        served = httpx.get(url + listed[0]["url"])
+        assert served.status_code == 200 and served.content == data
+        assert served.headers["cache-control"] == IMMUTABLE
+        for path in ("/effects/style-test/notes.txt", "/effects/style-test/effect.json", "/effects/other/x.onnx"):
+            assert httpx.get(url + path).status_code == 404

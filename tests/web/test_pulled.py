@@ -18,8 +18,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")
-def models_dir(tmp_path_factory: pytest.TempPathFactory, make_onnx) -> Path:
-    """A models folder holding one imported VOC-class bundle (a small transformer, random weights)."""
+def models_dir(tmp_path_factory: pytest.TempPathFactory, make_onnx, style_onnx) -> Path:
+    """A models folder holding one imported VOC-class bundle (a small transformer, random weights) and one effect
+    model in the form of the ONNX Model Zoo's style transfer."""
+    from liveseg.runtime.effects import Effect
+
     from liveseg.export.build import BundleMeta, ExportSettings
     from liveseg.export.imported import import_bundle, load_network
 
@@ -39,6 +42,9 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory, make_onnx) -> Path:
     settings = ExportSettings(sizes=[(96, 128)], precisions=["fp32"], no_data=True, parity_images=2, calib_images=2)
     network = load_network(source, NORMALIZATION["mean"], NORMALIZATION["std"])
     assert import_bundle(network, root / "voc-tiny", settings, meta).out is not None
+    style = style_onnx(root / "effects" / "style-test" / "model.0123abcd.onnx")
+    size = style.stat().st_size
+    Effect("style-test", style.name, "0123abcd" + "0" * 56, size, 255, "BSD-3-Clause", "tests").dump(style.parent)
     return root
 
 
@@ -74,4 +80,19 @@ def test_start_screen_says_how_to_get_a_general_model(server: str, open_page) ->
     hint = page.locator("#model-hint")
     hint.wait_for(state="visible")
     assert "liveseg pull voc-lraspp-mobilenetv3" in hint.inner_text()
+    assert problems.errors == []
+
+
+def test_pulled_effect_model_is_offered_and_loads(pulled_server: str, open_page, val_images: list[Path], wait_stats) -> None:
+    page, problems = open_page(f"{pulled_server}?backend=wasm&effect=model&opacity=0")
+    page.evaluate("window.liveseg.ready()")
+    page.set_input_files("#source-image", str(val_images[0]))
+    wait_stats(page, "s.frames >= 1")
+    options = page.locator("#effect-preset option").evaluate_all("os => os.map(o => o.value)")
+    assert options == ["style-test", ""]
+    page.select_option("#effect-preset", "style-test")
+    stats = wait_stats(page, "s.effectMs !== null && s.frames >= 2")
+    assert stats["effectMs"] > 0
+    assert "style-test.onnx: NCHW-float at 32 × 32" in page.locator("#effect-note").inner_text()
+    assert page.locator("#effect-model-field").is_hidden()
     assert problems.errors == []

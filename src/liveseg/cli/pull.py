@@ -24,14 +24,16 @@ err = Console(stderr=True)
 
 def _list() -> None:
     from liveseg.export.pretrained import PRETRAINED
+    from liveseg.runtime.effects import effects_dir
 
     table = Table(Column("name", no_wrap=True), "classes", "size", "GFLOPs", "upstream accuracy", "licence", "pulled")
     for entry in PRETRAINED.values():
-        pulled = (paths.models_dir() / entry.name / "manifest.json").is_file()
+        folder = effects_dir() if entry.converter == "effect" else paths.models_dir()
+        pulled = (folder / entry.name).is_dir()
         licence = entry.licence + (" (needs --accept-licence)" if entry.accept_licence else "")
         table.add_row(
             entry.name,
-            entry.classes,
+            entry.classes or "effect",
             f"{entry.size[0]}x{entry.size[1]}",
             entry.gflops,
             entry.accuracy,
@@ -70,7 +72,7 @@ def pull_cmd(
         return
     if name is None:
         raise LivesegError("Name a model to pull, or pass --list to see them.")
-    from liveseg.export.pretrained import check_licence, get_pretrained, pull
+    from liveseg.export.pretrained import check_licence, get_pretrained, pull, pull_effect
 
     entry = get_pretrained(name)
     check_licence(entry, accept_licence)
@@ -81,6 +83,10 @@ def pull_cmd(
         err.print("[yellow]No published checksum to pin: the file's sha256 is recorded at first download.[/]")
     check_out_dir(paths.models_dir(), "the models folder")
     atomic.clean_stale(paths.models_dir())
+    if entry.converter == "effect":
+        folder = pull_effect(name, location=from_)
+        err.print(f"Effect model installed in {escape(str(folder))}; `liveseg serve` offers it among the effects.")
+        return
     with _progress() as progress:
         result = pull(
             name,

@@ -42,19 +42,25 @@ def serve(
     import webbrowser
 
     from liveseg import paths
+    from liveseg.runtime.effects import installed_effects
     from liveseg.serve import server
     from liveseg.serve.app import create_app, parse_cors
     from liveseg.serve.models import find_bundles
 
     console = Console()
     bundles = find_bundles(model or [])
+    effects = installed_effects()
     hosts = [host, *(allow_host or [])]
-    app = create_app(bundles, static_dir=paths.STATIC_DIR, cors_origins=parse_cors(cors), allowed_hosts=hosts)
+    app = create_app(
+        bundles, static_dir=paths.STATIC_DIR, cors_origins=parse_cors(cors), allowed_hosts=hosts, effects=effects
+    )
     sock = server.bind(host, port)
     url = server.url_for(host, sock)
 
     for b in bundles:
         console.print(f"model [bold]{escape(b.name)}[/] from {escape(str(b.root))}", highlight=False, soft_wrap=True)
+    for _, e in effects:
+        console.print(f"effect model [bold]{escape(e.name)}[/]", highlight=False, soft_wrap=True)
     if not (paths.STATIC_DIR / "index.html").is_file():
         console.print(
             f"[yellow]warning:[/] the web app is not built (no index.html in {escape(str(paths.STATIC_DIR))}); "

@@ -11,6 +11,7 @@ Adding a model is one `register_pretrained(...)` with its `Source`.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from liveseg.errors import LivesegError
 from liveseg.export.build import BundleMeta, ExportResult, ExportSettings
 from liveseg.sources import Source, register_source
 
-Converter = Literal["torchvision", "onnx"]
+Converter = Literal["torchvision", "onnx", "effect"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Pretrained:
     licence: str  # its short name; the source carries the full terms
     gflops: str  # at `size`: measured for the architectures liveseg has, else scaled from the paper
     model: str = ""  # liveseg architecture the weights load into (torchvision converter)
+    scale: int = 1  # effect models: the pixel range they take and return (1 or 255)
     mean: Sequence[float] = NORMALIZATION["mean"]
     std: Sequence[float] = NORMALIZATION["std"]
     accept_licence: bool = False  # the licence restricts use: `pull` needs --accept-licence
@@ -178,6 +180,41 @@ register_pretrained(
 )
 
 
+_STYLE_LICENCE = (
+    "BSD-3-Clause (pytorch/examples fast_neural_style, Johnson et al. 2016), converted to ONNX by the ONNX Model "
+    "Zoo (Apache-2.0)"
+)
+_STYLE_URL = "https://github.com/onnx/models/raw/main/validated/vision/style_transfer/fast_neural_style/model"
+_STYLE_DIGESTS = {  # from the zoo's Git LFS pointers; the others' are recorded at first download
+    "udnie-9": "8656b6ce7dec8f22ee13c2d557d6b67bd6f550dde88d0f2e7c9972aeb765cc0d",
+    "pointilism-8": "09fb31931c1826daf42552e451a908d068486a3ca946324a3ece758d51f46cad",
+}
+for _style in ("udnie-9", "pointilism-8", "candy-9", "mosaic-9", "rain-princess-9"):
+    register_pretrained(
+        Pretrained(
+            name=f"style-{_style.rsplit('-', 1)[0]}",
+            source=Source(
+                name=f"fast-neural-style-{_style}",
+                kind="file",
+                filename=f"{_style}.onnx",
+                sha256=_STYLE_DIGESTS.get(_style),
+                license=_STYLE_LICENCE,
+                origin="https://github.com/onnx/models/tree/main/validated/vision/style_transfer/fast_neural_style",
+                url=_STYLE_URL,
+                description=f"fast neural style transfer '{_style.rsplit('-', 1)[0]}' (effect model, 6.7 MB)",
+            ),
+            classes="",
+            converter="effect",
+            size=(224, 224),
+            accuracy="- (an effect: no classes)",
+            citation="Johnson et al., Perceptual Losses for Real-Time Style Transfer and Super-Resolution, ECCV 2016",
+            licence="BSD-3-Clause",
+            gflops="≈15.5",
+            scale=255,
+        )
+    )
+
+
 def check_licence(entry: Pretrained, accepted: bool) -> None:
     """A licence that restricts use must be accepted explicitly, before anything is downloaded."""
     if entry.accept_licence and not accepted:
@@ -198,6 +235,10 @@ def pull(
     """Download `name`'s upstream file (verified, cached) and write its bundle to `paths.models_dir()/name`."""
     entry = get_pretrained(name)
     check_licence(entry, accept_licence)
+    if entry.converter == "effect":
+        raise LivesegError(
+            f"{name} is an effect model, not a segmentation model; install it with pull_effect({name!r})."
+        )
     settings = ExportSettings(sizes=list(sizes or [entry.size]), name=name, no_data=True)
     if precisions is not None:
         settings.precisions = list(precisions)
@@ -253,3 +294,32 @@ def _convert_torchvision(
             f"{file} does not fit {entry.model} ({first}); it is not the file {entry.name} expects."
         ) from None
     return export_network(net.eval(), meta, out, settings, progress)
+
+
+def pull_effect(name: str, location: str | None = None, progress: bool = True) -> Path:
+    """Download an effect model (verified, cached), check that it maps an image to an image, and install it for
+    the web app's effect picker; returns its folder."""
+    import onnx
+
+    from liveseg import atomic
+    from liveseg.runtime.effects import Effect, effects_dir
+
+    entry = get_pretrained(name)
+    if entry.converter != "effect":
+        raise LivesegError(f"{name} is a segmentation model, not an effect model.")
+    file = sources.fetch(entry.source, location=location, progress=progress)
+    atomic.clean_stale(effects_dir())
+    try:
+        graph = onnx.load(str(file)).graph
+    except Exception as exc:  # protobuf and OS errors alike: the file is unusable
+        raise LivesegError(f"{file} is not a readable ONNX file ({exc}); delete it and pull again.") from None
+    dims = [len(v.type.tensor_type.shape.dim) for v in (graph.input[0], graph.output[0])]
+    if dims != [4, 4]:
+        raise LivesegError(f"{file} does not map an image to an image (input and output must be 4-D).")
+    digest = sources.sha256_file(file)
+    stored = f"model.{digest[:8]}.onnx"
+    effect = Effect(name, stored, digest, file.stat().st_size, entry.scale, entry.source.license, entry.source.origin)
+    with atomic.directory(effects_dir() / name) as tmp:
+        shutil.copyfile(file, tmp / stored)
+        effect.dump(tmp)
+    return effects_dir() / name

@@ -1,7 +1,8 @@
 """The Starlette app behind `liveseg serve`: the built web app, the bundles, and a small JSON API.
 
 Routes (docs/ARCHITECTURE.md, "Serving"): `/` and the static assets, `/api/models`, `/models/<id>/<file>`,
-`/healthz`. Every response is cross-origin isolated so that onnxruntime-web can use WASM threads.
+`/api/effects`, `/effects/<id>/<file>`, `/healthz`. Every response is cross-origin isolated so that onnxruntime-web
+can use WASM threads.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.routing import Mount, Route
 from liveseg import paths
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle
+from liveseg.runtime.effects import Effect
 from liveseg.serve.files import Files, is_vite_hashed
 from liveseg.serve.middleware import HostGuard, IsolationHeaders, PathGuard
 from liveseg.serve.models import ServedModel, served_models
@@ -51,13 +53,16 @@ def create_app(
     static_dir: str | os.PathLike = paths.STATIC_DIR,
     cors_origins: Sequence[str] = (),
     allowed_hosts: Sequence[str] = (),
+    effects: Iterable[tuple[Path, Effect]] = (),
 ) -> Starlette:
-    """Serve `bundles` and the web app in `static_dir`; `cors_origins` ("*" or exact origins) may fetch them.
+    """Serve `bundles`, the effect models `effects` ((folder, effect) pairs) and the web app in `static_dir`;
+    `cors_origins` ("*" or exact origins) may fetch them.
 
     Requests must name the server by an IP address, localhost, this machine's host name or one of
     `allowed_hosts` ("*": any) in their Host header. Every variant file is checked against its sha256 here.
     """
     models = served_models(bundles)
+    effect_files = {e.name: (Files(folder, immutable=lambda _: True), e) for folder, e in effects}
     static_dir = Path(static_dir)
     static = Files(static_dir, immutable=is_vite_hashed)
 
@@ -77,6 +82,19 @@ def create_app(
             raise HTTPException(status_code=404)
         return await model.files.get_response(name, request.scope)
 
+    async def api_effects(request: Request) -> Response:
+        listed = [
+            {"id": name, "url": f"/effects/{name}/{e.file}", "scale": e.scale, "license": e.license, "origin": e.origin}
+            for name, (_, e) in effect_files.items()
+        ]
+        return JSONResponse({"effects": listed})
+
+    async def effect_file(request: Request) -> Response:
+        found = effect_files.get(request.path_params["id"])
+        if found is None or request.path_params["file"] != found[1].file:
+            raise HTTPException(status_code=404)
+        return await found[0].get_response(found[1].file, request.scope)
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "models": list(models), "web_app": (static_dir / "index.html").is_file()})
 
@@ -84,6 +102,8 @@ def create_app(
         Route("/", index),
         Route("/api/models", api_models),
         Route("/models/{id}/{file:path}", model_file),
+        Route("/api/effects", api_effects),
+        Route("/effects/{id}/{file}", effect_file),
         Route("/healthz", healthz),
         Mount("/", app=static),
     ]

@@ -5,7 +5,7 @@
 
 import { BACKEND_LABELS, createSegmenter } from "../lib";
 import type { BackendChoice, Precision, Segmenter } from "../lib";
-import { ViewControls } from "./controls";
+import { fetchEffects, ViewControls } from "./controls";
 import { $, errorText } from "./dom";
 import { defaultForeground, EffectModel, fillForeground } from "./effects";
 import { LegendView } from "./legend";
@@ -165,6 +165,7 @@ export class App {
     );
     try {
       this.pickers.setModels(await fetchModels(), this.params.model);
+      this.controls.setEffectModels(await fetchEffects());
     } catch (error) {
       this.fail(errorText(error), true);
       return;

@@ -21,8 +21,26 @@ export interface ControlHooks {
   saveView(): void;
 }
 
+/** An effect model the server offers (`/api/effects`). */
+export interface EffectEntry {
+  id: string;
+  url: string;
+  scale: 1 | 255;
+  license: string;
+  origin: string;
+}
+
+/** The server's effect models; none when it predates them or offers none. */
+export async function fetchEffects(): Promise<EffectEntry[]> {
+  const response = await fetch(new URL("api/effects", document.baseURI)).catch(() => null);
+  if (!response?.ok) return [];
+  const body = (await response.json()) as { effects?: EffectEntry[] };
+  return body.effects ?? [];
+}
+
 export class ViewControls {
   private modelFile: File | null = null;
+  private effects: readonly EffectEntry[] = [];
 
   constructor(
     private readonly settings: ViewSettings,
@@ -95,6 +113,35 @@ export class ViewControls {
       changed();
     });
     scale.addEventListener("change", changed);
+    const preset = $<HTMLSelectElement>("effect-preset");
+    preset.addEventListener("change", () => void this.usePreset(preset.value));
+  }
+
+  /** Offer the effect models the server has (`liveseg pull style-…`) above the file picker. */
+  setEffectModels(effects: readonly EffectEntry[]): void {
+    this.effects = effects;
+    const own = { value: "", label: "Your own .onnx file…" };
+    setOptions($<HTMLSelectElement>("effect-preset"), [...effects.map((e) => ({ value: e.id, label: e.id })), own], "");
+    $("effect-preset-note").hidden = effects.length > 0;
+  }
+
+  private async usePreset(id: string): Promise<void> {
+    const effect = this.effects.find((e) => e.id === id);
+    $("effect-model-field").hidden = effect !== undefined;
+    $<HTMLSelectElement>("effect-scale").value = String(effect?.scale ?? 1);
+    if (!effect) {
+      this.hooks.imageModel(this.modelFile, 1);
+      return;
+    }
+    const note = $("effect-preset-note");
+    const response = await fetch(new URL(effect.url, document.baseURI)).catch(() => null);
+    if (!response?.ok) {
+      note.textContent = `The effect model ${effect.id} could not be fetched (${response?.status ?? "offline"}); restart liveseg serve.`;
+      note.hidden = false;
+      return;
+    }
+    note.hidden = true;
+    this.hooks.imageModel(new File([await response.blob()], `${effect.id}.onnx`), effect.scale);
   }
 
   private setEffect(effect: EffectKind): void {
