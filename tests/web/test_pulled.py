@@ -3,6 +3,7 @@ their licence, segmented in Chromium (WASM) as in Python; the start screen's hin
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +19,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")
-def models_dir(tmp_path_factory: pytest.TempPathFactory, make_onnx, style_onnx) -> Path:
-    """A models folder holding one imported VOC-class bundle (a small transformer, random weights) and one effect
-    model in the form of the ONNX Model Zoo's style transfer."""
+def models_dir(tmp_path_factory: pytest.TempPathFactory, make_onnx, style_onnx, torchvision_model) -> Path:
+    """A models folder holding an imported VOC-class bundle (a small transformer), torchvision's LR-ASPP converted
+    as `pull` converts it (random weights both), and an effect model in the form of the Model Zoo's style transfer."""
+    from liveseg import models
+    from liveseg.export.build import export_network
     from liveseg.runtime.effects import Effect
 
     from liveseg.export.build import BundleMeta, ExportSettings
@@ -42,6 +45,10 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory, make_onnx, style_onnx) 
     settings = ExportSettings(sizes=[(96, 128)], precisions=["fp32"], no_data=True, parity_images=2, calib_images=2)
     network = load_network(source, NORMALIZATION["mean"], NORMALIZATION["std"])
     assert import_bundle(network, root / "voc-tiny", settings, meta).out is not None
+    lraspp = models.create("lraspp_mobilenet_v3_large", num_classes=21)
+    lraspp.load_state_dict(torchvision_model("lraspp_mobilenet_v3_large", seed=2).state_dict())
+    meta = dataclasses.replace(meta, name="voc-lraspp", model={"name": "lraspp_mobilenet_v3_large", "kwargs": {}})
+    assert export_network(lraspp.eval(), meta, root / "voc-lraspp", settings).out is not None
     style = style_onnx(root / "effects" / "style-test" / "model.0123abcd.onnx")
     size = style.stat().st_size
     Effect("style-test", style.name, "0123abcd" + "0" * 56, size, 255, "BSD-3-Clause", "tests").dump(style.parent)
@@ -60,15 +67,16 @@ def test_pulled_bundle_is_listed_grouped_and_segments_like_python(
     page, problems = open_page(f"{pulled_server}?backend=wasm")
     page.evaluate("window.liveseg.ready()")
     groups = page.locator("#model optgroup").evaluate_all("gs => gs.map(g => [g.label, g.children.length])")
-    assert groups == [["Street scenes (CamVid)", 1], ["People, animals, vehicles, objects (Pascal VOC)", 1]]
+    assert groups == [["Street scenes (CamVid)", 1], ["People, animals, vehicles, objects (Pascal VOC)", 2]]
     assert page.locator("#model-hint").is_hidden()
 
-    bundle: Bundle = open_bundle(models_dir / "voc-tiny")
     image = np.ascontiguousarray(parity_image[:96, :128])
-    ran_on, labels = segment_in_browser(page, bundle, image, "wasm")
-    python = liveseg.load(bundle, precision="fp32", size=(96, 128)).segment(image).labels
-    assert ran_on == "wasm" and labels.shape == python.shape
-    assert float((labels == python).mean()) >= 0.98
+    for name in ("voc-tiny", "voc-lraspp"):
+        bundle: Bundle = open_bundle(models_dir / name)
+        ran_on, labels = segment_in_browser(page, bundle, image, "wasm")
+        python = liveseg.load(bundle, precision="fp32", size=(96, 128)).segment(image).labels
+        assert ran_on == "wasm" and labels.shape == python.shape
+        assert float((labels == python).mean()) >= 0.98, name
 
     page.select_option("#model", "voc-tiny")
     page.wait_for_function("() => document.querySelector('#model-note').textContent.includes('licence: MIT (test)')")
