@@ -41,3 +41,43 @@ main()
     proc = _run(code, "segment", str(val_pairs[0][0]), "--model", str(bundle_dir), "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / f"{val_pairs[0][0].stem}.png").is_file()
+
+
+# Every module docs/ARCHITECTURE.md lists as torch-free (its "Rules" paragraph and the package table).
+TORCH_FREE = (
+    "liveseg",
+    "liveseg.errors",
+    "liveseg.atomic",
+    "liveseg.paths",
+    "liveseg.limits",
+    "liveseg.images",
+    "liveseg.sources",
+    "liveseg.data",
+    "liveseg.evaluate.metrics",
+    "liveseg.runtime",
+    "liveseg.runtime.bundle",
+    "liveseg.runtime.segmenter",
+    "liveseg.runtime.result",
+    "liveseg.runtime.io",
+    "liveseg.runtime.batch",
+    "liveseg.runtime.session",
+    "liveseg.runtime.effects",
+    "liveseg.serve",
+    "liveseg.serve.app",
+    "liveseg.serve.models",
+    "liveseg.serve.server",
+    "liveseg.cli",
+)
+
+
+def test_every_torch_free_module_imports_without_torch() -> None:
+    code = """
+import importlib
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+assert not {"torch", "onnx", "albumentations"} & set(sys.modules), sorted(sys.modules)
+print("ok")
+"""
+    proc = _run(code, *TORCH_FREE)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

@@ -181,6 +181,7 @@ export class App {
     this.style.hidden.clear();
     this.style.highlighted.clear();
     this.style.foreground = defaultForeground(classes);
+    this.legend.clear();
     fillForeground($("foreground"), classes, this.style, () => this.classesChanged());
   }
 

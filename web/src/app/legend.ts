@@ -51,7 +51,9 @@ export class LegendView {
     else if (!this.timer) this.timer = window.setTimeout(() => this.draw(), wait);
   }
 
+  /** No classes (and none remembered: the next model may name its ids differently). */
   clear(): void {
+    this.items.clear();
     this.update([]);
   }
 
@@ -64,16 +66,26 @@ export class LegendView {
     window.clearTimeout(this.timer);
     this.timer = 0;
     this.lastDraw = performance.now();
+    // Items are kept per class and only their changed parts written: rebuilding the list four times a second
+    // re-laid out the whole sidebar each time, main-thread time taken from inference on small machines.
+    const wanted = this.entries.map((entry) => this.item(entry));
+    const current = [...this.list.children];
+    if (wanted.length !== current.length || wanted.some((li, i) => li !== current[i])) this.list.replaceChildren(...wanted);
     const { hidden, highlighted } = this.style;
-    const items = this.entries.map((entry) => {
+    this.reset.hidden = hidden.size === 0 && highlighted.size === 0;
+  }
+
+  private readonly items = new Map<number, { li: HTMLLIElement; share: HTMLSpanElement; bar: HTMLSpanElement }>();
+
+  /** The list item of `entry`'s class, created once and brought up to date. */
+  private item(entry: LegendEntry): HTMLLIElement {
+    let parts = this.items.get(entry.id);
+    if (!parts) {
       const li = document.createElement("li");
       li.dataset.id = String(entry.id);
       li.className = "legend-item";
-      li.classList.toggle("is-hidden", hidden.has(entry.id));
-      li.classList.toggle("is-highlighted", highlighted.has(entry.id));
       li.tabIndex = 0;
       li.setAttribute("role", "button");
-      li.title = `${entry.name}: click to ${hidden.has(entry.id) ? "show" : "hide"}, shift/alt-click to highlight`;
       const swatch = document.createElement("span");
       swatch.className = "swatch";
       swatch.style.background = `rgb(${entry.color.join(",")})`;
@@ -82,15 +94,25 @@ export class LegendView {
       name.textContent = entry.name;
       const share = document.createElement("span");
       share.className = "legend-share";
-      share.textContent = entry.share < 0.001 ? "<0.1%" : `${(entry.share * 100).toFixed(entry.share < 0.1 ? 1 : 0)}%`;
       const bar = document.createElement("span");
       bar.className = "legend-bar";
-      bar.style.width = `${Math.max(2, entry.share * 100)}%`;
       bar.style.background = swatch.style.background;
       li.append(swatch, name, share, bar);
-      return li;
-    });
-    this.list.replaceChildren(...items);
-    this.reset.hidden = hidden.size === 0 && highlighted.size === 0;
+      parts = { li, share, bar };
+      this.items.set(entry.id, parts);
+    }
+    const { li, share, bar } = parts;
+    const isHidden = this.style.hidden.has(entry.id);
+    li.classList.toggle("is-hidden", isHidden);
+    li.classList.toggle("is-highlighted", this.style.highlighted.has(entry.id));
+    setIfChanged(li, "title", `${entry.name}: click to ${isHidden ? "show" : "hide"}, shift/alt-click to highlight`);
+    setIfChanged(share, "textContent", entry.share < 0.001 ? "<0.1%" : `${(entry.share * 100).toFixed(entry.share < 0.1 ? 1 : 0)}%`);
+    const width = `${Math.max(2, Math.round(entry.share * 100))}%`;
+    if (bar.style.width !== width) bar.style.width = width;
+    return li;
   }
+}
+
+function setIfChanged<T extends HTMLElement>(el: T, key: "title" | "textContent", value: string): void {
+  if (el[key] !== value) el[key] = value;
 }

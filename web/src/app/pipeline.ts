@@ -3,8 +3,9 @@
  * worker → the view, each result drawn together with the frame it was segmented from.
  *
  * Up to DEPTH frames are in flight: while the worker segments frame N, frame N+1 is already in its queue, so it
- * starts the moment N is done instead of after a round trip through the page. Camera frames that arrive while
- * the pipeline is full are dropped (counted), never queued. Capture is a VideoFrame around the decoder's buffer
+ * starts the moment N is done instead of after a round trip through the page. While the pipeline is full it asks
+ * the source for no frames (no per-frame callbacks, no rendering updates); the camera frames it skips meanwhile
+ * are counted as dropped. Capture is a VideoFrame around the decoder's buffer
  * (no pixels are copied on this thread); the worker draws it at the model's size.
  */
 
@@ -99,19 +100,21 @@ export class Pipeline {
     this.lastFrame = null;
     this.waitingSince = performance.now();
     this.stats.reset();
+    this.source?.resume();
   }
 
-  private onFrame(source: Source, info: FrameInfo): void {
-    if (source !== this.source || info.id === this.lastFrame) return;
+  /** A new frame of `source`; returns whether the pipeline wants the next one as soon as it is presented. */
+  private onFrame(source: Source, info: FrameInfo): boolean {
+    if (source !== this.source) return false;
+    if (info.id === this.lastFrame) return true;
     if (!this.segmenter) {
       this.preview(source);
-      return;
+      return true;
     }
-    if (this.inFlight >= DEPTH) {
-      this.stats.dropped++;
-      return;
-    }
+    if (this.inFlight >= DEPTH) return false;
+    if (this.lastFrame !== null && info.id > this.lastFrame + 1) this.stats.dropped += info.id - this.lastFrame - 1;
     this.capture(source, info);
+    return this.inFlight < DEPTH;
   }
 
   private capture(source: Source, info: FrameInfo): void {
@@ -174,6 +177,7 @@ export class Pipeline {
   private release(): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     this.waitingSince ??= performance.now();
+    this.source?.resume();
   }
 
   /** Before a model is ready: show the frames as they come, once per animation frame. */

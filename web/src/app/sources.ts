@@ -16,8 +16,14 @@ export interface Source {
   readonly element: HTMLVideoElement | ImageBitmap;
   readonly width: number;
   readonly height: number;
-  /** Calls `onFrame` for every new frame until stopped; a still image calls it once. */
-  start(onFrame: (frame: FrameInfo) => void): void;
+  /**
+   * Calls `onFrame` for new frames until stopped: for every presented frame while it returns true; after it
+   * returns false, for the next frame after `resume()`. A still image calls it once. A full pipeline asks for no
+   * frames, so the page does not run a rendering update for each camera frame it would only drop (on two cores
+   * those updates, 60 a second, took the CPU time inference needed).
+   */
+  start(onFrame: (frame: FrameInfo) => boolean): void;
+  resume(): void;
   stop(): void;
 }
 
@@ -31,6 +37,8 @@ export const RESOLUTIONS: [number, number][] = [
 /** A video element's frames, paced by requestVideoFrameCallback (one callback per presented frame). */
 class VideoSource implements Source {
   private running = false;
+  private armed = false;
+  private onFrame: (frame: FrameInfo) => boolean = () => false;
 
   constructor(
     readonly kind: "camera" | "video",
@@ -47,16 +55,26 @@ class VideoSource implements Source {
     return this.element.videoHeight;
   }
 
-  start(onFrame: (frame: FrameInfo) => void): void {
+  start(onFrame: (frame: FrameInfo) => boolean): void {
     this.running = true;
+    this.onFrame = onFrame;
+    this.arm();
+  }
+
+  resume(): void {
+    if (this.running) this.arm();
+  }
+
+  private arm(): void {
+    if (this.armed) return;
+    this.armed = true;
     const video = this.element;
-    const tick = (_now: number, meta: VideoFrameCallbackMetadata) => {
+    video.requestVideoFrameCallback((_now, meta) => {
+      this.armed = false;
       if (!this.running) return;
-      // Re-armed first: the callback then runs for the next frame even if this one's handler is slow.
-      video.requestVideoFrameCallback(tick);
-      if (video.readyState >= 2 && video.videoWidth > 0) onFrame({ id: meta.presentedFrames, time: meta.presentationTime });
-    };
-    video.requestVideoFrameCallback(tick);
+      const ready = video.readyState >= 2 && video.videoWidth > 0;
+      if (!ready || this.onFrame({ id: meta.presentedFrames, time: meta.presentationTime })) this.arm();
+    });
   }
 
   stop(): void {
@@ -85,9 +103,11 @@ class ImageSource implements Source {
     return this.element.height;
   }
 
-  start(onFrame: (frame: FrameInfo) => void): void {
+  start(onFrame: (frame: FrameInfo) => boolean): void {
     queueMicrotask(() => onFrame({ id: this.id, time: performance.now() }));
   }
+
+  resume(): void {}
 
   stop(): void {
     this.element.close();
