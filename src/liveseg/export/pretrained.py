@@ -85,51 +85,53 @@ _SEGFORMER_CITATION = (
 )
 _MOBILENETV3_CITATION = "Howard et al., Searching for MobileNetV3, ICCV 2019"
 
-register_pretrained(
-    Pretrained(
-        name="voc-lraspp-mobilenetv3",
+
+def _torchvision_voc(
+    model: str, digest: str, description: str, gflops: str, accuracy: str, citation: str
+) -> Pretrained:
+    """A torchvision segmentation model with its COCO-with-VOC-labels weights (file named `MODEL-<sha8>.pth`)."""
+    return Pretrained(
+        name=f"voc-{model.split('_')[0]}-mobilenetv3",
         source=Source(
-            name="torchvision-lraspp-mobilenet-v3-large",
+            name=f"torchvision-{model.replace('_', '-')}",
             kind="file",
-            filename="lraspp_mobilenet_v3_large-d234d4ea.pth",
-            sha256="d234d4eae9d55d5f76de18b77cf0dc62c66fe5c5482758209d00f950c92bb280",
+            filename=f"{model}-{digest[:8]}.pth",
+            sha256=digest,
             license=_TORCHVISION_LICENCE,
-            origin="https://pytorch.org/vision/stable/models/generated/torchvision.models.segmentation.lraspp_mobilenet_v3_large.html",
+            origin=f"https://pytorch.org/vision/stable/models/generated/torchvision.models.segmentation.{model}.html",
             url="https://download.pytorch.org/models",
-            description="LR-ASPP MobileNetV3-Large, COCO with VOC labels (13.1 MB)",
+            description=description,
         ),
         classes="voc",
         converter="torchvision",
-        model="lraspp_mobilenet_v3_large",
+        model=model,
         size=(384, 512),
-        gflops="2.96",
-        accuracy="COCO val2017 (VOC labels) mIoU 57.9, pixel accuracy 91.2 (torchvision, at 520)",
-        citation=_MOBILENETV3_CITATION,
+        gflops=gflops,
+        accuracy=f"COCO val2017 (VOC labels) {accuracy} (torchvision, at 520)",
+        citation=citation,
         licence="BSD-3-Clause",
+    )
+
+
+register_pretrained(
+    _torchvision_voc(
+        "lraspp_mobilenet_v3_large",
+        "d234d4eae9d55d5f76de18b77cf0dc62c66fe5c5482758209d00f950c92bb280",
+        "LR-ASPP MobileNetV3-Large, COCO with VOC labels (13.1 MB)",
+        gflops="2.96",
+        accuracy="mIoU 57.9, pixel accuracy 91.2",
+        citation=_MOBILENETV3_CITATION,
     )
 )
 register_pretrained(
-    Pretrained(
-        name="voc-deeplabv3-mobilenetv3",
-        source=Source(
-            name="torchvision-deeplabv3-mobilenet-v3-large",
-            kind="file",
-            filename="deeplabv3_mobilenet_v3_large-fc3c493d.pth",
-            sha256="fc3c493d68e89cc31ef488c803d5d7dd2f3190fb570598faa49fef69be8e5e70",
-            license=_TORCHVISION_LICENCE,
-            origin="https://pytorch.org/vision/stable/models/generated/torchvision.models.segmentation.deeplabv3_mobilenet_v3_large.html",
-            url="https://download.pytorch.org/models",
-            description="DeepLabV3 MobileNetV3-Large, COCO with VOC labels (44.1 MB)",
-        ),
-        classes="voc",
-        converter="torchvision",
-        model="deeplabv3_mobilenet_v3_large",
-        size=(384, 512),
+    _torchvision_voc(
+        "deeplabv3_mobilenet_v3_large",
+        "fc3c493d68e89cc31ef488c803d5d7dd2f3190fb570598faa49fef69be8e5e70",
+        "DeepLabV3 MobileNetV3-Large, COCO with VOC labels (44.1 MB)",
         gflops="14.74",
-        accuracy="COCO val2017 (VOC labels) mIoU 60.3, pixel accuracy 91.2 (torchvision, at 520)",
+        accuracy="mIoU 60.3, pixel accuracy 91.2",
         citation="Chen et al., Rethinking Atrous Convolution for Semantic Image Segmentation, 2017; "
         + _MOBILENETV3_CITATION,
-        licence="BSD-3-Clause",
     )
 )
 register_pretrained(
