@@ -42,7 +42,9 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory, make_onnx, style_onnx, 
         normalization=NORMALIZATION,
         source={"imported": "voc-tiny.onnx", "license": "MIT (test)", "origin": "tests"},
     )
-    settings = ExportSettings(sizes=[(96, 128)], precisions=["fp32"], no_data=True, parity_images=2, calib_images=2)
+    settings = ExportSettings(
+        sizes=[(96, 128)], precisions=["fp32"], no_data=True, parity_images=2, calib_images=2, webgl=False
+    )
     network = load_network(source, NORMALIZATION["mean"], NORMALIZATION["std"])
     assert import_bundle(network, root / "voc-tiny", settings, meta).out is not None
     lraspp = models.create("lraspp_mobilenet_v3_large", num_classes=21)
