@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from liveseg import atomic
@@ -64,8 +67,6 @@ def export_cmd(
     ] = True,
 ) -> None:
     """Export a checkpoint to a browser bundle; every variant is checked against PyTorch before it is written."""
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from liveseg.serve.models import check_bundle_name
 
     # Up front, so that a bad --out or --name fails now rather than after the export and its parity checks.
@@ -87,10 +88,17 @@ def export_cmd(
         no_data=no_data,
         webgl=webgl,
     )
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with atomic.scratch(), Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    with step_progress() as progress:
         result = export_bundle(checkpoint, out, settings, progress)
     report_result(result, strict=True)
+
+
+@contextmanager
+def step_progress() -> Iterator[Progress]:
+    """The progress display of a conversion (export, import, pull): a bar per stage, its temporaries scratch."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with atomic.scratch(), Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        yield progress
 
 
 def report_result(result, strict: bool) -> None:

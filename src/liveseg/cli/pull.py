@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from liveseg import atomic, paths
-from liveseg.cli.export import report_result
+from liveseg.cli.export import report_result, step_progress
 from liveseg.cli.options import check_out_dir, parse_precisions, parse_sizes
 from liveseg.errors import LivesegError
 
@@ -41,13 +38,6 @@ def _list() -> None:
             "yes" if pulled else "",
         )
     Console().print(table)
-
-
-@contextmanager
-def _progress() -> Iterator[Progress]:
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
-    with atomic.scratch(), Progress(*columns, console=err, transient=True) as progress:
-        yield progress
 
 
 def pull_cmd(
@@ -87,7 +77,7 @@ def pull_cmd(
         folder = pull_effect(name, location=from_)
         err.print(f"Effect model installed in {escape(str(folder))}; `liveseg serve` offers it among the effects.")
         return
-    with _progress() as progress:
+    with step_progress() as progress:
         result = pull(
             name,
             location=from_,
@@ -170,7 +160,7 @@ def import_cmd(
     )
     settings = ExportSettings(sizes=parse_sizes(size), precisions=parse_precisions(precision), name=name, no_data=True)
     atomic.clean_stale(target.parent)
-    with _progress() as progress:
+    with step_progress() as progress:
         result = import_bundle(network, target, settings, meta, progress)
     report_result(result, strict=True)
 

@@ -127,13 +127,6 @@ def _opset(model: onnx.ModelProto) -> int:
     return next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
 
 
-def logits_shape(network: Network, size: tuple[int, int]) -> tuple[int, int, int]:
-    """(classes, h, w) of the logits at input `size`, measured by running the original graph once."""
-    run = _runner(network)
-    logits = run(np.zeros((1, 3, *size), np.float32))
-    return logits.shape[1], logits.shape[2], logits.shape[3]
-
-
 def _runner(network: Network) -> Callable[[np.ndarray], np.ndarray]:
     """The original graph in onnxruntime: normalised N×3×H×W → N×C×h×w logits, one image at a time when the
     graph fixes its batch to 1."""
@@ -156,9 +149,12 @@ def _runner(network: Network) -> Callable[[np.ndarray], np.ndarray]:
     return run
 
 
-def reference(network: Network) -> Callable[[np.ndarray], np.ndarray]:
-    """Class maps of an N×H×W×3 uint8 batch from the original graph, pre- and post-processed in NumPy."""
-    run = _runner(network)
+def reference(
+    network: Network, run: Callable[[np.ndarray], np.ndarray] | None = None
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Class maps of an N×H×W×3 uint8 batch from the original graph (`run`, default a new session on it),
+    pre- and post-processed in NumPy."""
+    run = run or _runner(network)
     mean = np.asarray(network.mean, np.float32).reshape(1, 3, 1, 1)
     std = np.asarray(network.std, np.float32).reshape(1, 3, 1, 1)
 
@@ -331,14 +327,15 @@ def import_bundle(
     fixed = network.fixed_size
     if fixed is not None and any(size != fixed for size in settings.sizes):
         raise LivesegError(f"The network only takes {fixed[0]}x{fixed[1]} images; pass --size {fixed[0]}x{fixed[1]}.")
-    classes, _, _ = logits_shape(network, settings.sizes[0])
+    run = _runner(network)
+    classes = run(np.zeros((1, 3, *settings.sizes[0]), np.float32)).shape[1]
     if classes != len(meta.classes):
         raise LivesegError(
             f"The network outputs {classes} classes but the class list has {len(meta.classes)}; "
             "pass the --classes that the network was trained on."
         )
     inputs = load_inputs(meta.dataset if settings.data_root else None, settings, progress)
-    expected = reference(network)
+    expected = reference(network, run)
     step, advance = progress_steps(progress, "import", len(settings.sizes) * (3 + len(settings.precisions)))
     with tempfile.TemporaryDirectory(prefix="liveseg-import-") as tmp:
         results: list[VariantResult] = []

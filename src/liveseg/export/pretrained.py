@@ -47,10 +47,6 @@ class Pretrained:
     std: Sequence[float] = NORMALIZATION["std"]
     accept_licence: bool = False  # the licence restricts use: `pull` needs --accept-licence
 
-    @property
-    def dataset(self) -> str:
-        return self.classes
-
 
 PRETRAINED: dict[str, Pretrained] = {}
 
@@ -134,53 +130,55 @@ register_pretrained(
         + _MOBILENETV3_CITATION,
     )
 )
-register_pretrained(
-    Pretrained(
-        name="ade20k-segformer-b0",
+
+
+def _segformer_b0(dataset: str, finetuned: str, digest: str | None, url: str, **entry) -> Pretrained:
+    """SegFormer-B0 as Xenova's ONNX export of NVIDIA's checkpoint `segformer-b0-finetuned-<finetuned>`."""
+    return Pretrained(
+        name=f"{dataset}-segformer-b0",
         source=Source(
-            name="segformer-b0-ade20k-onnx",
+            name=f"segformer-b0-{dataset}-onnx",
             kind="file",
             filename="model.onnx",
-            sha256="3e5c18a4be395f16646438d54c42377ddc202edfa33d5eced0c9506de75c44c2",
+            sha256=digest,
             license=_SEGFORMER_LICENCE,
-            origin="https://huggingface.co/nvidia/segformer-b0-finetuned-ade-512-512 (ONNX export by Xenova)",
-            url="https://huggingface.co/Xenova/segformer-b0-finetuned-ade-512-512/resolve/d3e5499fa8701ff0453ca940a8dfeae39b2f1504/onnx",
-            description="SegFormer-B0 fine-tuned on ADE20K at 512x512, ONNX (15.3 MB)",
+            origin=f"https://huggingface.co/nvidia/segformer-b0-finetuned-{finetuned} (ONNX export by Xenova)",
+            url=url,
+            description=entry.pop("description"),
         ),
-        classes="ade20k",
+        classes=dataset,
         converter="onnx",
+        citation=_SEGFORMER_CITATION,
+        licence="NVIDIA SegFormer licence, non-commercial",
+        accept_licence=True,
+        **entry,
+    )
+
+
+register_pretrained(
+    _segformer_b0(
+        "ade20k",
+        "ade-512-512",
+        "3e5c18a4be395f16646438d54c42377ddc202edfa33d5eced0c9506de75c44c2",
+        "https://huggingface.co/Xenova/segformer-b0-finetuned-ade-512-512/resolve/d3e5499fa8701ff0453ca940a8dfeae39b2f1504/onnx",
+        description="SegFormer-B0 fine-tuned on ADE20K at 512x512, ONNX (15.3 MB)",
         size=(384, 512),
         gflops="≈6.3 (paper, scaled)",
         accuracy="ADE20K val mIoU 37.4 (paper, at 512x512)",
-        citation=_SEGFORMER_CITATION,
-        licence="NVIDIA SegFormer licence, non-commercial",
-        accept_licence=True,
     )
 )
 register_pretrained(
-    Pretrained(
-        name="cityscapes-segformer-b0",
-        source=Source(
-            name="segformer-b0-cityscapes-onnx",
-            kind="file",
-            filename="model.onnx",
-            sha256=None,  # no published digest we could pin: recorded at first download
-            license=_SEGFORMER_LICENCE,
-            origin="https://huggingface.co/nvidia/segformer-b0-finetuned-cityscapes-768-768 (ONNX export by Xenova)",
-            url="https://huggingface.co/Xenova/segformer-b0-finetuned-cityscapes-768-768/resolve/main/onnx",
-            description="SegFormer-B0 fine-tuned on Cityscapes at 768x768, ONNX",
-        ),
-        classes="cityscapes",
-        converter="onnx",
+    _segformer_b0(
+        "cityscapes",
+        "cityscapes-768-768",
+        None,  # no published digest we could pin: recorded at first download
+        "https://huggingface.co/Xenova/segformer-b0-finetuned-cityscapes-768-768/resolve/main/onnx",
+        description="SegFormer-B0 fine-tuned on Cityscapes at 768x768, ONNX",
         size=(384, 768),
         gflops="≈17.6 (paper, scaled)",
         accuracy="Cityscapes val mIoU 76.2 (paper, B0 at 1024x1024; this checkpoint was fine-tuned at 768x768)",
-        citation=_SEGFORMER_CITATION,
-        licence="NVIDIA SegFormer licence, non-commercial",
-        accept_licence=True,
     )
 )
-
 
 _STYLE_LICENCE = (
     "BSD-3-Clause (pytorch/examples fast_neural_style, Johnson et al. 2016), converted to ONNX by the ONNX Model "
