@@ -25,7 +25,7 @@ LIVESEG = [sys.executable, "-m", "liveseg"]
 
 
 def _default_size() -> str:
-    v = open_bundle("default").manifest["default_variant"]
+    v = open_bundle("default").manifest.default_variant
     return f"{v['height']}x{v['width']}"
 
 
@@ -48,7 +48,7 @@ def test_logits_graph_is_the_bundle_network(tmp_path: Path, camvid_root: Path) -
     assert (h, w) == variant.size
     image = np.asarray(Image.open(sorted((camvid_root / "val").iterdir())[0]).convert("RGB").resize((w, h)))
     labels = ort.InferenceSession(str(variant.path)).run(["labels"], {"image": image[None]})[0][0]
-    norm = bundle.manifest["normalization"]
+    norm = bundle.manifest.normalization
     x = (image / 255.0 - np.array(norm["mean"])) / np.array(norm["std"])
     x = x.transpose(2, 0, 1)[None].astype(np.float32)
     logits = ort.InferenceSession(str(tmp_path / "logits.onnx")).run(["logits"], {"input": x})[0]

@@ -27,7 +27,7 @@ def test_failing_variant_is_not_written(checkpoint: Path, tmp_path: Path, monkey
     assert left_out.graph == "logits" and left_out.path is None and "\n" not in left_out.problem
     assert "left out" in left_out.problem and left_out.parity["pixel_agreement"] > 0.99
     bundle = open_bundle(tmp_path / "b")
-    assert not bundle.logits and "logits" not in bundle.manifest["outputs"]
+    assert not bundle.logits and "logits" not in bundle.manifest.outputs
     assert [(v.precision, v.size) for v in bundle.variants] == [("fp32", (64, 96))]
     assert bundle.variants[0].parity["inputs"] == "synthetic"
     assert bundle.variants[0].val_miou is None  # no dataset, no val mIoU

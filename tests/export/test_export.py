@@ -38,12 +38,12 @@ def test_bundle_follows_the_contract(exported, checkpoint: Path) -> None:
     bundle.verify()
     ckpt = ckpt_io.load(checkpoint)
     m = bundle.manifest
-    assert m["name"] == "test-fast-scnn" and m["dataset"] == "camvid" and m["ignore_index"] == 11
+    assert m.name == "test-fast-scnn" and m.dataset == "camvid" and m.ignore_index == 11
     assert [c["name"] for c in bundle.classes] == ckpt["dataset"]["classes"]
     assert [c["color"] for c in bundle.classes] == [list(c) for c in ckpt["dataset"]["palette"]]
     params, gflops = models.complexity(ckpt_io.build_model(ckpt), SIZE)
-    assert m["model"] == {"name": "fast_scnn", "kwargs": {}, "params": params, "gflops": round(gflops, 4)}
-    assert m["default_variant"] == {"precision": "fp32", "height": SIZE[0], "width": SIZE[1]}
+    assert m.model == {"name": "fast_scnn", "kwargs": {}, "params": params, "gflops": round(gflops, 4)}
+    assert m.default_variant == {"precision": "fp32", "height": SIZE[0], "width": SIZE[1]}
     assert [v.precision for v in bundle.variants] == ["fp32", "fp16", "int8"]
     for v in bundle.variants:
         assert re.fullmatch(rf"model-96x128-{v.precision}\.{v.sha256[:8]}\.onnx", v.file)
@@ -136,9 +136,9 @@ def test_webgl_logits_variant(exported, camvid_root: Path) -> None:
     """Float32 RGBA in, fixed shape, WebGL operators only; decoded, it gives the labels graph's class maps."""
     bundle = open_bundle(exported.root)
     (logits,) = bundle.logits
-    assert next(e for e in bundle.manifest["variants"] if e.get("graph") == "logits")["precision"] == "fp32"
+    assert next(e for e in bundle.manifest.variants if e.graph == "logits").precision == "fp32"
     assert re.fullmatch(rf"model-96x128-logits\.{logits.sha256[:8]}\.onnx", logits.file) and logits.size == SIZE
-    assert bundle.manifest["outputs"]["logits"] == {"name": "logits", "dtype": "float32"}
+    assert bundle.manifest.outputs["logits"] == {"name": "logits", "dtype": "float32"}
     model = onnx.load(str(logits.path))
     onnx.checker.check_model(model, full_check=True)
     assert {n.op_type for n in model.graph.node} <= webgl.WEBGL_OPS and not webgl.problems(logits.path)

@@ -49,7 +49,7 @@ def test_import_matches_the_original_graph_on_real_images(tiny_onnx: Path, tmp_p
     result = imported.import_bundle(network, tmp_path / "bundle", settings, _meta())
     assert result.out is not None and not result.failed
     bundle = open_bundle(tmp_path / "bundle")
-    assert bundle.manifest["model"]["gflops"] > 0 and bundle.manifest["source"] == {"imported": "tiny.onnx"}
+    assert bundle.manifest.model["gflops"] > 0 and bundle.manifest.source == {"imported": "tiny.onnx"}
     assert {v.precision for v in bundle.variants} == {"fp32", "fp16"}
 
     # The bundle's uint8-in, labels-out graph against the original file fed by hand-written NumPy pre/post.

@@ -64,7 +64,7 @@ def test_pull_onnx_converts_caches_and_opens_by_name(http_files, make_onnx, monk
     result = pretrained.pull(entry.name, precisions=["fp32", "fp16"])
     assert result.out == paths.models_dir() / entry.name and not result.failed
     bundle = open_bundle(entry.name)  # by name, as `segment --model NAME` and liveseg.load do
-    assert bundle.manifest["source"]["license"] == "MIT (test)"
+    assert bundle.manifest.source["license"] == "MIT (test)"
     assert [c["name"] for c in bundle.classes][:3] == ["Sky", "Building", "Pole"]
     assert all(v.parity["pixel_agreement"] >= 0.995 for v in bundle.variants)
     # The bundle against the upstream file in onnxruntime, on a real photo.
@@ -177,7 +177,7 @@ def test_pull_torchvision_file_matches_torchvision(
     result = pretrained.pull(entry.name, precisions=["fp32", "fp16"])
     assert not result.failed
     bundle = open_bundle(entry.name)
-    assert bundle.manifest["model"]["name"] == "lraspp_mobilenet_v3_large" and len(bundle.classes) == 21
+    assert bundle.manifest.model["name"] == "lraspp_mobilenet_v3_large" and len(bundle.classes) == 21
     logits_variant = [v for v in result.variants if v.graph == "logits"]
     assert logits_variant and logits_variant[0].passed, logits_variant[0].problem  # HardSwish fitted for WebGL
 

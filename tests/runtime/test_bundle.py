@@ -24,10 +24,10 @@ def _edit_manifest(root: Path, edit: Callable[[dict], None]) -> None:
 def test_open_bundle_reads_the_manifest(bundle_dir: Path) -> None:
     bundle = open_bundle(bundle_dir)
     assert open_bundle(bundle_dir / "manifest.json").manifest == bundle.manifest
-    assert bundle.root == bundle_dir and bundle.name == bundle.manifest["name"]
+    assert bundle.root == bundle_dir and bundle.name == bundle.manifest.name
     assert [c["id"] for c in bundle.classes] == list(range(len(bundle.classes)))
     assert bundle.precisions and set(bundle.precisions) <= set(PRECISIONS)
-    default = bundle.manifest["default_variant"]
+    default = bundle.manifest.default_variant
     chosen = bundle.variant(default["precision"])
     assert (chosen.height, chosen.width) == (default["height"], default["width"])
     for v in bundle.variants:

@@ -56,6 +56,7 @@ TORCH_FREE = (
     "liveseg.evaluate.metrics",
     "liveseg.runtime",
     "liveseg.runtime.bundle",
+    "liveseg.runtime.manifest",
     "liveseg.runtime.segmenter",
     "liveseg.runtime.result",
     "liveseg.runtime.io",

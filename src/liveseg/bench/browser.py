@@ -430,7 +430,7 @@ def run_browser(
     return {
         "browser": {"name": "chromium", "version": version, "flags": CHROMIUM_FLAGS + flags},
         "bundle": opts.bundle.name,
-        "model": opts.bundle.manifest["model"]["name"],
+        "model": opts.bundle.manifest.model.get("name"),
         "precision": opts.precision,
         "size": f"{opts.size[0]}x{opts.size[1]}",
         "frames": opts.frames,

@@ -139,7 +139,7 @@ def torch_net(bundle: Bundle, checkpoint_path: Path | None = None):
         from liveseg.models import checkpoint
 
         return checkpoint.build_model(checkpoint.load(checkpoint_path))
-    spec = bundle.manifest["model"]
+    spec = bundle.manifest.model
     net = models.create(spec["name"], num_classes=len(bundle.classes), **spec.get("kwargs", {}))
     return net.eval()
 
@@ -300,7 +300,7 @@ def run_python(opts: PythonOptions, progress: Callable[[int], Callable[[], None]
             "ops": op_profile(profiled, threads=1),
         },
         "bundle": opts.bundle.name,
-        "model": opts.bundle.manifest["model"]["name"],
+        "model": opts.bundle.manifest.model.get("name"),
         "model_gflops": flops,
         "frames": opts.frames,
         "runs": rows,

@@ -112,7 +112,7 @@ def run_python_bench(
 
     bundle = open_bundle(model)
     bundle.verify()
-    default = bundle.manifest["default_variant"]
+    default = bundle.manifest.default_variant
     precisions = precision.split(",") if precision else (["fp32"] if quick else bundle.precisions)
     sizes = parse_sizes(size) if size else [(default["height"], default["width"])]
     opts = PythonOptions(

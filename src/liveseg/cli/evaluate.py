@@ -34,7 +34,7 @@ def _bundle_predictor(path: Path, precision: str | None, threads: int | None):
 
     segmenter = load(str(path), precision=precision, threads=threads)
     bundle, label = segmenter.bundle, f"{segmenter.bundle.name}-{segmenter.variant.precision}"
-    return segmenter.predict, bundle.manifest.get("dataset"), len(bundle.classes), label
+    return segmenter.predict, bundle.manifest.dataset, len(bundle.classes), label
 
 
 def _checkpoint_predictor(

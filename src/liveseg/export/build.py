@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -41,8 +40,8 @@ from liveseg.export.graph import (
     export_onnx,
 )
 from liveseg.export.optimize import optimize, to_fp16, to_int8
-from liveseg.runtime.bundle import FORMAT, PRECISIONS
 from liveseg.runtime.io import resize_nearest
+from liveseg.runtime.manifest import PRECISIONS, Manifest, VariantEntry
 from liveseg.runtime.session import create_session
 
 
@@ -81,7 +80,7 @@ class VariantResult:
 @dataclass
 class ExportResult:
     out: Path | None  # None when no variant passed and nothing was written
-    manifest: dict[str, Any] | None
+    manifest: Manifest | None
     variants: list[VariantResult] = field(default_factory=list)
 
     @property
@@ -450,7 +449,7 @@ def write_bundle(
     settings: ExportSettings,
     passed: list[VariantResult],
     complexity: Callable[[tuple[int, int]], tuple[int, float]],
-) -> dict[str, Any]:
+) -> Manifest:
     """Copy the passed variants into `out` under content-addressed names and write the manifest, atomically.
 
     `complexity(size)` gives (parameters, GFLOPs) of the network at that input size.
@@ -468,43 +467,43 @@ def write_bundle(
             file = f"model-{r.height}x{r.width}-{kind}.{digest[:8]}.onnx"
             shutil.copyfile(r.path, tmp / file)
             r.path = out / file  # where it is once the bundle directory is in place
-            entry: dict[str, Any] = {"precision": r.precision}
-            if r.graph != "labels":
-                entry["graph"] = r.graph  # absent means "labels", which readers before logits variants assume
-            entry |= {"height": r.height, "width": r.width, "file": file}
-            entry |= {"bytes": len(data), "sha256": digest, "gflops": round(gflops[r.size], 4)}
-            if r.val_miou is not None:
-                entry["val_miou"] = round(r.val_miou, 6)
-            entries.append(entry | {"parity": r.parity})
-        manifest = {
-            "format": FORMAT,
-            "name": meta.name,
-            "version": settings.version,
-            "task": "semantic-segmentation",
-            "model": meta.model | {"params": measured[default.size][0], "gflops": round(gflops[default.size], 4)},
-            "dataset": meta.dataset,
-            "classes": [
+            entries.append(
+                VariantEntry(
+                    precision=r.precision,
+                    graph=r.graph,
+                    height=r.height,
+                    width=r.width,
+                    file=file,
+                    bytes=len(data),
+                    sha256=digest,
+                    gflops=round(gflops[r.size], 4),
+                    val_miou=None if r.val_miou is None else round(r.val_miou, 6),
+                    parity=r.parity,
+                )
+            )
+        outputs = {"labels": {"name": LABELS, "dtype": "uint8"}, "confidence": {"name": CONFIDENCE, "dtype": "uint8"}}
+        if any(r.graph == "logits" for r in passed):
+            outputs["logits"] = {"name": LOGITS, "dtype": "float32"}
+        manifest = Manifest(
+            name=meta.name,
+            version=settings.version,
+            task="semantic-segmentation",
+            model=meta.model | {"params": measured[default.size][0], "gflops": round(gflops[default.size], 4)},
+            dataset=meta.dataset,
+            classes=[
                 {"id": i, "name": n, "color": [int(c) for c in color]}
                 for i, (n, color) in enumerate(zip(meta.classes, meta.palette, strict=True))
             ],
-            "ignore_index": meta.ignore_index,
-            "normalization": {k: [float(x) for x in meta.normalization[k]] for k in ("mean", "std")},
-            "input": {"name": INPUT, "dtype": "uint8", "layout": "NHWC", "channels": [3, 4]},
-            "outputs": {
-                "labels": {"name": LABELS, "dtype": "uint8"},
-                "confidence": {"name": CONFIDENCE, "dtype": "uint8"},
-            }
-            | ({"logits": {"name": LOGITS, "dtype": "float32"}} if any(r.graph == "logits" for r in passed) else {}),
-            "variants": entries,
-            "default_variant": {"precision": default.precision, "height": default.height, "width": default.width},
-        }
-        if meta.training is not None:
-            manifest["training"] = meta.training
-        if meta.source is not None:
-            manifest["source"] = meta.source
-        manifest |= {
-            "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "liveseg_version": liveseg.__version__,
-        }
-        atomic.write_text(tmp / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+            ignore_index=meta.ignore_index,
+            normalization={k: [float(x) for x in meta.normalization[k]] for k in ("mean", "std")},
+            input={"name": INPUT, "dtype": "uint8", "layout": "NHWC", "channels": [3, 4]},
+            outputs=outputs,
+            variants=entries,
+            default_variant={"precision": default.precision, "height": default.height, "width": default.width},
+            training=meta.training,
+            source=meta.source,
+            created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            liveseg_version=liveseg.__version__,
+        )
+        manifest.dump(tmp / "manifest.json")
     return manifest

@@ -1,17 +1,13 @@
-"""Read and verify browser bundles (a directory with `manifest.json` and one ONNX file per variant).
+"""Open and verify browser bundles (a directory with `manifest.json` and one ONNX file per variant).
 
 Torch-free on purpose: the runtime, the server and the benchmarks all read bundles through this module, so
-a malformed bundle fails the same way everywhere, with one sentence that says what to fix.
-
-A variant holds one of two graphs: "labels" (uint8 pixels in, class ids out; what Python runs) or "logits"
-(float32 pixels in, low-resolution logits out; only for onnxruntime-web's WebGL backend, which has neither
-ArgMax nor uint8). Logits variants are kept apart from `Bundle.variants`, so no Python caller can pick one
-for inference, but they are verified and served like the others.
+a malformed bundle fails the same way everywhere, with one sentence that says what to fix. The manifest's
+schema is `liveseg.runtime.manifest`. Logits variants (WebGL only) are kept apart from `Bundle.variants`, so
+no Python caller can pick one for inference, but they are verified and served like the others.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,34 +15,17 @@ from typing import Any
 
 from liveseg import paths
 from liveseg.errors import LivesegError
+from liveseg.runtime.manifest import FORMAT, PRECISIONS, Manifest, VariantEntry
 from liveseg.sources import sha256_file
 
-FORMAT = "liveseg-bundle/1"
-PRECISIONS = ("fp32", "fp16", "int8")
-GRAPHS = ("labels", "logits")  # a variant's `graph`; absent means "labels"
-_REQUIRED = ("format", "name", "classes", "normalization", "input", "outputs", "variants", "default_variant")
-_VARIANT_FIELDS = {"precision": str, "height": int, "width": int, "file": str, "bytes": int, "sha256": str}
+__all__ = ["FORMAT", "PRECISIONS", "Bundle", "Variant", "installed_bundles", "open_bundle", "sha256_file"]
 
 
-@dataclass(frozen=True)
-class Variant:
-    """One ONNX file of a bundle: a precision at a fixed input size."""
+@dataclass(frozen=True, kw_only=True)
+class Variant(VariantEntry):
+    """A manifest's variant entry and where its file is."""
 
-    precision: str
-    height: int
-    width: int
-    file: str
     path: Path
-    bytes: int
-    sha256: str
-    val_miou: float | None = None
-    parity: dict[str, Any] | None = None
-    gflops: float | None = None  # per frame at this size, counted by the zoo's FLOP counter at export
-    graph: str = "labels"
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return (self.height, self.width)
 
     def verify(self) -> None:
         """Hash the file, so a truncated download or a tampered file is caught before inference."""
@@ -68,7 +47,7 @@ class Bundle:
     """
 
     root: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     variants: list[Variant]
     logits: list[Variant] = field(default_factory=list)
 
@@ -79,11 +58,11 @@ class Bundle:
 
     @property
     def name(self) -> str:
-        return self.manifest["name"]
+        return self.manifest.name
 
     @property
     def classes(self) -> list[dict[str, Any]]:
-        return self.manifest["classes"]
+        return self.manifest.classes
 
     @property
     def sizes(self) -> list[tuple[int, int]]:
@@ -100,15 +79,14 @@ class Bundle:
         The web app picks with the same rules (`pickVariant`, web/src/lib/manifest.ts), so a bundle opens on the same
         variant in Python and in the browser; tests/vectors/variants.json holds both to them.
         """
-        default = self.manifest["default_variant"]
         if precision is None:
-            precision = default["precision"]
+            precision = self.manifest.default_variant["precision"]
         if precision not in self.precisions:
             raise LivesegError(
                 f"Bundle {self.name!r} has no {precision!r} variant; choose one of {', '.join(self.precisions)}."
             )
         candidates = [v for v in self.variants if v.precision == precision]
-        wanted = (default["height"], default["width"]) if size is None else tuple(size)
+        wanted = self.manifest.default_size if size is None else tuple(size)
         for v in candidates:
             if v.size == wanted:
                 return v
@@ -129,15 +107,11 @@ def open_bundle(bundle: str | os.PathLike = "default") -> Bundle:
     """Open `"default"` (the embedded bundle), a bundle directory, its `manifest.json` path, or the name of a
     bundle `liveseg pull` or `liveseg import` made (a path that exists wins over a name)."""
     manifest_path = _manifest_path(bundle)
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LivesegError(
-            f"Bundle manifest {manifest_path} is unreadable or not JSON ({exc}); re-export the bundle."
-        ) from None
-    parsed = _validate(manifest, manifest_path)
+    manifest = Manifest.load(manifest_path)
+    root = manifest_path.parent
+    parsed = [Variant(**vars(v), path=root / v.file) for v in manifest.variants]
     return Bundle(
-        root=manifest_path.parent,
+        root=root,
         manifest=manifest,
         variants=[v for v in parsed if v.graph == "labels"],
         logits=[v for v in parsed if v.graph == "logits"],
@@ -171,80 +145,3 @@ def installed_bundles() -> list[Path]:
     """The folders of the bundles `liveseg pull` and `liveseg import` made, by name."""
     root = paths.models_dir()
     return sorted(p for p in root.iterdir() if (p / "manifest.json").is_file()) if root.is_dir() else []
-
-
-def _validate(manifest: Any, where: Path) -> list[Variant]:
-    def bad(what: str) -> LivesegError:
-        return LivesegError(f"Bundle manifest {where} is malformed: {what}; re-export the bundle.")
-
-    if not isinstance(manifest, dict):
-        raise bad("it is not a JSON object")
-    missing = [k for k in _REQUIRED if k not in manifest]
-    if missing:
-        raise bad(f"missing {', '.join(missing)}")
-    if manifest["format"] != FORMAT:
-        raise bad(f"format is {manifest['format']!r}, expected {FORMAT!r}")
-    _validate_classes(manifest["classes"], bad)
-    variants = manifest["variants"]
-    if not isinstance(variants, list) or not variants:
-        raise bad("'variants' must be a non-empty list")
-    parsed = [_parse_variant(v, where.parent, bad) for v in variants]
-    keys = [(v.graph, v.precision, v.size) for v in parsed]
-    if len(set(keys)) != len(keys):
-        raise bad("two variants share a graph, precision and size")
-    default = manifest["default_variant"]
-    if not isinstance(default, dict) or not any(
-        (v.precision, v.height, v.width) == (default.get("precision"), default.get("height"), default.get("width"))
-        for v in parsed
-        if v.graph == "labels"
-    ):
-        raise bad("'default_variant' names no listed labels variant")
-    return parsed
-
-
-def _validate_classes(classes: Any, bad) -> None:
-    if not isinstance(classes, list) or not classes:
-        raise bad("'classes' must be a non-empty list")
-    for i, c in enumerate(classes):
-        ok = (
-            isinstance(c, dict)
-            and c.get("id") == i
-            and isinstance(c.get("name"), str)
-            and isinstance(c.get("color"), list)
-            and len(c["color"]) == 3
-            and all(isinstance(x, int) and 0 <= x <= 255 for x in c["color"])
-        )
-        if not ok:
-            raise bad(f"class entry {i} must be {{'id': {i}, 'name': str, 'color': [r, g, b]}}")
-    if len(classes) > 255:
-        raise bad("more than 255 classes do not fit the uint8 label output")
-
-
-def _parse_variant(entry: Any, root: Path, bad) -> Variant:
-    if not isinstance(entry, dict):
-        raise bad("a variant is not an object")
-    for key, typ in _VARIANT_FIELDS.items():
-        if not isinstance(entry.get(key), typ) or isinstance(entry.get(key), bool):
-            raise bad(f"variant field {key!r} is missing or not a {typ.__name__}")
-    if entry.get("graph", "labels") not in GRAPHS:
-        raise bad(f"unknown variant graph {entry['graph']!r} (expected one of {', '.join(GRAPHS)})")
-    if entry["precision"] not in PRECISIONS:
-        raise bad(f"unknown precision {entry['precision']!r} (expected one of {', '.join(PRECISIONS)})")
-    if entry["height"] <= 0 or entry["width"] <= 0:
-        raise bad(f"variant size {entry['height']}x{entry['width']} is not positive")
-    file = entry["file"]
-    if Path(file).name != file:
-        raise bad(f"variant file {file!r} must be a plain file name inside the bundle")
-    return Variant(
-        precision=entry["precision"],
-        height=entry["height"],
-        width=entry["width"],
-        file=file,
-        path=root / file,
-        bytes=entry["bytes"],
-        sha256=entry["sha256"].lower(),
-        val_miou=entry.get("val_miou"),
-        parity=entry.get("parity"),
-        gflops=entry.get("gflops"),
-        graph=entry.get("graph", "labels"),
-    )

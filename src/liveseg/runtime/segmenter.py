@@ -25,8 +25,8 @@ class Segmenter:
         self.bundle = bundle
         self.variant = variant
         self.threads = threads
-        outputs = bundle.manifest["outputs"]
-        self._input = bundle.manifest["input"]["name"]
+        outputs = bundle.manifest.outputs
+        self._input = bundle.manifest.input["name"]
         self._outputs = [outputs["labels"]["name"], outputs["confidence"]["name"]]
 
     @property

@@ -127,7 +127,7 @@ def create_app(
 
 
 def _describe(model: ServedModel) -> dict:
-    return {"id": model.id, "url": model.url, "manifest": model.bundle.manifest}
+    return {"id": model.id, "url": model.url, "manifest": model.bundle.manifest.to_dict()}
 
 
 def parse_cors(value: str | None) -> list[str]:

@@ -53,7 +53,7 @@ def _folded_weights(source: str, model_name: str) -> dict[str, torch.Tensor]:
     from liveseg.runtime.bundle import open_bundle
 
     bundle = open_bundle(source)
-    _check_model(bundle.manifest["model"]["name"], model_name, source)
+    _check_model(bundle.manifest.model.get("name"), model_name, source)
     graph = onnx.load(str(bundle.variant(precision="fp32").path)).graph
     return {
         i.name.removeprefix(_GRAPH_PREFIX): torch.from_numpy(numpy_helper.to_array(i).copy())
