@@ -1,10 +1,14 @@
-"""Fixtures shared by every test package: the repository, the real CamVid copy, a trained CamVid bundle, a local
-HTTP server for downloads, and a models folder of the tests' own."""
+"""Fixtures shared by every test package: the repository, the real CamVid copy and val pairs, a trained CamVid
+bundle, a briefly trained checkpoint, the `liveseg` command, a local HTTP server for downloads, and a models folder
+of the tests' own."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,6 +53,40 @@ def bundle_dir() -> Path:
             "(src/liveseg/assets/default/) or LIVESEG_TEST_BUNDLE set to a CamVid bundle directory."
         )
     return root.absolute()
+
+
+@pytest.fixture(scope="session")
+def liveseg_cli() -> str:
+    """The installed `liveseg` command of this interpreter's environment."""
+    return str(Path(sys.executable).with_name("liveseg"))
+
+
+@pytest.fixture
+def bundle_copy(bundle_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the bundle, free to damage."""
+    return Path(shutil.copytree(bundle_dir, tmp_path / "bundle"))
+
+
+@pytest.fixture(scope="session")
+def val_pairs(camvid_root: Path) -> list[tuple[Path, Path]]:
+    """Four real CamVid val (image, label) paths, spread over the split."""
+    images = sorted((camvid_root / "val").iterdir())
+    picked = images[:: len(images) // 4][:4]
+    return [(p, camvid_root / "valannot" / f"{p.stem}.png") for p in picked]
+
+
+@pytest.fixture(scope="session")
+def checkpoint_path(camvid_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real checkpoint: Fast-SCNN trained for one epoch on two CamVid images (once per session)."""
+    from rich.console import Console
+
+    from liveseg.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("run")
+    cfg = TrainConfig(model="fast_scnn", data_root=str(camvid_root), out=str(out), epochs=1, batch=2, crop=(64, 64),
+                      max_train_images=2, max_val_images=1, workers=0, threads=1)  # fmt: skip
+    train(cfg, console=Console(file=io.StringIO()))
+    return out / "best.pt"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -3,7 +3,6 @@ and a way to run it as a user without write permission even when the tests run a
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import subprocess
@@ -46,18 +45,19 @@ def street(camvid_root: Path) -> Path:
     return sorted((camvid_root / "val").iterdir())[0]
 
 
-@pytest.fixture(scope="session")
-def checkpoint(camvid_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real checkpoint: Fast-SCNN trained for one epoch on two CamVid images."""
-    from rich.console import Console
+@pytest.fixture
+def real_camvid_copy(tmp_path: Path, camvid_root: Path) -> Path:
+    """Three real train pairs and one val pair of CamVid at full size, free to corrupt."""
+    from liveseg.data import get_dataset
 
-    from liveseg.train import TrainConfig, train
-
-    out = tmp_path_factory.mktemp("run")
-    cfg = TrainConfig(model="fast_scnn", data_root=str(camvid_root), out=str(out), epochs=1, batch=2, crop=(64, 64),
-                      max_train_images=2, max_val_images=1, workers=0, threads=1)  # fmt: skip
-    train(cfg, console=Console(file=io.StringIO()))
-    return out / "best.pt"
+    root = tmp_path / "camvid"
+    for split, n in (("train", 3), ("val", 1)):
+        (root / split).mkdir(parents=True)
+        (root / f"{split}annot").mkdir()
+        for image, label in get_dataset("camvid", split, root=camvid_root).pairs[:n]:
+            shutil.copy(image, root / split / image.name)
+            shutil.copy(label, root / f"{split}annot" / label.name)
+    return root
 
 
 @pytest.fixture

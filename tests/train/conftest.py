@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import pytest
@@ -31,19 +30,6 @@ def tiny_camvid(tmp_path_factory: pytest.TempPathFactory, camvid_root: Path) -> 
         for c in range(16):
             im.save(root / "train" / f"{c:02d}_{k}.png")
             lab.save(root / "trainannot" / f"{c:02d}_{k}.png")
-    return root
-
-
-@pytest.fixture
-def real_camvid_copy(tmp_path: Path, camvid_root: Path) -> Path:
-    """Three real train pairs and one val pair of CamVid at full size, free to corrupt."""
-    root = tmp_path / "camvid"
-    for split, n in (("train", 3), ("val", 1)):
-        (root / split).mkdir(parents=True)
-        (root / f"{split}annot").mkdir()
-        for image, label in get_dataset("camvid", split, root=camvid_root).pairs[:n]:
-            shutil.copy(image, root / split / image.name)
-            shutil.copy(label, root / f"{split}annot" / label.name)
     return root
 
 

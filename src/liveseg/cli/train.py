@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
+from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, get_type_hints
 
 import typer
 
 from liveseg import atomic
 from liveseg.cli.options import check_out_dir, parse_size, refuse_overwriting
 from liveseg.errors import LivesegError
+from liveseg.train.config import TrainConfig
 
 
 def _parse_scale(text: str) -> tuple[float, float]:
@@ -39,67 +42,33 @@ def _parse_model_args(items: list[str]) -> dict:
     return kwargs
 
 
-def train_cmd(
-    model: Annotated[str, typer.Option(help="Model name (see `liveseg models list`).")] = "ddrnet_tiny",
-    model_arg: Annotated[
-        list[str] | None,
-        typer.Option(help="Model constructor argument KEY=VALUE, repeatable (e.g. width=24); kept in checkpoints."),
-    ] = None,
-    data: Annotated[str, typer.Option(help="Dataset name (see `liveseg data list`).")] = "camvid",
-    data_root: Annotated[Path | None, typer.Option(help="Dataset folder (default: liveseg data dir / NAME).")] = None,
-    epochs: Annotated[int, typer.Option(help="Epochs to train in total (a resumed run continues up to this).")] = 100,
-    batch: Annotated[int, typer.Option(help="Images per training batch.")] = 8,
-    crop: Annotated[str, typer.Option(help="Training crop HEIGHTxWIDTH, after random scaling.")] = "360x480",
-    scale: Annotated[str, typer.Option(help="Random scale range MIN,MAX applied before cropping.")] = "0.5,2.0",
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
-    out: Annotated[Path, typer.Option(help="Run folder: last.pt, best.pt, log.csv.")] = Path("runs/train"),
-    amp: Annotated[
-        bool, typer.Option(help="bf16 autocast on CUDA and on CPUs with native bf16 (AVX-512-BF16/AMX).")
-    ] = True,
-    optimizer: Annotated[str, typer.Option(help="adamw or sgd (momentum 0.9).")] = "adamw",
-    lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: adamw 1e-3, sgd 1e-2).")] = None,
-    weight_decay: Annotated[
-        float | None,
-        typer.Option(help="Weight decay, not on norms/biases (default: adamw 1e-2, sgd 5e-4)."),
-    ] = None,
-    schedule: Annotated[str, typer.Option(help="Decay after warm-up: poly (power 0.9) or cosine.")] = "poly",
-    warmup_epochs: Annotated[float, typer.Option(help="Linear learning-rate warm-up, in epochs.")] = 1.0,
-    loss: Annotated[str, typer.Option(help="ce, balanced (class-weighted ce) or ohem.")] = "ce",
-    ohem_thresh: Annotated[float, typer.Option(help="OHEM: keep pixels with true-class prob. below this.")] = 0.7,
-    ohem_min_kept: Annotated[int, typer.Option(help="OHEM: keep at least this many pixels per batch.")] = 100_000,
-    aux_weight: Annotated[float, typer.Option(help="Weight of auxiliary-head losses (models with them).")] = 0.4,
-    ema: Annotated[float, typer.Option(help="EMA decay of validated/saved weights (e.g. 0.999); 0 = off.")] = 0.0,
-    val_every: Annotated[int, typer.Option(help="Validate every K epochs (and after the last).")] = 1,
-    resume: Annotated[
-        bool, typer.Option(help="Continue the run in --out from its last.pt, with the options it was started with.")
-    ] = False,
-    resume_force: Annotated[
-        bool,
-        typer.Option(
-            help="Resume even if recipe options differ from the checkpoint's (e.g. a longer --epochs; the "
-            "learning-rate schedule is then re-derived from the new horizon)."
-        ),
-    ] = False,
-    init: Annotated[
-        str | None,
-        typer.Option(
-            help="Start from these weights: a checkpoint (.pt), or a bundle folder or name whose fp32 graph's "
-            "weights are recovered (BatchNorms re-calibrated); parameters it lacks keep their random start."
-        ),
-    ] = None,
-    teacher: Annotated[
-        Path | None,
-        typer.Option(
-            help="Knowledge distillation: checkpoint of a frozen teacher (same dataset); the loss becomes "
-            "the usual loss + weight x T^2 x KL(teacher || student) on softened per-pixel logits."
-        ),
-    ] = None,
-    distill_weight: Annotated[float, typer.Option(help="Distillation: weight of the KL term.")] = 1.0,
-    distill_temperature: Annotated[float, typer.Option(help="Distillation: softmax temperature T.")] = 2.0,
-    workers: Annotated[int, typer.Option(help="DataLoader worker processes (0: load in the main process).")] = 2,
-    threads: Annotated[int | None, typer.Option(help="PyTorch CPU threads (default: PyTorch's choice).")] = None,
-    channels_last: Annotated[bool, typer.Option(help="channels_last memory format (faster on CPU and GPU).")] = True,
-    nproc: Annotated[
+# Options typed as text on the command line and parsed into the config's value: (parser, default as text).
+_TEXT = {"crop": parse_size, "scale": _parse_scale, "val_size": parse_size}
+
+
+def _format(value: Any) -> str | None:
+    if value is None:
+        return None
+    return "x".join(map(str, value)) if all(isinstance(v, int) for v in value) else ",".join(map(str, value))
+
+
+def _option_parameters() -> list[inspect.Parameter]:
+    """One typer option per TrainConfig field that has help text, with the field's default (the single source)."""
+    hints = get_type_hints(TrainConfig)
+    params = []
+    for f in fields(TrainConfig):
+        if "help" not in f.metadata:
+            continue
+        default = f.default_factory() if f.default is MISSING else f.default
+        kind = hints[f.name]
+        if f.name in _TEXT:
+            kind, default = (str if default is not None else str | None), _format(default)
+        elif f.name == "model_kwargs":
+            kind, default = list[str] | None, None
+        name = f.metadata["flag"] or f.name
+        annotation = Annotated[kind, typer.Option(help=f.metadata["help"])]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
+    nproc = Annotated[
         int,
         typer.Option(
             min=1,
@@ -107,56 +76,42 @@ def train_cmd(
             "CPU), launched with torchrun; --batch is per process. Several machines: run `torchrun ... -m liveseg "
             "train` on each.",
         ),
-    ] = 1,
-    sync_bn: Annotated[
-        bool, typer.Option(help="Multi-process on GPUs: BatchNorm statistics over the batches of all processes.")
-    ] = False,
-    in_memory: Annotated[
-        bool,
-        typer.Option(
-            help="Decode the training split once into memory and augment whole batches of tensors (fast); "
-            "--no-in-memory reads and augments files per sample in --workers processes (for large datasets)."
-        ),
-    ] = True,
-    val_size: Annotated[
-        str | None,
-        typer.Option(help="Validate with images resized to HEIGHTxWIDTH (the size you will export at)."),
-    ] = None,
-    max_train_images: Annotated[int | None, typer.Option(help="Train on the first N images only.")] = None,
-    max_val_images: Annotated[int | None, typer.Option(help="Validate on the first N images only.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of shuffling, augmentation and initialisation.")] = 0,
-    tensorboard: Annotated[bool, typer.Option(help="Also log to OUT/tensorboard (needs tensorboard).")] = False,
-) -> None:
+    ]
+    return [*params, inspect.Parameter("nproc", inspect.Parameter.KEYWORD_ONLY, default=1, annotation=nproc)]
+
+
+def config_from_options(options: dict[str, Any]) -> TrainConfig:
+    """The command line's values → a TrainConfig; text options parsed before torch is imported (fast usage errors)."""
+    values = {k: (_TEXT[k](v) if k in _TEXT and v is not None else v) for k, v in options.items()}
+    values["model_kwargs"] = _parse_model_args(values.pop("model_arg") or [])
+    return TrainConfig(**values)
+
+
+def train_cmd(**options: Any) -> None:
     """Train a segmentation model; last.pt every epoch, best.pt on a better val mIoU, log.csv.
 
     Distillation (--teacher): KL divergence to a trained model's softened logits is added to the loss.
     """
-    # Parsed before importing torch, so that usage errors come fast.
-    size, scale_range, kwargs = parse_size(crop), _parse_scale(scale), _parse_model_args(model_arg or [])
-    val_hw = parse_size(val_size) if val_size else None
+    nproc = options.pop("nproc")
+    cfg = config_from_options(options)
+    out = cfg.out_dir
     check_out_dir(out)
-    if teacher is not None:
-        refuse_overwriting([out / "last.pt", out / "best.pt"], [teacher])
+    if cfg.teacher is not None:
+        refuse_overwriting([out / "last.pt", out / "best.pt"], [Path(cfg.teacher)])
     atomic.clean_stale(out)  # checkpoint temporaries of a killed earlier run
-    from liveseg.train import TrainConfig, train
+    from liveseg.train import train
     from liveseg.train.distributed import world
 
-    cfg = TrainConfig(
-        model=model, data=data, data_root=str(data_root) if data_root else None, out=str(out), epochs=epochs,
-        batch=batch, crop=size, scale=scale_range, device=device, amp=amp, optimizer=optimizer,
-        lr=lr, weight_decay=weight_decay, schedule=schedule, warmup_epochs=warmup_epochs, loss=loss,
-        ohem_thresh=ohem_thresh, ohem_min_kept=ohem_min_kept, aux_weight=aux_weight, ema=ema, val_every=val_every,
-        resume=resume, init=init, teacher=str(teacher) if teacher else None, distill_weight=distill_weight,
-        distill_temperature=distill_temperature, workers=workers, threads=threads, channels_last=channels_last,
-        max_train_images=max_train_images, max_val_images=max_val_images, seed=seed, tensorboard=tensorboard,
-        resume_force=resume_force, in_memory=in_memory, val_size=val_hw, model_kwargs=kwargs, sync_bn=sync_bn,
-    )  # fmt: skip
     if nproc > 1 and not world().launched:
         _launch(nproc)
         return
     run = train(cfg)
     if run.world.main:
         typer.echo(f"best val mIoU {run.best_miou:.4f}; checkpoints in {out}")
+
+
+train_cmd.__signature__ = inspect.Signature(_option_parameters(), return_annotation=None)  # type: ignore[attr-defined]
+train_cmd.__annotations__ = {p.name: p.annotation for p in train_cmd.__signature__.parameters.values()}
 
 
 def _launch(nproc: int) -> None:

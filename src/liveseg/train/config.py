@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from liveseg.errors import LivesegError
 
@@ -22,47 +24,80 @@ RECIPE_OPTIONS = (
 OPTIMIZER_DEFAULTS = {"adamw": {"lr": 1e-3, "weight_decay": 1e-2}, "sgd": {"lr": 1e-2, "weight_decay": 5e-4}}
 
 
+def option(default: Any, help: str, *, factory: Callable[[], Any] | None = None, flag: str | None = None) -> Any:
+    """A training option: its default and its `--help` text, declared once here and turned into `liveseg train`'s
+    command-line options by liveseg.cli.train (`flag`: the option's name there when it differs)."""
+    metadata = {"help": help, "flag": flag}
+    return field(default_factory=factory, metadata=metadata) if factory else field(default=default, metadata=metadata)
+
+
 @dataclass
 class TrainConfig:
-    model: str = "ddrnet_tiny"
-    data: str = "camvid"
-    data_root: str | None = None
-    out: str = "runs/train"
-    epochs: int = 100
-    batch: int = 8
-    crop: tuple[int, int] = (360, 480)
-    scale: tuple[float, float] = (0.5, 2.0)
-    device: str = "auto"
-    amp: bool = True
-    optimizer: str = "adamw"
-    lr: float | None = None  # None: the optimizer's default in OPTIMIZER_DEFAULTS
-    weight_decay: float | None = None
-    schedule: str = "poly"
-    warmup_epochs: float = 1.0
-    loss: str = "ce"
-    ohem_thresh: float = 0.7
-    ohem_min_kept: int = 100_000
-    aux_weight: float = 0.4
-    ema: float = 0.0  # decay; 0 turns EMA off
-    val_every: int = 1
-    resume: bool = False
-    resume_force: bool = False
-    init: str | None = None  # initial weights: a checkpoint, or a bundle folder/name (liveseg.train.init)
-    teacher: str | None = None
-    distill_weight: float = 1.0
-    distill_temperature: float = 2.0
-    workers: int = 2
-    threads: int | None = None
-    channels_last: bool = True  # measured ~30% faster training on the CPU too (oneDNN), and on CUDA with AMP
-    sync_bn: bool = False  # BatchNorm statistics over the batches of all processes (GPUs only)
+    """Every option of a run. Fields without help text are set by the program, never on the command line."""
+
+    model: str = option("ddrnet_tiny", "Model name (see `liveseg models list`).")
+    model_kwargs: dict = option(
+        None,
+        "Model constructor argument KEY=VALUE, repeatable (e.g. width=24); kept in checkpoints.",
+        factory=dict,
+        flag="model_arg",
+    )
+    data: str = option("camvid", "Dataset name (see `liveseg data list`).")
+    data_root: str | None = option(None, "Dataset folder (default: liveseg data dir / NAME).")
+    epochs: int = option(100, "Epochs to train in total (a resumed run continues up to this).")
+    batch: int = option(8, "Images per training batch.")
+    crop: tuple[int, int] = option((360, 480), "Training crop HEIGHTxWIDTH, after random scaling.")
+    scale: tuple[float, float] = option((0.5, 2.0), "Random scale range MIN,MAX applied before cropping.")
+    device: str = option("auto", "auto, cpu or cuda.")
+    out: str = option("runs/train", "Run folder: last.pt, best.pt, log.csv.")
+    amp: bool = option(True, "bf16 autocast on CUDA and on CPUs with native bf16 (AVX-512-BF16/AMX).")
+    optimizer: str = option("adamw", "adamw or sgd (momentum 0.9).")
+    lr: float | None = option(None, "Peak learning rate (default: adamw 1e-3, sgd 1e-2).")
+    weight_decay: float | None = option(None, "Weight decay, not on norms/biases (default: adamw 1e-2, sgd 5e-4).")
+    schedule: str = option("poly", "Decay after warm-up: poly (power 0.9) or cosine.")
+    warmup_epochs: float = option(1.0, "Linear learning-rate warm-up, in epochs.")
+    loss: str = option("ce", "ce, balanced (class-weighted ce) or ohem.")
+    ohem_thresh: float = option(0.7, "OHEM: keep pixels with true-class prob. below this.")
+    ohem_min_kept: int = option(100_000, "OHEM: keep at least this many pixels per batch.")
+    aux_weight: float = option(0.4, "Weight of auxiliary-head losses (models with them).")
+    ema: float = option(0.0, "EMA decay of validated/saved weights (e.g. 0.999); 0 = off.")
+    val_every: int = option(1, "Validate every K epochs (and after the last).")
+    resume: bool = option(False, "Continue the run in --out from its last.pt, with the options it was started with.")
+    resume_force: bool = option(
+        False,
+        "Resume even if recipe options differ from the checkpoint's (e.g. a longer --epochs; the learning-rate "
+        "schedule is then re-derived from the new horizon).",
+    )
+    init: str | None = option(
+        None,
+        "Start from these weights: a checkpoint (.pt), or a bundle folder or name whose fp32 graph's weights are "
+        "recovered (BatchNorms re-calibrated); parameters it lacks keep their random start.",
+    )
+    teacher: str | None = option(
+        None,
+        "Knowledge distillation: checkpoint of a frozen teacher (same dataset); the loss becomes the usual loss + "
+        "weight x T^2 x KL(teacher || student) on softened per-pixel logits.",
+    )
+    distill_weight: float = option(1.0, "Distillation: weight of the KL term.")
+    distill_temperature: float = option(2.0, "Distillation: softmax temperature T.")
+    workers: int = option(2, "DataLoader worker processes (0: load in the main process).")
+    threads: int | None = option(None, "PyTorch CPU threads (default: PyTorch's choice).")
+    # measured ~30% faster training on the CPU too (oneDNN), and on CUDA with AMP
+    channels_last: bool = option(True, "channels_last memory format (faster on CPU and GPU).")
+    sync_bn: bool = option(False, "Multi-process on GPUs: BatchNorm statistics over the batches of all processes.")
+    in_memory: bool = option(
+        True,
+        "Decode the training split once into memory and augment whole batches of tensors (fast); --no-in-memory "
+        "reads and augments files per sample in --workers processes (for large datasets).",
+    )
+    val_size: tuple[int, int] | None = option(
+        None, "Validate with images resized to HEIGHTxWIDTH (the size you will export at)."
+    )
+    max_train_images: int | None = option(None, "Train on the first N images only.")
+    max_val_images: int | None = option(None, "Validate on the first N images only.")
+    seed: int = option(0, "Seed of shuffling, augmentation and initialisation.")
+    tensorboard: bool = option(False, "Also log to OUT/tensorboard (needs tensorboard).")
     world_size: int = 1  # processes training together (torchrun's WORLD_SIZE; set by `train`); `batch` is per process
-    in_memory: bool = True  # decode the split once and augment batches of tensors (liveseg.train.augment)
-    val_size: tuple[int, int] | None = None  # validate with images resized to this (the bundle size to ship)
-    max_train_images: int | None = None
-    max_val_images: int | None = None
-    seed: int = 0
-    tensorboard: bool = False
-    model_kwargs: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._check()

@@ -13,9 +13,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from liveseg.cli import app
-from liveseg.data import get_dataset
 from liveseg.errors import LivesegError
-from liveseg.evaluate.predictor import TorchPredictor, window_starts
 
 LIVESEG = str(Path(sys.executable).with_name("liveseg"))
 
@@ -71,25 +69,3 @@ def test_eval_refuses_a_dataset_with_other_classes(checkpoint_path: Path, tmp_pa
     result = CliRunner().invoke(app, ["eval", str(checkpoint_path), "--data", "folder", "--data-root", str(tmp_path)])
     assert isinstance(result.exception, LivesegError)
     assert "predicts 11 classes (camvid) but folder has 2" in str(result.exception)
-
-
-def test_window_starts_cover_the_side_with_overlap() -> None:
-    assert window_starts(90, 40) == [0, 26, 50]
-    assert window_starts(360, 180) == [0, 120, 180]
-    assert window_starts(100, 100) == window_starts(50, 100) == [0]
-
-
-def test_multiscale_flip_and_window_predictor(checkpoint_path: Path, camvid_root: Path) -> None:
-    image = get_dataset("camvid", "val", camvid_root)[0][0][:90, :120]
-    plain = TorchPredictor.from_checkpoint(checkpoint_path, device="cpu")(image)
-    assert plain.shape == (90, 120) and plain.dtype == np.uint8 and plain.max() < 11
-    # Averaging the softmax of the same forward twice, or of one window covering the whole image, is the
-    # single-scale answer, through the averaging and windowing paths.
-    assert np.array_equal(
-        TorchPredictor.from_checkpoint(checkpoint_path, device="cpu", scales=(1.0, 1.0))(image), plain
-    )
-    assert np.array_equal(TorchPredictor.from_checkpoint(checkpoint_path, device="cpu", window=(90, 200))(image), plain)
-    tta = TorchPredictor.from_checkpoint(checkpoint_path, device="cpu", scales=(0.75, 1.0, 1.5), flip=True)(image)
-    assert tta.shape == (90, 120) and (tta == plain).mean() > 0.5
-    tiled = TorchPredictor.from_checkpoint(checkpoint_path, device="cpu", window=(64, 64))(image)
-    assert tiled.shape == (90, 120) and tiled.max() < 11 and (tiled == plain).mean() > 0.5

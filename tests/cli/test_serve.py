@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from liveseg.runtime.bundle import open_bundle
+
 LIVESEG = str(Path(sys.executable).with_name("liveseg"))
 pytestmark = pytest.mark.timeout(60)
 
@@ -38,8 +40,9 @@ def start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Pop
 
 
 @pytest.fixture
-def tiny(site: dict) -> str:
-    return str(site["bundles"] / "tiny")
+def tiny(bundle_dir: Path) -> str:
+    """A bundle to serve (the server only lists and serves its files)."""
+    return str(bundle_dir)
 
 
 @pytest.fixture
@@ -58,7 +61,7 @@ def test_serve_prints_its_url_serves_and_exits_0_on_a_signal(tiny: str, stop, si
     proc, url, _ = start("--model", tiny, "--port", "0")
     stop.append(proc)
     assert url.startswith("http://127.0.0.1:")
-    assert httpx.get(f"{url}api/models").json()["models"][0]["id"] == "tiny"
+    assert httpx.get(f"{url}api/models").json()["models"][0]["id"] == open_bundle(tiny).name
     proc.send_signal(sig)
     rest, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, rest
