@@ -245,14 +245,23 @@ def _export_size(
         with torch.no_grad():
             return parity.run_batched(lambda b: graph(torch.from_numpy(b))[0].numpy(), batch)
 
-    results = derive_variants(fp32, reference, size, settings, inputs, num_classes, work, step, advance)
+    derived = derive_variants(fp32, reference, size, settings, inputs, num_classes, work, step, advance)
+    results = derived.variants
     if logits_graph is not None:
         step(f"{tag}: WebGL logits graph and its parity")
         batch = parity.stack(inputs.parity, h, w)
-        fp32_labels = parity.run_batched(_session(fp32), batch)
-        results.append(_logits_variant(logits_graph, size, batch, fp32_labels, inputs, work))
+        results.append(_logits_variant(logits_graph, size, batch, derived.fp32_labels, inputs, work))
         advance()
     return results
+
+
+@dataclass
+class Derived:
+    """The variants of one size, and the fp32 graph's class maps on the parity images (the logits variant's
+    reference, kept so that nobody runs the fp32 graph on them twice)."""
+
+    variants: list[VariantResult]
+    fp32_labels: np.ndarray
 
 
 def derive_variants(
@@ -265,7 +274,7 @@ def derive_variants(
     work: Path,
     step: Callable[[str], None] = lambda _: None,
     advance: Callable[[], None] = lambda: None,
-) -> list[VariantResult]:
+) -> Derived:
     """The requested precisions of one size from its fp32 labels graph, each judged against `reference`.
 
     `reference` maps an N×H×W×3 uint8 batch to the class maps of the framework the graph came from (PyTorch
@@ -300,9 +309,10 @@ def derive_variants(
             "val_miou": _miou(run, eval_batch, inputs.evaluation, num_classes) if eval_batch is not None else None,
         }
         advance()
-    return [
+    variants = [
         _judge(p, size, files[p], measured, expected, inputs, num_classes) for p in settings.precisions if p in measured
     ]
+    return Derived(variants, measured["fp32"]["labels"])
 
 
 def _logits_variant(

@@ -346,5 +346,6 @@ def import_bundle(
             compose(network, size, raw)
             optimize(raw, fp32)
             advance()
-            results += derive_variants(fp32, expected, size, settings, inputs, classes, Path(tmp), step, advance)
+            derived = derive_variants(fp32, expected, size, settings, inputs, classes, Path(tmp), step, advance)
+            results += derived.variants
         return finish(out, meta, settings, results, lambda size: complexity(network, size))
