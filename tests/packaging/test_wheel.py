@@ -194,7 +194,7 @@ def test_installed_wheel_serves_app_models_and_runtime(served: str, wheel: Path)
     assert_isolated(headers)
     bundle = open_bundle("default")
     (model,) = json.loads(body)["models"]
-    assert model["id"] == bundle.name and model["manifest"] == bundle.manifest
+    assert model["id"] == bundle.name and model["manifest"] == bundle.manifest.to_dict()
 
     variant = bundle.variant(precision="fp32")
     data, headers = get(f"{served}{model['url']}{variant.file}")
