@@ -10,7 +10,7 @@ import re
 import shutil
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
 from liveseg import paths
@@ -73,6 +74,23 @@ def val_pairs(camvid_root: Path) -> list[tuple[Path, Path]]:
     images = sorted((camvid_root / "val").iterdir())
     picked = images[:: len(images) // 4][:4]
     return [(p, camvid_root / "valannot" / f"{p.stem}.png") for p in picked]
+
+
+def write_photo_tree(root: Path, val_pairs: list[tuple[Path, Path]]) -> Path:
+    """root/a.jpg, root/street/b.jpg, root/street/c.png (resized) from real CamVid val, and a truncated
+    root/street/cut.jpg: what the batch-segmenting tests read, skip and report."""
+    (root / "street").mkdir(parents=True)
+    shutil.copy(val_pairs[0][0], root / "a.jpg")
+    shutil.copy(val_pairs[1][0], root / "street" / "b.jpg")
+    Image.open(val_pairs[2][0]).resize((241, 180)).save(root / "street" / "c.png")
+    (root / "street" / "cut.jpg").write_bytes(val_pairs[3][0].read_bytes()[:2000])
+    return root
+
+
+@pytest.fixture
+def photo_tree(tmp_path: Path, val_pairs) -> Callable[[str], Path]:
+    """`photo_tree(name)` writes `write_photo_tree` under tmp_path/name."""
+    return lambda name: write_photo_tree(tmp_path / name, val_pairs)
 
 
 @pytest.fixture(scope="session")

@@ -24,15 +24,10 @@ def _segment(cli: str, *args: str | Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def photos(tmp_path: Path, val_pairs) -> Path:
+def photos(photo_tree) -> Path:
     """photos/a.jpg, photos/street/b.jpg, photos/street/c.png (real CamVid val) + a zero-byte and a cut file."""
-    root = tmp_path / "photos"
-    (root / "street").mkdir(parents=True)
-    shutil.copy(val_pairs[0][0], root / "a.jpg")
-    shutil.copy(val_pairs[1][0], root / "street" / "b.jpg")
-    Image.open(val_pairs[2][0]).resize((241, 180)).save(root / "street" / "c.png")
+    root = photo_tree("photos")
     (root / "empty.jpg").write_bytes(b"")
-    (root / "street" / "cut.jpg").write_bytes(val_pairs[3][0].read_bytes()[:2000])
     (root / "notes.txt").write_text("not an image, not looked at")
     return root
 

@@ -5,7 +5,6 @@ install. Tests that need Ray are skipped when the liveseg[ray] extra is not inst
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,14 +34,9 @@ def cluster() -> Iterator[str]:
 
 
 @pytest.fixture
-def inputs(tmp_path: Path, val_pairs) -> Path:
+def inputs(photo_tree, val_pairs) -> Path:
     """Three CamVid val images (one resized, two in a sub-folder), a truncated one and a four-frame video."""
-    root = tmp_path / "inputs"
-    (root / "street").mkdir(parents=True)
-    shutil.copy(val_pairs[0][0], root / "a.jpg")
-    shutil.copy(val_pairs[1][0], root / "street" / "b.jpg")
-    Image.open(val_pairs[2][0]).resize((241, 180)).save(root / "street" / "c.png")
-    (root / "street" / "cut.jpg").write_bytes(val_pairs[3][0].read_bytes()[:2000])
+    root = photo_tree("inputs")
     frames = [np.asarray(Image.open(image).convert("RGB").resize((96, 72))) for image, _ in val_pairs]
     write_videos([root / "clip.mp4"], ([frame] for frame in frames), Fraction(4))
     return root
