@@ -112,9 +112,8 @@ def run_python_bench(
 
     bundle = open_bundle(model)
     bundle.verify()
-    default = bundle.manifest.default_variant
     precisions = precision.split(",") if precision else (["fp32"] if quick else bundle.precisions)
-    sizes = parse_sizes(size) if size else [(default["height"], default["width"])]
+    sizes = parse_sizes(size) if size else [bundle.manifest.default_size]
     opts = PythonOptions(
         bundle=bundle,
         precisions=precisions,

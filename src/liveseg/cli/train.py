@@ -42,7 +42,7 @@ def _parse_model_args(items: list[str]) -> dict:
     return kwargs
 
 
-# Options typed as text on the command line and parsed into the config's value: (parser, default as text).
+# Options typed as text on the command line, and the parser that turns each into the config's value.
 _TEXT = {"crop": parse_size, "scale": _parse_scale, "val_size": parse_size}
 
 
