@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from liveseg.data import get_dataset
 from liveseg.data.loader import to_tensor
 from liveseg.evaluate.metrics import ConfusionMatrix
 from liveseg.export import parity, webgl
-from liveseg.export.graph import BundleGraph
+from liveseg.export.wrap import POST
 from liveseg.models import checkpoint as ckpt_io
 from liveseg.runtime import load, open_bundle
 
@@ -93,10 +94,14 @@ def test_in_graph_preprocessing_is_bit_exact(exported, camvid_root: Path, tmp_pa
 
 def test_fp32_matches_pytorch_on_real_images(exported, checkpoint: Path, camvid_root: Path) -> None:
     ckpt = ckpt_io.load(checkpoint)
-    graph = BundleGraph(ckpt_io.build_model(ckpt), **ckpt["normalization"]).eval()
+    net = ckpt_io.build_model(ckpt)
     images = np.stack(parity.stack(_val_images(camvid_root, 6), *SIZE))
+    x = torch.stack([to_tensor(im) for im in images])
     with torch.no_grad():
-        ref_labels, ref_conf = (t.numpy() for t in graph(torch.from_numpy(images)))
+        logits = net.logits_and_aux(x)[0]
+        up = torch.nn.functional.interpolate(logits, SIZE, mode="bilinear")
+        top = torch.nn.functional.interpolate(logits.softmax(1).amax(1, keepdim=True), SIZE, mode="bilinear")
+    ref_labels, ref_conf = up.argmax(1).numpy(), torch.round(top[:, 0] * 255).numpy()
     labels, confidence = _session(open_bundle(exported.root).variant("fp32").path).run(None, {"image": images})
     assert parity.pixel_agreement(labels, ref_labels) >= parity.MIN_AGREEMENT["fp32"]
     assert np.abs(confidence.astype(int) - ref_conf).max() <= 1
@@ -170,9 +175,11 @@ def test_files_carry_no_exporter_metadata(exported) -> None:
 def test_fp16_and_int8_graphs_are_what_they_claim(exported) -> None:
     bundle = open_bundle(exported.root)
     fp16 = onnx.load(str(bundle.variant("fp16").path))
-    conv_weights = {n.input[1] for n in fp16.graph.node if n.op_type == "Conv"}
     init_types = {i.name: i.data_type for i in fp16.graph.initializer}
-    assert {init_types[w] for w in conv_weights} == {onnx.TensorProto.FLOAT16}
+    convs = [n for n in fp16.graph.node if n.op_type == "Conv"]
+    assert {init_types[n.input[1]] for n in convs if not n.name.startswith(POST)} == {onnx.TensorProto.FLOAT16}
+    # The decoding's upsampling convolutions stay float32, so the arg-max sees float32 logits.
+    assert {init_types[n.input[1]] for n in convs if n.name.startswith(POST)} == {onnx.TensorProto.FLOAT}
     # Normalisation constants stay float32 and no float32→float16→float32 round trip is left behind.
     constant_subs = [n for n in fp16.graph.node if n.op_type == "Sub" and n.input[1] in init_types]
     assert constant_subs and all(init_types[n.input[1]] == onnx.TensorProto.FLOAT for n in constant_subs)
@@ -209,3 +216,36 @@ def test_export_refuses_to_replace_a_directory_that_is_not_a_bundle(
     )  # fmt: skip
     assert proc.returncode == 2 and "not a bundle" in proc.stderr
     assert (tmp_path / "keep.txt").read_text() == "precious"
+
+
+def test_a_bundle_exports_again_as_the_same_network(exported, liveseg_cli: str, camvid_root: Path, tmp_path) -> None:
+    """`liveseg export BUNDLE`: the network recovered from the fp32 graph gives the same class maps."""
+    out = tmp_path / "again"
+    proc = subprocess.run(
+        [liveseg_cli, "export", str(exported.root), "--size", f"{SIZE[0]}x{SIZE[1]}", "--precision", "fp32",
+         "--no-webgl", "--data-root", str(camvid_root), "--parity-images", "4", "--eval-images", "0",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    first, again = open_bundle(exported.root), open_bundle(out)
+    assert again.manifest.name == first.manifest.name and again.manifest.training == first.manifest.training
+    images = np.stack(parity.stack(_val_images(camvid_root, 4), *SIZE))
+    (want, _), (got, _) = (_session(b.variant("fp32").path).run(None, {"image": images}) for b in (first, again))
+    assert parity.pixel_agreement(got, want) >= 0.9999
+
+
+def test_only_bundles_of_liveseg_networks_export_again(liveseg_cli: str, tmp_path: Path) -> None:
+    from liveseg.runtime.manifest import Manifest
+
+    bundle = tmp_path / "imported"
+    shutil.copytree(open_bundle("default").root, bundle)
+    manifest = Manifest.load(bundle / "manifest.json")
+    path = bundle / "manifest.json"
+    Manifest.from_dict(manifest.to_dict() | {"source": {"origin": "elsewhere"}}, path).dump(path)
+    proc = subprocess.run(
+        [liveseg_cli, "export", str(bundle), "--no-data", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "holds no network liveseg trained" in proc.stderr
+    assert not (tmp_path / "out").exists()

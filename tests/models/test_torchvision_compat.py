@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 import torch
@@ -18,7 +19,8 @@ from torch import nn
 
 from liveseg import models
 from liveseg.data import NORMALIZATION
-from liveseg.export.graph import BundleGraph, export_onnx
+from liveseg.export.graph import NETWORK_OUTPUT, trace_network
+from liveseg.export.wrap import labels_graph
 
 NAMES = ("lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large")
 
@@ -68,7 +70,11 @@ def test_exports_through_the_bundle_graph(pair, tmp_path: Path) -> None:
     name, _, ours = pair
     height, width = 96, 128
     path = tmp_path / f"{name}.onnx"
-    export_onnx(BundleGraph(ours, **NORMALIZATION), height, width, path)
+    trace_network(ours, height, width, path)
+    with torch.no_grad():
+        classes, *low = ours.logits_and_aux(torch.zeros(1, 3, height, width))[0].shape[1:]
+    wrapped = labels_graph(onnx.load(str(path)), NETWORK_OUTPUT, *NORMALIZATION.values(), (height, width), low, classes)
+    onnx.save(wrapped, str(path))
     image = np.random.default_rng(4).integers(0, 256, (2, height, width, 3), dtype=np.uint8)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     labels, _ = session.run(None, {"image": image})

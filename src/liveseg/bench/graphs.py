@@ -8,38 +8,47 @@ from pathlib import Path
 import numpy as np
 
 from liveseg.errors import LivesegError
+from liveseg.export.wrap import POST, PRE
 from liveseg.runtime.session import create_session
 
 
 def logits_graph(bundle_onnx: Path, out: Path) -> tuple[int, int]:
-    """Cut the bundle graph down to the bare network: normalised float32 NCHW `input` in, float32 `logits` out.
+    """The bare network of a bundle graph, logits bilinearly upsampled to the input size: normalised float32
+    NCHW `input` in, float32 `logits` out.
 
-    This is what the seeds run (pre- and post-processing in JavaScript) with the very same weights: the bundle
-    graph minus its in-graph cast/normalise/transpose prologue and argmax/softmax epilogue. Returns (H, W).
+    This is what the seeds run (pre-processing and arg-max in JavaScript) with the very same weights: the bundle
+    graph without its in-graph pre-processing and decoding (`liveseg.export.wrap`), plus one Resize, the naive
+    upsampling. Returns (H, W).
     """
     import onnx
-    from onnx import utils
+    from onnx import helper, numpy_helper, utils
 
-    model = onnx.load(str(bundle_onnx))
-    nodes = model.graph.node
-    first_conv = next((n for n in nodes if n.op_type == "Conv"), None)
-    argmax = next((n for n in nodes if n.op_type == "ArgMax"), None)
-    if first_conv is None or argmax is None:
-        raise LivesegError(f"{bundle_onnx} has no Conv or no ArgMax node, so no logits graph can be cut from it.")
-    source, logits = first_conv.input[0], argmax.input[0]
-    height, width = (d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:3])
+    model = onnx.shape_inference.infer_shapes(onnx.load(str(bundle_onnx)))
+    nodes, graph = model.graph.node, model.graph
+    pre = {o for n in nodes if n.name.startswith(PRE) for o in n.output}
+    post = [n for n in nodes if n.name.startswith(POST)]
+    if not pre or not post:
+        raise LivesegError(f"{bundle_onnx} has no liveseg pre-processing or decoding nodes; export it again.")
+    source = next(i for n in nodes if not n.name.startswith((PRE, POST)) for i in n.input if i in pre)
+    decoded = {o for n in post for o in n.output} | {i.name for i in graph.initializer}
+    logits = next(i for n in post for i in n.input if i and i not in decoded)
+    height, width = (d.dim_value for d in graph.input[0].type.tensor_type.shape.dim[1:3])
     extracted = utils.Extractor(model).extract_model([source], [logits])
-    graph = extracted.graph
-    for node in graph.node:
-        node.input[:] = ["input" if i == source else i for i in node.input]
-        node.output[:] = ["logits" if o == logits else o for o in node.output]
-    graph.input[0].name, graph.output[0].name = "input", "logits"
-    dims = graph.input[0].type.tensor_type.shape.dim
+    net = extracted.graph
+    low = "seed/low"  # the network's own logits (which may be named `logits` already)
+    for node in net.node:
+        node.input[:] = ["input" if i == source else low if i == logits else i for i in node.input]
+        node.output[:] = [low if o == logits else o for o in node.output]
+    net.initializer.append(numpy_helper.from_array(np.array([height, width], np.int64), "seed/sizes"))
+    net.node.append(helper.make_node("Resize", [low, "", "", "seed/sizes"], ["logits"], mode="linear", axes=[2, 3]))
+    net.input[0].name = "input"
+    dims = net.input[0].type.tensor_type.shape.dim
     for dim, value in zip(dims, (1, 3, height, width), strict=True):
         dim.Clear()
         dim.dim_value = value
-    for dim in graph.output[0].type.tensor_type.shape.dim:
-        dim.Clear()  # unknown: the batch is now fixed to 1 and runtimes infer the rest
+    del net.output[:]
+    classes = next(v for v in graph.value_info if v.name == logits).type.tensor_type.shape.dim[1].dim_value
+    net.output.append(helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, [1, classes, height, width]))
     onnx.checker.check_model(extracted)
     onnx.save(_freeze_resize_sizes(extracted), str(out))
     return height, width

@@ -49,7 +49,13 @@ def _table(result) -> Table:
 
 
 def export_cmd(
-    checkpoint: Annotated[Path, typer.Argument(help="A training checkpoint (best.pt or last.pt).")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A training checkpoint (best.pt or last.pt), or a bundle liveseg exported (folder or name, e.g. "
+            "'default'), whose network is recovered exactly from its fp32 graph."
+        ),
+    ],
     out: Annotated[Path, typer.Option(help="Bundle directory to create (an earlier bundle there is replaced).")],
     size: Annotated[str, typer.Option(help="Input size(s) HxW, comma-separated, e.g. 360x480,240x320.")] = "360x480",
     precision: Annotated[str, typer.Option(help="Comma list of fp32, fp16, int8.")] = "fp32,fp16,int8",
@@ -66,13 +72,13 @@ def export_cmd(
         bool, typer.Option(help="Also write each size's logits variant, which onnxruntime-web's WebGL backend runs.")
     ] = True,
 ) -> None:
-    """Export a checkpoint to a browser bundle; every variant is checked against PyTorch before it is written."""
+    """Export a checkpoint (or a bundle again) to a browser bundle; every variant is checked against PyTorch."""
     from liveseg.serve.models import check_bundle_name
 
     # Up front, so that a bad --out or --name fails now rather than after the export and its parity checks.
     if name is not None:
         check_bundle_name(name, "pass --name")
-    refuse_replacing(check_out_dir(out), [checkpoint, data_root])
+    refuse_replacing(check_out_dir(out), [Path(source), data_root])
     atomic.clean_stale(out.parent)  # what a killed export left beside its bundle
     from liveseg.export.build import ExportSettings, export_bundle
 
@@ -89,7 +95,7 @@ def export_cmd(
         webgl=webgl,
     )
     with step_progress() as progress:
-        result = export_bundle(checkpoint, out, settings, progress)
+        result = export_bundle(source, out, settings, progress)
     report_result(result, strict=True)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import torch
 from rich.progress import Progress
 
@@ -29,17 +30,9 @@ from liveseg import atomic
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
 from liveseg.export import parity, webgl
-from liveseg.export.graph import (
-    CONFIDENCE,
-    INPUT,
-    LABELS,
-    LOGITS,
-    LOGITS_CHANNELS,
-    BundleGraph,
-    LogitsGraph,
-    export_onnx,
-)
+from liveseg.export.graph import NETWORK_OUTPUT, logits_size, trace_network
 from liveseg.export.optimize import optimize, to_fp16, to_int8
+from liveseg.export.wrap import CONFIDENCE, INPUT, LABELS, LOGITS, LOGITS_CHANNELS, labels_graph, logits_graph
 from liveseg.runtime.io import resize_nearest
 from liveseg.runtime.manifest import PRECISIONS, Manifest, VariantEntry
 from liveseg.runtime.session import create_session
@@ -106,16 +99,24 @@ class Inputs:
 
 
 def export_bundle(
-    checkpoint: str | Path, out: str | Path, settings: ExportSettings, progress: Progress | None = None
+    source: str | Path, out: str | Path, settings: ExportSettings, progress: Progress | None = None
 ) -> ExportResult:
-    """Write the bundle for `checkpoint` to `out` (replacing an earlier bundle there, never anything else)."""
+    """Write the bundle of `source` to `out` (replacing an earlier bundle there, never anything else): a
+    checkpoint file, or a bundle liveseg exported (its network recovered from the fp32 graph, exactly), so
+    that a shipped bundle can be exported again at other sizes."""
     from liveseg.models import checkpoint as ckpt_io
 
     check_out(Path(out))
     check_settings(settings)
-    ckpt = ckpt_io.load(checkpoint)
-    net = ckpt_io.build_model(ckpt)
-    return export_network(net, checkpoint_meta(ckpt, settings.name), Path(out), settings, progress)
+    if Path(source).is_file() or Path(source).suffix == ".pt":
+        ckpt = ckpt_io.load(source)
+        net, meta = ckpt_io.build_model(ckpt), checkpoint_meta(ckpt, settings.name)
+    else:
+        from liveseg.runtime.bundle import open_bundle
+        from liveseg.train.init import network_from_bundle
+
+        net, meta = network_from_bundle(str(source)), bundle_meta(open_bundle(str(source)).manifest, settings.name)
+    return export_network(net, meta, Path(out), settings, progress)
 
 
 def export_network(
@@ -126,25 +127,14 @@ def export_network(
 
     check_out(out)
     check_settings(settings)
-    graph = BundleGraph(net, meta.normalization["mean"], meta.normalization["std"]).eval()
-    logits_graph = LogitsGraph(net, meta.normalization["mean"], meta.normalization["std"]).eval()
+    net.eval()
     inputs = load_inputs(meta.dataset, settings, progress)
     steps = len(settings.sizes) * (3 + len(set(settings.precisions) | {"fp32"}) + settings.webgl)
     step, advance = progress_steps(progress, "export", steps)
     with tempfile.TemporaryDirectory(prefix="liveseg-export-") as tmp:
         results: list[VariantResult] = []
         for size in settings.sizes:
-            results += _export_size(
-                graph,
-                logits_graph if settings.webgl else None,
-                size,
-                settings,
-                inputs,
-                len(meta.classes),
-                Path(tmp),
-                step,
-                advance,
-            )
+            results += _export_size(net, meta, size, settings, inputs, Path(tmp), step, advance)
         return finish(out, meta, settings, results, lambda size: models.complexity(net, size))
 
 
@@ -223,36 +213,51 @@ def _session(path: Path, output: str = LABELS):
 
 
 def _export_size(
-    graph: BundleGraph,
-    logits_graph: LogitsGraph | None,
+    net: torch.nn.Module,
+    meta: BundleMeta,
     size: tuple[int, int],
     settings: ExportSettings,
     inputs: Inputs,
-    num_classes: int,
     work: Path,
     step: Callable[[str], None],
     advance: Callable[[], None],
 ) -> list[VariantResult]:
     h, w = size
     tag = f"{h}x{w}"
+    mean, std = meta.normalization["mean"], meta.normalization["std"]
     step(f"{tag}: torch.onnx.export")
-    raw, fp32 = work / f"{tag}-raw.onnx", work / f"{tag}-fp32.onnx"
-    export_onnx(graph, h, w, raw)
+    traced, raw, fp32 = (work / f"{tag}-{stage}.onnx" for stage in ("network", "raw", "fp32"))
+    trace_network(net, h, w, traced)
+    network = onnx.load(str(traced))
+    graph = labels_graph(network, NETWORK_OUTPUT, mean, std, size, logits_size(net, h, w), len(meta.classes))
+    onnx.save(graph, str(raw))
     optimize(raw, fp32)
     advance()
-
-    def reference(batch: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return parity.run_batched(lambda b: graph(torch.from_numpy(b))[0].numpy(), batch)
-
-    derived = derive_variants(fp32, reference, size, settings, inputs, num_classes, work, step, advance)
+    reference = _torch_reference(net, mean, std)
+    derived = derive_variants(fp32, reference, size, settings, inputs, len(meta.classes), work, step, advance)
     results = derived.variants
-    if logits_graph is not None:
+    if settings.webgl:
         step(f"{tag}: WebGL logits graph and its parity")
         batch = parity.stack(inputs.parity, h, w)
-        results.append(_logits_variant(logits_graph, size, batch, derived.fp32_labels, inputs, work))
+        results.append(_logits_variant(net, mean, std, size, batch, derived.fp32_labels, inputs, work))
         advance()
     return results
+
+
+def _torch_reference(
+    net: torch.nn.Module, mean: Sequence[float], std: Sequence[float]
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Class maps of an N×H×W×3 uint8 batch from the network in PyTorch, normalised as training normalises
+    and decoded by `parity.decode_logits`: the definition every exported labels graph is checked against."""
+    m, s = (torch.tensor(v, dtype=torch.float32).view(1, 3, 1, 1) for v in (mean, std))
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        x = (torch.from_numpy(batch[..., :3]).permute(0, 3, 1, 2).float() / 255.0 - m) / s
+        with torch.no_grad():
+            logits = net.logits_and_aux(x)[0].numpy()
+        return parity.decode_logits(logits, *batch.shape[1:3])
+
+    return lambda batch: parity.run_batched(run, batch)
 
 
 @dataclass
@@ -316,14 +321,24 @@ def derive_variants(
 
 
 def _logits_variant(
-    graph: LogitsGraph, size: tuple[int, int], batch: np.ndarray, reference: np.ndarray, inputs: Inputs, work: Path
+    net: torch.nn.Module,
+    mean: Sequence[float],
+    std: Sequence[float],
+    size: tuple[int, int],
+    batch: np.ndarray,
+    reference: np.ndarray,
+    inputs: Inputs,
+    work: Path,
 ) -> VariantResult:
     """The WebGL variant at `size`: fitted to the backend's operators, then decoded as the web app decodes it
     (bilinear upsampling, arg-max) and compared with the fp32 labels graph that every other backend runs."""
     h, w = size
     tag = f"{h}x{w}"
-    raw, optimized, fitted = (work / f"{tag}-logits-{stage}.onnx" for stage in ("raw", "opt", "webgl"))
-    export_onnx(graph, h, w, raw)
+    traced, raw, optimized, fitted = (
+        work / f"{tag}-logits-{stage}.onnx" for stage in ("network", "raw", "opt", "webgl")
+    )
+    trace_network(net, h, w, traced, batch=1)
+    onnx.save(logits_graph(onnx.load(str(traced)), NETWORK_OUTPUT, mean, std, size), str(raw))
     optimize(raw, optimized)
     webgl.fit(optimized, fitted)
     record: dict[str, Any] = {"images": len(inputs.parity), "inputs": inputs.source}
@@ -450,6 +465,19 @@ def checkpoint_meta(ckpt: dict, name: str | None) -> BundleMeta:
         ignore_index=dataset["ignore_index"],
         normalization=ckpt["normalization"],
         training={"epoch": ckpt["epoch"], "best_miou": ckpt["best_miou"]},
+    )
+
+
+def bundle_meta(manifest: Manifest, name: str | None) -> BundleMeta:
+    return BundleMeta(
+        name=name or manifest.name,
+        model={"name": manifest.model["name"], "kwargs": dict(manifest.model.get("kwargs", {}))},
+        dataset=manifest.dataset,
+        classes=[c["name"] for c in manifest.classes],
+        palette=[c["color"] for c in manifest.classes],
+        ignore_index=manifest.ignore_index,
+        normalization=manifest.normalization,
+        training=manifest.training,
     )
 
 

@@ -2,9 +2,8 @@
 
 Most toolkits export a network as "normalised float NCHW image in, logits out" (torchvision, mmsegmentation,
 PaddleSeg, Hugging Face/Optimum). Importing wraps that graph, unchanged, between liveseg's in-graph
-pre-processing (uint8 NHWC RGB(A) → normalised NCHW float, the same operations as `graph.Preprocess`) and
-post-processing (bilinear upsampling, argmax, confidence, as `graph.BundleGraph`), so the bundle behaves like
-one liveseg trained. Parity is then checked against the original file run by onnxruntime.
+pre-processing and decoding (`liveseg.export.wrap`, the same nodes as around a network liveseg trained), so the
+bundle behaves like one liveseg trained. Parity is then checked against the original file run by onnxruntime.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 from rich.progress import Progress
 
 from liveseg.errors import LivesegError
@@ -34,11 +33,11 @@ from liveseg.export.build import (
     load_inputs,
     progress_steps,
 )
-from liveseg.export.graph import CONFIDENCE, INPUT, LABELS
 from liveseg.export.optimize import optimize
+from liveseg.export.wrap import labels_graph
 from liveseg.runtime.session import create_session
 
-MIN_OPSET = 18  # Resize and the Reduce* ops take `axes` as used below from opset 18 on
+MIN_OPSET = 18  # Split takes `num_outputs`, Resize and the Reduce* ops `axes`, from opset 18 on
 LAYOUTS = ("nchw", "nhwc")
 
 
@@ -166,8 +165,9 @@ def reference(
     return labels
 
 
-def compose(network: Network, size: tuple[int, int], path: Path) -> None:
-    """Write the labels graph at `size`: liveseg's pre-processing → the network, unchanged → liveseg's post."""
+def compose(network: Network, size: tuple[int, int], logits_size: tuple[int, int], classes: int, path: Path) -> None:
+    """Write the labels graph at `size`: liveseg's pre-processing → the network, unchanged → liveseg's decoding
+    of its `classes` logits, `logits_size` at this input size."""
     model = onnx.ModelProto()
     model.CopyFrom(network.model)
     if _opset(model) < MIN_OPSET:
@@ -178,106 +178,13 @@ def compose(network: Network, size: tuple[int, int], path: Path) -> None:
                 f"The network's opset {_opset(model)} cannot be converted to {MIN_OPSET} ({_first_line(exc)}); "
                 f"export it again with opset {MIN_OPSET} or newer."
             ) from None
-    graph = model.graph
-    _free_names(graph, {INPUT, LABELS, CONFIDENCE})
-    x, logits = graph.input[0].name, network.output
-    del graph.value_info[:]  # shapes are inferred again for the new input
-    del graph.input[:]
-    graph.input.append(helper.make_tensor_value_info(INPUT, TensorProto.UINT8, ["batch", size[0], size[1], "channels"]))
-    nodes = [*_pre_nodes(x, network.mean, network.std, graph), *graph.node]
-    nodes += _post_nodes(logits, size, network.layout, graph)
-    del graph.node[:]
-    graph.node.extend(nodes)
-    del graph.output[:]
-    graph.output.extend(
-        [
-            helper.make_tensor_value_info(LABELS, TensorProto.UINT8, ["batch", *size]),
-            helper.make_tensor_value_info(CONFIDENCE, TensorProto.UINT8, ["batch", *size]),
-        ]
-    )
-    onnx.save(model, str(path))
-
-
-def _free_names(graph: onnx.GraphProto, names: set[str]) -> None:
-    """Rename any value of the network that uses one of the bundle's IO names."""
-    rename = {}
-    for node in graph.node:
-        for value in [*node.input, *node.output]:
-            if value in names:
-                rename[value] = f"network/{value}"
-    for v in graph.input:
-        if v.name in names:
-            rename[v.name] = f"network/{v.name}"
-    for node in graph.node:
-        node.input[:] = [rename.get(i, i) for i in node.input]
-        node.output[:] = [rename.get(o, o) for o in node.output]
-    for v in [*graph.input, *graph.output]:
-        v.name = rename.get(v.name, v.name)
-
-
-def _const(graph: onnx.GraphProto, name: str, value: np.ndarray) -> str:
-    graph.initializer.append(numpy_helper.from_array(value, f"liveseg/{name}"))
-    return f"liveseg/{name}"
-
-
-def _pre_nodes(x: str, mean: Sequence[float], std: Sequence[float], graph: onnx.GraphProto) -> list[onnx.NodeProto]:
-    """uint8 N×H×W×C (C = 3 or 4) → (x / 255 - mean) / std as float N×3×H×W, named `x` for the network."""
-    starts, ends, axes = (_const(graph, n, np.array([v], np.int64)) for n, v in (("c0", 0), ("c3", 3), ("ax3", 3)))
-    mean_c = _const(graph, "mean", np.asarray(mean, np.float32).reshape(1, 3, 1, 1))
-    std_c = _const(graph, "std", np.asarray(std, np.float32).reshape(1, 3, 1, 1))
-    scale = _const(graph, "255", np.array(255.0, np.float32))
-    return [
-        helper.make_node("Slice", [INPUT, starts, ends, axes], ["liveseg/rgb"], name="liveseg/pre/slice"),
-        helper.make_node("Transpose", ["liveseg/rgb"], ["liveseg/nchw"], perm=[0, 3, 1, 2], name="liveseg/pre/nchw"),
-        helper.make_node("Cast", ["liveseg/nchw"], ["liveseg/float"], to=TensorProto.FLOAT, name="liveseg/pre/cast"),
-        helper.make_node("Div", ["liveseg/float", scale], ["liveseg/unit"], name="liveseg/pre/unit"),
-        helper.make_node("Sub", ["liveseg/unit", mean_c], ["liveseg/centred"], name="liveseg/pre/mean"),
-        helper.make_node("Div", ["liveseg/centred", std_c], [x], name="liveseg/pre/std"),
-    ]
-
-
-def _post_nodes(logits: str, size: tuple[int, int], layout: str, graph: onnx.GraphProto) -> list[onnx.NodeProto]:
-    """Logits → bilinear upsampling to `size`, argmax → uint8 labels; top-class probability → uint8 confidence.
-
-    The same operations as BundleGraph: the confidence is a softmax at the logits' own resolution, upsampled.
-    """
-    sizes = _const(graph, "sizes", np.array(size, np.int64))
-    channel = _const(graph, "channel_axis", np.array([1], np.int64))
-    first = _const(graph, "first", np.array(0, np.int64))
-    full = _const(graph, "full_scale", np.array(255.0, np.float32))
-    nodes = []
-    if layout == "nhwc":
-        nodes.append(helper.make_node("Transpose", [logits], ["liveseg/logits"], perm=[0, 3, 1, 2]))
-        logits = "liveseg/logits"
-
-    def resize(src: str, dst: str) -> onnx.NodeProto:
-        return helper.make_node(
-            "Resize",
-            [src, "", "", sizes],
-            [dst],
-            mode="linear",
-            coordinate_transformation_mode="half_pixel",
-            axes=[2, 3],
-        )
-
-    nodes += [
-        resize(logits, "liveseg/up"),
-        helper.make_node("ArgMax", ["liveseg/up"], ["liveseg/argmax"], axis=1, keepdims=0),
-        helper.make_node("Cast", ["liveseg/argmax"], [LABELS], to=TensorProto.UINT8),
-        helper.make_node("ReduceMax", [logits, channel], ["liveseg/max"], keepdims=1),
-        helper.make_node("Sub", [logits, "liveseg/max"], ["liveseg/shifted"]),
-        helper.make_node("Exp", ["liveseg/shifted"], ["liveseg/exp"]),
-        helper.make_node("ReduceSum", ["liveseg/exp", channel], ["liveseg/sum"], keepdims=1),
-        helper.make_node("Reciprocal", ["liveseg/sum"], ["liveseg/top"]),
-        resize("liveseg/top", "liveseg/top_up"),
-        helper.make_node("Mul", ["liveseg/top_up", full], ["liveseg/top255"]),
-        helper.make_node("Round", ["liveseg/top255"], ["liveseg/rounded"]),
-        helper.make_node("Cast", ["liveseg/rounded"], ["liveseg/conf_u8"], to=TensorProto.UINT8),
-        helper.make_node("Gather", ["liveseg/conf_u8", first], [CONFIDENCE], axis=1),
-    ]
-    for i, node in enumerate(nodes):
-        node.name = node.name or f"liveseg/post/{i}"
-    return nodes
+    logits = network.output
+    if network.layout == "nhwc":
+        nchw = helper.make_node("Transpose", [logits], ["network/logits_nchw"], perm=[0, 3, 1, 2], name="network/nchw")
+        model.graph.node.append(nchw)
+        logits = nchw.output[0]
+    graph = labels_graph(model, logits, network.mean, network.std, size, logits_size, classes)
+    onnx.save(graph, str(path))
 
 
 def complexity(network: Network, size: tuple[int, int]) -> tuple[int, float]:
@@ -343,7 +250,8 @@ def import_bundle(
             tag = f"{size[0]}x{size[1]}"
             step(f"{tag}: composing the labels graph")
             raw, fp32 = Path(tmp) / f"{tag}-raw.onnx", Path(tmp) / f"{tag}-fp32.onnx"
-            compose(network, size, raw)
+            logits = run(np.zeros((1, 3, *size), np.float32))
+            compose(network, size, logits.shape[2:], classes, raw)
             optimize(raw, fp32)
             advance()
             derived = derive_variants(fp32, expected, size, settings, inputs, classes, Path(tmp), step, advance)

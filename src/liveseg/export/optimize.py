@@ -10,26 +10,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from liveseg.export.graph import INPUT
+from liveseg.export.wrap import INPUT, POST, PRE
 from liveseg.runtime.session import create_session
-
-# Nodes between the uint8 input and the first layer, and between the logits and the uint8 outputs: they
-# stay fp32 (and unquantised) so that the pixel normalisation and the argmax/confidence are exact.
-_PRE_OPS = {"Slice", "Transpose", "Cast", "Sub", "Div", "Mul", "Add"}
-_POST_OPS = {
-    "Resize",
-    "ArgMax",
-    "ReduceMax",
-    "Sub",
-    "Exp",
-    "ReduceSum",
-    "Reciprocal",
-    "Mul",
-    "Round",
-    "Cast",
-    "Gather",
-    "Identity",
-}
 
 
 def optimize(src: Path, dst: Path) -> None:
@@ -64,28 +46,9 @@ def _drop_unused_opsets(model: onnx.ModelProto) -> None:
 
 
 def boundary_nodes(model: onnx.ModelProto) -> set[str]:
-    """Names of the in-graph pre-processing nodes (forward from the input) and post-processing nodes."""
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    producer: dict[str, onnx.NodeProto] = {}
-    for node in model.graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
-        for name in node.output:
-            producer[name] = node
-    found: set[str] = set()
-    stack = list(consumers.get(INPUT, []))
-    while stack:
-        node = stack.pop()
-        if node.op_type in _PRE_OPS and node.name not in found:
-            found.add(node.name)
-            stack.extend(c for out in node.output for c in consumers.get(out, []))
-    stack = [producer[o.name] for o in model.graph.output if o.name in producer]
-    while stack:
-        node = stack.pop()
-        if node.op_type in _POST_OPS and node.name not in found:
-            found.add(node.name)
-            stack.extend(producer[i] for i in node.input if i in producer)
-    return found
+    """Names of the in-graph pre-processing and decoding nodes (`liveseg.export.wrap`): they stay fp32 and
+    unquantised, so that the pixel normalisation and the arg-max/confidence are exact."""
+    return {n.name for n in model.graph.node if n.name.startswith((PRE, POST))}
 
 
 def to_fp16(src: Path, dst: Path) -> None:

@@ -77,6 +77,31 @@ def _conv_bn_pairs(model: nn.Module) -> list[tuple[str, nn.Conv2d, nn.BatchNorm2
 def from_bundle(model: nn.Module, source: str, model_name: str, batches: Iterable[torch.Tensor]) -> list[str]:
     """Recover trainable weights from a bundle's fp32 graph (see the module docstring); returns the names of
     the model's parameters the graph does not hold."""
+    loaded, norms = _load_folded(model, source, model_name)
+    _calibrate(model, norms, batches)
+    return [n for n, _ in model.named_parameters() if n not in loaded]
+
+
+def network_from_bundle(source: str) -> nn.Module:
+    """The network of a bundle liveseg exported, in eval mode: its fp32 graph's weights with identity
+    BatchNorms, so it computes exactly the bundle's logits (for exporting it again, at other sizes or with
+    another graph). Bundles of imported or pulled models hold no liveseg network and are refused."""
+    from liveseg import models
+    from liveseg.runtime.bundle import open_bundle
+
+    manifest = open_bundle(source).manifest
+    name = manifest.model.get("name")
+    if manifest.source is not None or name not in models.list_models():
+        raise LivesegError(f"{source} holds no network liveseg trained; export its checkpoint instead.")
+    net = models.create(name, num_classes=len(manifest.classes), **manifest.model.get("kwargs", {}))
+    _load_folded(net, source, name)
+    return net.eval()
+
+
+@torch.no_grad()
+def _load_folded(model: nn.Module, source: str, model_name: str) -> tuple[set[str], list[tuple[str, nn.BatchNorm2d]]]:
+    """Put a bundle's folded weights into `model`, each BatchNorm the identity: (the parameter names loaded,
+    the (name, BatchNorm) pairs whose convolution was loaded)."""
     folded = _folded_weights(source, model_name)
     pairs = _conv_bn_pairs(model)
     loaded: set[str] = set()
@@ -97,8 +122,7 @@ def from_bundle(model: nn.Module, source: str, model_name: str, batches: Iterabl
             loaded.add(name)
     if not loaded:
         raise LivesegError(f"--init {source}: no weight of its graph fits model {model_name}.")
-    _calibrate(model, [(n, bn) for n, _, bn in pairs if f"{n}.weight" in loaded], batches)
-    return [n for n, _ in model.named_parameters() if n not in loaded]
+    return loaded, [(n, bn) for n, _, bn in pairs if f"{n}.weight" in loaded]
 
 
 def _calibrate(model: nn.Module, norms: list[tuple[str, nn.BatchNorm2d]], batches: Iterable[torch.Tensor]) -> None:
