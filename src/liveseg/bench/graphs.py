@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from liveseg.errors import LivesegError
+from liveseg.export import webgl
 from liveseg.export.wrap import POST, PRE
 from liveseg.runtime.session import create_session
 
@@ -18,7 +19,7 @@ def logits_graph(bundle_onnx: Path, out: Path) -> tuple[int, int]:
 
     This is what the seeds run (pre-processing and arg-max in JavaScript) with the very same weights: the bundle
     graph without its in-graph pre-processing and decoding (`liveseg.export.wrap`), plus one Resize, the naive
-    upsampling. Returns (H, W).
+    upsampling, in the operator forms of the bundle's WebGL variant (`liveseg.export.webgl`). Returns (H, W).
     """
     import onnx
     from onnx import helper, numpy_helper, utils
@@ -39,18 +40,20 @@ def logits_graph(bundle_onnx: Path, out: Path) -> tuple[int, int]:
     for node in net.node:
         node.input[:] = ["input" if i == source else low if i == logits else i for i in node.input]
         node.output[:] = [low if o == logits else o for o in node.output]
-    net.initializer.append(numpy_helper.from_array(np.array([height, width], np.int64), "seed/sizes"))
-    net.node.append(helper.make_node("Resize", [low, "", "", "seed/sizes"], ["logits"], mode="linear", axes=[2, 3]))
+    classes = next(v for v in graph.value_info if v.name == logits).type.tensor_type.shape.dim[1].dim_value
+    sizes = np.array([1, classes, height, width], np.int64)
+    net.initializer.append(numpy_helper.from_array(sizes, "seed/sizes"))
+    net.node.append(helper.make_node("Resize", [low, "", "", "seed/sizes"], ["logits"], mode="linear"))
     net.input[0].name = "input"
     dims = net.input[0].type.tensor_type.shape.dim
     for dim, value in zip(dims, (1, 3, height, width), strict=True):
         dim.Clear()
         dim.dim_value = value
     del net.output[:]
-    classes = next(v for v in graph.value_info if v.name == logits).type.tensor_type.shape.dim[1].dim_value
     net.output.append(helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, [1, classes, height, width]))
     onnx.checker.check_model(extracted)
     onnx.save(_freeze_resize_sizes(extracted), str(out))
+    webgl.fit(out, out)  # the operator forms every backend and converter reads, as the bundle's WebGL variant
     return height, width
 
 

@@ -323,7 +323,9 @@ def soak_text(soak: dict) -> str:
         f"(min {_f(fps.get('min'))}, max {_f(fps.get('max'))}); {s['stalled_intervals']} interval(s) without a new "
         f"frame; dropped updates: legend {s['dropped_legend_updates']}, stats {s['dropped_stats_updates']} (an "
         "interval with new frames but an unchanged panel); camera frames the app skipped while busy: "
-        f"{s['frames_dropped_by_app']}; page errors: {len(soak['errors'])}."
+        f"{s['frames_dropped_by_app']}; page errors: {len(soak['errors'])}. Start and end are the levels of the "
+        "robust (Theil–Sen) line through every sample, so a heap that alternates between two levels after GC does "
+        "not read as growth; a leak reads as its slope."
     )
 
 

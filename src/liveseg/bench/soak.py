@@ -20,8 +20,6 @@ import numpy as np
 from liveseg.bench.browser import APP_POLL, WEBGPU_FLAGS, chromium, open_page, serve, until
 from liveseg.runtime.bundle import Bundle
 
-EDGE = 3  # samples whose median is the start (and the end) level, so one noisy sample does not set the growth
-
 SAMPLE = f"""() => {{
   const poll = ({APP_POLL})();
   const s = window.liveseg.stats();
@@ -96,14 +94,22 @@ def _sample(page, cdp, previous: dict | None, t0: float) -> dict:
 
 
 def growth(values: list[float | None], t_s: list[float]) -> dict | None:
-    """Start and end level (medians of the first and last EDGE samples), growth between them, slope per minute."""
+    """Start and end level of the robust (Theil–Sen) line through every sample, growth between them, its slope
+    per minute.
+
+    The median of all pairwise slopes, not least squares or a few samples at each end: a heap read after GC
+    alternates between levels from one sample to the next, and one sample caught mid-collection must not
+    tilt the line; a leak still reads as its slope.
+    """
     points = [(t, v) for t, v in zip(t_s, values, strict=True) if v is not None]
     if len(points) < 2:
         return None
     t, v = np.array(points).T
-    edge = min(EDGE, len(v) // 2) or 1
-    start, end = float(np.median(v[:edge])), float(np.median(v[-edge:]))
-    slope = float(np.polyfit(t / 60, v, 1)[0]) if len(v) >= 3 else (end - start) / ((t[-1] - t[0]) / 60)
+    t = t / 60
+    first, second = np.triu_indices(len(t), 1)
+    slope = float(np.median((v[second] - v[first]) / (t[second] - t[first])))
+    level = float(np.median(v - slope * t))
+    start, end = level + slope * t[0], level + slope * t[-1]
     return {
         "start_mb": start,
         "end_mb": end,
