@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from liveseg.export import build, parity
-from liveseg.export.build import ExportSettings, export_bundle
+from liveseg.export import parity, writer
+from liveseg.export.build import export_bundle
+from liveseg.export.variants import ExportSettings
 from liveseg.runtime import open_bundle
 
 
@@ -55,7 +56,7 @@ def test_interrupted_export_leaves_the_old_bundle(
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # as if Ctrl-C arrived while the new bundle was being written
 
-    monkeypatch.setattr(build.shutil, "copyfile", killed)
+    monkeypatch.setattr(writer.shutil, "copyfile", killed)
     settings = ExportSettings(
         sizes=[(64, 64)], precisions=["fp32"], no_data=True, parity_images=1, calib_images=1, webgl=False
     )

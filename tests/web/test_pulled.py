@@ -26,7 +26,8 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory, make_onnx, style_onnx, 
     from liveseg.export.build import export_network
     from liveseg.runtime.effects import Effect
 
-    from liveseg.export.build import BundleMeta, ExportSettings
+    from liveseg.export.variants import ExportSettings
+    from liveseg.export.writer import BundleMeta
     from liveseg.export.imported import import_bundle, load_network
 
     root = tmp_path_factory.mktemp("models")

@@ -80,7 +80,8 @@ def export_cmd(
         check_bundle_name(name, "pass --name")
     refuse_replacing(check_out_dir(out), [Path(source), data_root])
     atomic.clean_stale(out.parent)  # what a killed export left beside its bundle
-    from liveseg.export.build import ExportSettings, export_bundle
+    from liveseg.export.build import export_bundle
+    from liveseg.export.variants import ExportSettings
 
     settings = ExportSettings(
         sizes=parse_sizes(size),

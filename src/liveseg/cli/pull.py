@@ -143,8 +143,9 @@ def import_cmd(
         raise LivesegError(f"{source} is not a file; pass an .onnx file.")
     dataset, names, colors = _classes(classes)
     target = check_out_dir(out or paths.models_dir() / name)
-    from liveseg.export.build import BundleMeta, ExportSettings
     from liveseg.export.imported import import_bundle, load_network
+    from liveseg.export.variants import ExportSettings
+    from liveseg.export.writer import BundleMeta
 
     mean_v, std_v = _floats(mean, "--mean"), _floats(std, "--std")
     network = load_network(source, mean_v, std_v, layout.lower(), output)

@@ -20,21 +20,20 @@ from onnx import TensorProto, helper
 from rich.progress import Progress
 
 from liveseg.errors import LivesegError
-from liveseg.export import parity
-from liveseg.export.build import (
-    BundleMeta,
+from liveseg.export import parity, tflite
+from liveseg.export.optimize import optimize
+from liveseg.export.variants import (
     ExportResult,
     ExportSettings,
     VariantResult,
     check_out,
     check_settings,
     derive_variants,
-    finish,
     load_inputs,
     progress_steps,
 )
-from liveseg.export.optimize import optimize
 from liveseg.export.wrap import labels_graph
+from liveseg.export.writer import BundleMeta, finish
 from liveseg.runtime.session import create_session
 
 MIN_OPSET = 18  # Split takes `num_outputs`, Resize and the Reduce* ops `axes`, from opset 18 on
@@ -89,6 +88,14 @@ def load_network(
     del model.graph.input[:]
     model.graph.input.extend(inputs)
     return Network(model, inputs[0].name, chosen, tuple(mean), tuple(std), layout)
+
+
+def load_tflite(path: Path, mean: Sequence[float], std: Sequence[float]) -> tuple[Network, tflite.Converted]:
+    """A TFLite model converted to an ONNX network (`liveseg.export.tflite`), fed `(pixels / 255 - mean) / std`."""
+    if len(mean) != 3 or len(std) != 3 or any(s <= 0 for s in std):
+        raise LivesegError("--mean and --std need three values each (R,G,B on 0..1), std above zero.")
+    converted = tflite.convert(path)
+    return Network(converted.model, tflite.INPUT, tflite.OUTPUT, tuple(mean), tuple(std)), converted
 
 
 def _dims(value: onnx.ValueInfoProto) -> list[int | str]:

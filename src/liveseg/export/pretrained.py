@@ -22,7 +22,8 @@ from rich.progress import Progress
 from liveseg import paths, sources
 from liveseg.data import NORMALIZATION, get_info
 from liveseg.errors import LivesegError
-from liveseg.export.build import BundleMeta, ExportResult, ExportSettings
+from liveseg.export.variants import ExportResult, ExportSettings
+from liveseg.export.writer import BundleMeta
 from liveseg.sources import Source, register_source
 
 Converter = Literal["torchvision", "onnx", "effect"]

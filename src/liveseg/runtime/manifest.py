@@ -21,6 +21,7 @@ from liveseg.errors import LivesegError
 FORMAT = "liveseg-bundle/1"
 PRECISIONS = ("fp32", "fp16", "int8")
 GRAPHS = ("labels", "logits")  # a variant's `graph`; absent means "labels"
+MODEL_CARD = "MODEL_CARD.md"  # a bundle's optional description, beside its manifest; served with the bundle
 _REQUIRED = ("format", "name", "classes", "normalization", "input", "outputs", "variants", "default_variant")
 _VARIANT_FIELDS = {"precision": str, "height": int, "width": int, "file": str, "bytes": int, "sha256": str}
 _OPTIONAL = ("version", "task", "model", "dataset", "ignore_index", "training", "source", "created", "liveseg_version")

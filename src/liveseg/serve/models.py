@@ -9,9 +9,9 @@ from pathlib import Path
 
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle, installed_bundles, open_bundle
+from liveseg.runtime.manifest import MODEL_CARD
 from liveseg.serve.files import Files
 
-MODEL_CARD = "MODEL_CARD.md"
 _URL_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
