@@ -1,4 +1,5 @@
-"""Build hook: the sdist and the wheel carry the built web app (src/liveseg/serve/static/).
+"""Build hook: the sdist and the wheel carry the built web app (src/liveseg/serve/static/) and the bundled person
+models (src/liveseg/assets/bundled/).
 
 `liveseg serve` from a wheel must serve the page without Node, so the app is built here, before packaging, when
 static/ is missing or was built from other sources than web/ holds now. A fingerprint of those sources, written
@@ -6,6 +7,10 @@ next to the build (STAMP), records what static/ was built from. The sdist carrie
 a wheel built from it (as `python -m build` does) needs no Node. Editable installs skip the hook: they serve the
 checkout's static/ directly. `python hatch_build.py` runs the same check and build for a checkout
 (scripts/setup.sh uses it).
+
+The person models are MediaPipe's selfie segmentation files from the npm package the web build installs
+(Apache-2.0, not committed), converted to bundles by `liveseg.export.mediapipe`; a fingerprint of those files
+and of the converter's sources (BUNDLED_STAMP) records what the bundles were made from.
 """
 
 from __future__ import annotations
@@ -32,6 +37,24 @@ WEB_SOURCES = (
     "src",
     "bench",
     "public",
+)
+
+BUNDLED = ROOT / "src" / "liveseg" / "assets" / "bundled"
+BUNDLED_STAMP = BUNDLED / ".sources.sha256"
+PERSON_PACKAGE = WEB / "node_modules" / "@mediapipe" / "selfie_segmentation"
+# What the bundled models are made from besides the package's .tflite files.
+CONVERTER_SOURCES = tuple(
+    ROOT / "src" / "liveseg" / name
+    for name in (
+        "export/tflite.py",
+        "export/mediapipe.py",
+        "export/imported.py",
+        "export/wrap.py",
+        "export/variants.py",
+        "export/writer.py",
+        "export/optimize.py",
+        "runtime/manifest.py",
+    )
 )
 
 NO_NPM = (
@@ -91,9 +114,47 @@ def ensure_web_app(log=print) -> None:
     _atomic().write_text(STAMP, expected + "\n")
 
 
+def bundled_fingerprint() -> str:
+    """sha256 over the npm package's .tflite files and the converter's sources."""
+    digest = hashlib.sha256()
+    for path in [*sorted(PERSON_PACKAGE.glob("*.tflite")), *CONVERTER_SOURCES]:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def ensure_bundled_models(log=print) -> None:
+    """Convert the person models into assets/bundled/ unless they were made from the current files. Without the
+    npm package (an sdist), bundles already there are kept as they are: the sdist was made with them."""
+    if not PERSON_PACKAGE.is_dir():
+        if BUNDLED_STAMP.is_file():
+            return
+        raise RuntimeError(
+            "The person models in src/liveseg/assets/bundled/ are missing and web/node_modules lacks "
+            "@mediapipe/selfie_segmentation to make them from: run npm ci in web/ and build again."
+        )
+    expected = bundled_fingerprint()
+    if BUNDLED_STAMP.is_file() and BUNDLED_STAMP.read_text().strip() == expected:
+        return
+    sys.path.insert(0, str(ROOT / "src"))
+    try:
+        from liveseg.export.mediapipe import build_bundled
+    except ImportError as exc:
+        raise RuntimeError(
+            f"Converting the person models needs liveseg's dependencies ({exc.name} is missing): run "
+            "scripts/setup.sh, or pip install the project, then build again."
+        ) from None
+    log("converting the person models (MediaPipe selfie segmentation → src/liveseg/assets/bundled/)")
+    for result in build_bundled(PERSON_PACKAGE, BUNDLED):
+        if result.out is None or result.failed:
+            problems = "; ".join(v.problem for v in result.failed) or "no variant passed its parity check"
+            raise RuntimeError(f"Converting the person models failed: {problems}")
+    _atomic().write_text(BUNDLED_STAMP, expected + "\n")
+
+
 if __name__ == "__main__":
     try:
         ensure_web_app()
+        ensure_bundled_models()
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -108,3 +169,4 @@ else:
         def initialize(self, version: str, build_data: dict) -> None:
             if version != "editable":
                 ensure_web_app(log=self.app.display_info)
+                ensure_bundled_models(log=self.app.display_info)

@@ -8,6 +8,9 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR / "assets"
 DEFAULT_BUNDLE_DIR = ASSETS_DIR / "default"
+# Bundles converted at set-up or wheel build from third-party files a package ships (not committed): the person
+# models from MediaPipe's npm package. Found by name, like pulled ones.
+BUNDLED_DIR = ASSETS_DIR / "bundled"
 STATIC_DIR = PACKAGE_DIR / "serve" / "static"
 
 

@@ -90,9 +90,15 @@ def pull_cmd(
 
 
 def _classes(spec: str) -> tuple[str, list[str], list[list[int]]]:
-    """(dataset name, class names, colours) of a dataset name or a JSON file listing {"name", "color"} objects."""
+    """(dataset name, class names, colours) of a dataset name, a comma list of class names (colours from a
+    fixed palette) or a JSON file listing {"name", "color"} objects."""
     from liveseg.data import get_info, list_datasets
 
+    if "," in spec and not spec.lower().endswith(".json"):
+        names = [n.strip() for n in spec.split(",")]
+        if any(not n for n in names):
+            raise LivesegError(f"--classes {spec!r} has an empty class name; list names like background,person.")
+        return "custom", names, [list(c) for c in _palette(len(names))]
     if not spec.lower().endswith(".json"):
         if spec not in list_datasets() or spec == "folder":
             raise LivesegError(
@@ -113,6 +119,14 @@ def _classes(spec: str) -> tuple[str, list[str], list[list[int]]]:
     return "custom", names, colors
 
 
+def _palette(n: int) -> list[tuple[int, int, int]]:
+    """`n` distinct colours: black for the first class (usually the background), then hues around the wheel."""
+    import colorsys
+
+    hues = [colorsys.hsv_to_rgb((i * 0.618034) % 1.0, 0.75, 1.0) for i in range(n - 1)]
+    return [(0, 0, 0), *((round(255 * r), round(255 * g), round(255 * b)) for r, g, b in hues)]
+
+
 def _floats(text: str, option: str) -> list[float]:
     try:
         values = [float(x) for x in text.split(",")]
@@ -124,31 +138,58 @@ def _floats(text: str, option: str) -> list[float]:
 
 
 def import_cmd(
-    source: Annotated[Path, typer.Argument(help="ONNX file: normalised float N×3×H×W image in, logits out.")],
+    source: Annotated[
+        Path,
+        typer.Argument(help="ONNX file (normalised float N×3×H×W in, logits out) or TFLite segmentation model."),
+    ],
     name: Annotated[str, typer.Option(help="Bundle name (letters, digits, '.', '_', '-').")],
-    classes: Annotated[str, typer.Option(help="voc, ade20k, cityscapes, camvid, or a JSON file of classes.")],
-    size: Annotated[str, typer.Option(help="Input size(s) HxW, comma-separated.")] = "384x512",
-    mean: Annotated[str, typer.Option(help="Normalisation mean, R,G,B on 0..1.")] = "0.485,0.456,0.406",
-    std: Annotated[str, typer.Option(help="Normalisation std, R,G,B on 0..1.")] = "0.229,0.224,0.225",
+    classes: Annotated[
+        str,
+        typer.Option(help="voc, ade20k, cityscapes, camvid, a comma list of names (background,person) or a JSON file."),
+    ],
+    size: Annotated[
+        str | None, typer.Option(help="Input size(s) HxW, comma-separated (default: the model's own, else 384x512).")
+    ] = None,
+    mean: Annotated[
+        str | None, typer.Option(help="Normalisation mean, R,G,B on 0..1 (default: ImageNet's for ONNX, 0 for TFLite).")
+    ] = None,
+    std: Annotated[
+        str | None, typer.Option(help="Normalisation std, R,G,B on 0..1 (default: ImageNet's for ONNX, 1 for TFLite).")
+    ] = None,
     layout: Annotated[str, typer.Option(help="Logits layout: nchw or nhwc.")] = "nchw",
     output: Annotated[str | None, typer.Option(help="The logits output's name (default: the first).")] = None,
     precision: Annotated[str, typer.Option(help="Comma list of fp32, fp16, int8.")] = "fp32,fp16,int8",
     out: Annotated[Path | None, typer.Option(help="Bundle folder (default: the models folder / NAME).")] = None,
 ) -> None:
-    """Turn your own ONNX segmentation network into a parity-checked bundle with in-graph pre/post-processing."""
+    """Turn your own ONNX or TFLite segmentation network into a parity-checked bundle with in-graph pre- and
+    post-processing. A TFLite model ending in a single-channel sigmoid becomes two classes (background, foreground)."""
     from liveseg.serve.models import check_bundle_name
 
     check_bundle_name(name, "pass --name")
     if not source.is_file():
-        raise LivesegError(f"{source} is not a file; pass an .onnx file.")
+        raise LivesegError(f"{source} is not a file; pass an .onnx or .tflite file.")
     dataset, names, colors = _classes(classes)
     target = check_out_dir(out or paths.models_dir() / name)
-    from liveseg.export.imported import import_bundle, load_network
+    from liveseg.data import NORMALIZATION
+    from liveseg.export.imported import import_bundle, load_network, load_tflite
     from liveseg.export.variants import ExportSettings
     from liveseg.export.writer import BundleMeta
 
-    mean_v, std_v = _floats(mean, "--mean"), _floats(std, "--std")
-    network = load_network(source, mean_v, std_v, layout.lower(), output)
+    is_tflite = source.suffix.lower() == ".tflite"
+    default_mean, default_std = (
+        ("0,0,0", "1,1,1") if is_tflite else (",".join(map(str, NORMALIZATION[k])) for k in ("mean", "std"))
+    )
+    mean_v, std_v = _floats(mean or default_mean, "--mean"), _floats(std or default_std, "--std")
+    if is_tflite:
+        network, converted = load_tflite(source, mean_v, std_v)
+        if converted.foreground and len(names) != 2:
+            raise LivesegError(
+                f"{source} outputs one foreground probability, which becomes two classes; pass two --classes, "
+                "e.g. background,person."
+            )
+    else:
+        network = load_network(source, mean_v, std_v, layout.lower(), output)
+    sizes = parse_sizes(size) if size else [network.fixed_size or (384, 512)]
     meta = BundleMeta(
         name=name,
         model={"name": "onnx", "kwargs": {}},
@@ -157,9 +198,9 @@ def import_cmd(
         palette=colors,
         ignore_index=255,
         normalization={"mean": mean_v, "std": std_v},
-        source={"imported": source.name, "layout": layout.lower()},
+        source={"imported": source.name, "format": "tflite" if is_tflite else "onnx", "layout": layout.lower()},
     )
-    settings = ExportSettings(sizes=parse_sizes(size), precisions=parse_precisions(precision), name=name, no_data=True)
+    settings = ExportSettings(sizes=sizes, precisions=parse_precisions(precision), name=name, no_data=True)
     atomic.clean_stale(target.parent)
     with step_progress() as progress:
         result = import_bundle(network, target, settings, meta, progress)

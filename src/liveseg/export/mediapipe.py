@@ -91,7 +91,8 @@ def convert_person_model(
         },
         card=_card(model, size, params, gflops),
     )
-    settings = ExportSettings(sizes=[size], name=model.name, no_data=True)
+    # No int8: calibrating a person model on synthetic images (all a serve-only set-up has) loses the person.
+    settings = ExportSettings(sizes=[size], precisions=("fp32", "fp16"), name=model.name, no_data=True)
     return import_bundle(network, out, settings, meta, progress)
 
 

@@ -407,10 +407,9 @@ def _operand(g: _Graph, op: _Op, index: int) -> str:
     if index in g.tensors:
         return g.tensors[index]
     value = _value(g, op, index).astype(np.float32)
-    if value.ndim == 4:
-        value = value.transpose(0, 3, 1, 2)
-    elif value.ndim == 1 and value.size > 1 and len(op.out_shape) == 4:
-        value = value.reshape(1, -1, 1, 1)  # a per-channel vector broadcasts over NHWC's last axis
+    if 0 < value.ndim <= 4 and len(op.out_shape) == 4:
+        # NumPy broadcasting aligns trailing axes: complete the shape to NHWC, then lay it out NCHW.
+        value = value.reshape((1,) * (4 - value.ndim) + value.shape).transpose(0, 3, 1, 2)
     return g.const(f"{_out(op)}/c{index}", value)
 
 

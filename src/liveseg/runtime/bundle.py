@@ -128,9 +128,10 @@ def _manifest_path(bundle: str | os.PathLike) -> Path:
             )
         return path
     path = Path(bundle).expanduser()
-    named = paths.models_dir() / str(bundle) / "manifest.json"
-    if not path.exists() and Path(str(bundle)).name == str(bundle) and named.is_file():
-        return named
+    if not path.exists() and Path(str(bundle)).name == str(bundle):
+        for root in (paths.models_dir(), paths.BUNDLED_DIR):
+            if (named := root / str(bundle) / "manifest.json").is_file():
+                return named
     if path.is_dir():
         path = path / "manifest.json"
     if not path.is_file():
@@ -142,6 +143,10 @@ def _manifest_path(bundle: str | os.PathLike) -> Path:
 
 
 def installed_bundles() -> list[Path]:
-    """The folders of the bundles `liveseg pull` and `liveseg import` made, by name."""
-    root = paths.models_dir()
-    return sorted(p for p in root.iterdir() if (p / "manifest.json").is_file()) if root.is_dir() else []
+    """The folders of the bundled models, then of those `liveseg pull` and `liveseg import` made, by name; a
+    pulled or imported bundle of a bundled model's name replaces it, as `open_bundle(NAME)` prefers it."""
+    found: dict[str, Path] = {}
+    for root in (paths.BUNDLED_DIR, paths.models_dir()):
+        if root.is_dir():
+            found |= {p.name: p for p in sorted(root.iterdir()) if (p / "manifest.json").is_file()}
+    return list(found.values())
