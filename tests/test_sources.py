@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import shutil
 import socket
@@ -11,6 +12,7 @@ import sys
 import tarfile
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from functools import partial
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -343,3 +345,43 @@ def test_tflite_check_and_sources_without_any_check(tmp_path: Path) -> None:
         sources.check_tflite(bad)
     with pytest.raises(ValueError, match="no sha256 and no format check"):
         Source("w", "file", "weights.bin", None, "test", "https://example.invalid/")
+
+
+# --- archives and indexes that go wrong ----------------------------------------------------------------------
+
+
+def test_zip_archives_extract(server, camvid_root: Path, tmp_path: Path) -> None:
+    url, served = server
+    archive = served / "mini.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for image in sorted((camvid_root / "val").iterdir())[:2]:
+            z.write(image, f"val/{image.name}")
+            z.write(camvid_root / "valannot" / f"{image.stem}.png", f"valannot/{image.stem}.png")
+    src = Source("mini-zip", "archive", archive.name, _sha(archive.read_bytes()), "test", "https://example.invalid/")
+    dest = sources.fetch(src, dest=tmp_path / "mini", location=url, progress=False)
+    assert len(get_dataset("camvid", "val", root=dest)) == 2
+
+
+def test_a_tar_entry_outside_the_destination_is_one_sentence(server, tmp_path: Path) -> None:
+    url, served = server
+    archive = served / "evil.tar"
+    with tarfile.open(archive, "w") as tar:
+        info = tarfile.TarInfo("../outside.txt")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"evil"))
+    src = Source("evil", "archive", archive.name, _sha(archive.read_bytes()), "test", "https://example.invalid/")
+    with pytest.raises(LivesegError, match=r"Cannot extract .*evil.tar .*outside"):
+        sources.fetch(src, dest=tmp_path / "d", location=url, progress=False)
+    assert not (tmp_path / "outside.txt").exists() and not (tmp_path / "d").exists()
+
+
+def test_a_truncated_or_huge_index_is_one_sentence(http_files, camvid_root: Path, tmp_path: Path, monkeypatch) -> None:
+    src = _mini_copy(camvid_root, http_files.root / "camvid-mini")
+    location = f"{http_files.url}/camvid-mini"
+    http_files.fail["/camvid-mini/SHA256SUMS"] = "truncate"
+    with pytest.raises(LivesegError, match=r"Reading .*SHA256SUMS failed \(the connection closed after \d+ of"):
+        sources.fetch(src, dest=tmp_path / "d", location=location, progress=False)
+    del http_files.fail["/camvid-mini/SHA256SUMS"]
+    monkeypatch.setattr(sources, "MAX_INDEX_BYTES", 100)
+    with pytest.raises(LivesegError, match=r"SHA256SUMS is over 100 bytes, too large for a checksum list"):
+        sources.fetch(src, dest=tmp_path / "d", location=location, progress=False)

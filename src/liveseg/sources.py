@@ -30,8 +30,10 @@ forgets the file and its record.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
+import tarfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -64,6 +66,7 @@ except ImportError:  # Windows: no flock, so concurrent fetches of one entry are
 MIRROR_ENV = "LIVESEG_MIRROR"
 CHUNK = 1 << 20
 TIMEOUT_S = 60
+MAX_INDEX_BYTES = 16 << 20  # a checksum list; CamVid's is 40 kB, and the whole list is held in memory
 # Temporary folders and files are created private; what we publish is readable like any dataset.
 DIR_MODE, FILE_MODE = 0o755, 0o644
 
@@ -291,11 +294,20 @@ def _extract(src: Source, location: str | os.PathLike | None, dest: Path, bar: P
     with atomic.directory(dest) as tmp:
         tmp.chmod(DIR_MODE)
         try:
-            shutil.unpack_archive(archive, tmp, filter="data")
-        except (shutil.ReadError, OSError, ValueError) as exc:
+            _unpack(archive, tmp)
+        except (shutil.ReadError, OSError, ValueError, tarfile.TarError) as exc:  # FilterError: an entry escaping
             raise LivesegError(f"Cannot extract {archive} ({exc}); delete it and fetch {src.name} again.") from exc
         (tmp / marker.name).write_text(src.sha256 + "\n")
     return dest
+
+
+def _unpack(archive: Path, dest: Path) -> None:
+    """Tar files through the "data" filter (entries stay inside `dest`, no devices or outside links); zip files
+    without it: zipfile already keeps entries inside, and before Python 3.12 shutil passes it no filter."""
+    if archive.suffix.lower() == ".zip":
+        shutil.unpack_archive(archive, dest)
+    else:
+        shutil.unpack_archive(archive, dest, filter="data")
 
 
 # --- index of many files -------------------------------------------------------------------------------
@@ -416,12 +428,23 @@ def _open(base: str, rel: str, start: int = 0) -> tuple[BinaryIO, int | None, in
 
 
 def _read_all(base: str, rel: str) -> bytes:
-    stream, _, _ = _open(base, rel)
+    """The whole of a small file (an index), refusing one over MAX_INDEX_BYTES."""
+    stream, size, _ = _open(base, rel)
+    too_large = LivesegError(
+        f"{_join(base, rel)} is over {MAX_INDEX_BYTES:,} bytes, too large for a checksum list; check the location."
+    )
     try:
         with stream:
-            return stream.read()
-    except OSError as exc:
-        raise LivesegError(f"Reading {_join(base, rel)} failed ({exc}); try again or use another --from.") from exc
+            if size is not None and size > MAX_INDEX_BYTES:
+                raise too_large
+            data = stream.read(MAX_INDEX_BYTES + 1)
+        if len(data) > MAX_INDEX_BYTES:
+            raise too_large
+        if size is not None and len(data) != size:
+            raise OSError(f"the connection closed after {len(data)} of {size} bytes")
+    except (OSError, http.client.HTTPException) as exc:  # IncompleteRead: the body ended before its length
+        raise LivesegError(f"Reading {_join(base, rel)} failed ({exc}); try again or use another --from.") from None
+    return data
 
 
 def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progress | None, resume: bool = False) -> str:
@@ -442,7 +465,7 @@ def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progre
                     bar.advance(task, len(chunk))
         if size is not None and target.stat().st_size != offset + size:
             raise OSError(f"the connection closed after {target.stat().st_size - offset} of {size} bytes")
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:  # IncompleteRead is not an OSError
         if not resume:
             target.unlink(missing_ok=True)
         kept = " (the part received is kept and the next fetch continues it)" if resume else ""
