@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 import shutil
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
+import time
+import zipfile
 from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
@@ -211,3 +217,171 @@ def test_index_paths_cannot_escape(line: str) -> None:
 def test_unknown_source() -> None:
     with pytest.raises(LivesegError, match="Unknown source 'nope'; choose one of camvid"):
         sources.get_source("nope")
+
+
+# --- concurrency and trust on first use ----------------------------------------------------------------------
+
+
+class _SlowRange(BaseHTTPRequestHandler):
+    """Serves files in small chunks, so that concurrent clients overlap, and honours `Range: bytes=N-`."""
+
+    root: ClassVar[Path]
+    requests: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        type(self).requests.append((self.path, self.headers.get("Range")))
+        file = self.root / self.path.lstrip("/")
+        if not file.is_file():
+            self.send_error(404)
+            return
+        data = file.read_bytes()
+        start = int(m[1]) if (m := re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")) else 0
+        if start >= len(data) > 0:
+            self.send_error(416)
+            return
+        self.send_response(206 if start else 200)
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        for i in range(start, len(data), 1 << 16):
+            self.wfile.write(data[i : i + (1 << 16)])
+            time.sleep(0.005)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def slow_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    served = tmp_path / "slow"
+    served.mkdir()
+    _SlowRange.root, _SlowRange.requests = served, []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _SlowRange)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", served
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _model(bundle_dir: Path, precision: str) -> bytes:
+    """A real ONNX model's bytes: a variant of the default bundle."""
+    return next(bundle_dir.glob(f"model-*-{precision}.*.onnx")).read_bytes()
+
+
+def _unpinned(url: str) -> Source:
+    return Source("tofu", "file", "model.onnx", None, "test", "https://example.invalid/", url=url)
+
+
+_CONCURRENT_FETCH = """
+import sys
+from liveseg import sources
+from liveseg.sources import Source
+source = Source("tofu", "file", "model.onnx", None, "test", "https://example.invalid/", url=sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()  # all children start fetching at once
+print(sources.fetch(source, progress=False), flush=True)
+"""
+
+
+def test_concurrent_fetches_download_once_and_agree(slow_server, bundle_dir: Path, isolated_cache: Path) -> None:
+    url, served = slow_server
+    data = _model(bundle_dir, "int8")
+    (served / "model.onnx").write_bytes(data)
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CONCURRENT_FETCH, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    assert all(child.stdout.readline().strip() == "ready" for child in children)
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    outputs = [child.communicate()[0].strip() for child in children]
+    assert [child.returncode for child in children] == [0, 0, 0]
+    cached = isolated_cache / "downloads" / "tofu" / "model.onnx"
+    assert outputs == [str(cached)] * 3 and cached.read_bytes() == data
+    assert cached.with_name("model.onnx.sha256").read_text().strip() == _sha(data)
+    assert _SlowRange.requests == [("/model.onnx", None)]  # the others waited for it and reused the file
+
+
+def test_a_short_body_is_not_trusted_on_first_use(slow_server, bundle_dir: Path, isolated_cache: Path) -> None:
+    url, served = slow_server
+    data = _model(bundle_dir, "int8")
+    (served / "model.onnx").write_bytes(data[: len(data) // 2])  # a Content-Length shorter than the file
+    with pytest.raises(LivesegError, match=r"model.onnx is not a usable model.onnx \(it does not load as an ONNX"):
+        sources.fetch(_unpinned(url), progress=False)
+    assert list((isolated_cache / "downloads" / "tofu").glob("model.onnx*")) == []  # no file, part or digest
+    (served / "model.onnx").write_bytes(data)
+    cached = sources.fetch(_unpinned(url), progress=False)
+    assert cached.read_bytes() == data and cached.with_name("model.onnx.sha256").read_text().strip() == _sha(data)
+
+
+def test_a_recorded_digest_goes_with_its_file_or_force(slow_server, bundle_dir: Path) -> None:
+    url, served = slow_server
+    first, second = _model(bundle_dir, "int8"), _model(bundle_dir, "fp16")
+    (served / "model.onnx").write_bytes(first)
+    cached = sources.fetch(_unpinned(url), progress=False)
+    recorded = cached.with_name("model.onnx.sha256")
+    (served / "model.onnx").write_bytes(second)
+    assert sources.fetch(_unpinned(url), progress=False).read_bytes() == first  # trusted: not asked again
+    cached.unlink()  # a record whose file is gone is dropped, not enforced on the next file
+    assert sources.fetch(_unpinned(url), progress=False).read_bytes() == second
+    assert recorded.read_text().strip() == _sha(second)
+    (served / "model.onnx").write_bytes(first)
+    assert sources.fetch(_unpinned(url), progress=False, force=True).read_bytes() == first
+    assert recorded.read_text().strip() == _sha(first)
+    assert len(_SlowRange.requests) == 3
+
+
+def test_tflite_check_and_sources_without_any_check(tmp_path: Path) -> None:
+    good, bad = tmp_path / "m.tflite", tmp_path / "n.tflite"
+    good.write_bytes((16).to_bytes(4, "little") + b"TFL3" + bytes(24))
+    bad.write_bytes(b"<html>not found</html>")
+    sources.check_tflite(good)
+    with pytest.raises(ValueError, match="TFL3"):
+        sources.check_tflite(bad)
+    with pytest.raises(ValueError, match="no sha256 and no format check"):
+        Source("w", "file", "weights.bin", None, "test", "https://example.invalid/")
+
+
+# --- archives and indexes that go wrong ----------------------------------------------------------------------
+
+
+def test_zip_archives_extract(server, camvid_root: Path, tmp_path: Path) -> None:
+    url, served = server
+    archive = served / "mini.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for image in sorted((camvid_root / "val").iterdir())[:2]:
+            z.write(image, f"val/{image.name}")
+            z.write(camvid_root / "valannot" / f"{image.stem}.png", f"valannot/{image.stem}.png")
+    src = Source("mini-zip", "archive", archive.name, _sha(archive.read_bytes()), "test", "https://example.invalid/")
+    dest = sources.fetch(src, dest=tmp_path / "mini", location=url, progress=False)
+    assert len(get_dataset("camvid", "val", root=dest)) == 2
+
+
+def test_a_tar_entry_outside_the_destination_is_one_sentence(server, tmp_path: Path) -> None:
+    url, served = server
+    archive = served / "evil.tar"
+    with tarfile.open(archive, "w") as tar:
+        info = tarfile.TarInfo("../outside.txt")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"evil"))
+    src = Source("evil", "archive", archive.name, _sha(archive.read_bytes()), "test", "https://example.invalid/")
+    with pytest.raises(LivesegError, match=r"Cannot extract .*evil.tar .*outside"):
+        sources.fetch(src, dest=tmp_path / "d", location=url, progress=False)
+    assert not (tmp_path / "outside.txt").exists() and not (tmp_path / "d").exists()
+
+
+def test_a_truncated_or_huge_index_is_one_sentence(http_files, camvid_root: Path, tmp_path: Path, monkeypatch) -> None:
+    src = _mini_copy(camvid_root, http_files.root / "camvid-mini")
+    location = f"{http_files.url}/camvid-mini"
+    http_files.fail["/camvid-mini/SHA256SUMS"] = "truncate"
+    with pytest.raises(LivesegError, match=r"Reading .*SHA256SUMS failed \(the connection closed after \d+ of"):
+        sources.fetch(src, dest=tmp_path / "d", location=location, progress=False)
+    del http_files.fail["/camvid-mini/SHA256SUMS"]
+    monkeypatch.setattr(sources, "MAX_INDEX_BYTES", 100)
+    with pytest.raises(LivesegError, match=r"SHA256SUMS is over 100 bytes, too large for a checksum list"):
+        sources.fetch(src, dest=tmp_path / "d", location=location, progress=False)

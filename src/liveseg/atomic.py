@@ -1,36 +1,37 @@
 """Atomic writes: a reader never sees a half-written file or bundle, even if the writer is killed.
 
-Work in progress lives in hidden siblings named `.NAME.XXXXXXXX.tmpSUFFIX` (files, SUFFIX being NAME's own)
-and `.NAME.XXXXXXXX.partial` (folders; `.partial.old` while an earlier folder is being replaced). Each is
-locked with flock(2) while its writer lives; the kernel drops the lock when the writer dies, even by SIGKILL.
-`clean_stale(folder)` removes what dead writers left (an interrupted replacement gets its earlier folder back),
-and commands call it on the folders they write to, so kill debris goes on the next run.
+Work in progress lives in a hidden *container* beside its target, `.liveseg.NAME.XXXXXXXX/`, holding the work
+itself under the target's own name (so libraries that go by the suffix still see it) and a marker file that names
+the target and the container's device and inode. The marker is written after the container is locked with
+flock(2), which the kernel drops when the writer dies, even by SIGKILL.
+
+`clean_stale(folder)` removes only containers it can prove liveseg made: the name prefix, a marker that matches
+that very directory (a copy or a look-alike name has another inode), and no live lock. Nothing else in `folder`
+is ever touched, whatever its name, so commands may call it on folders users share with their own files. A folder
+replacement killed half-way leaves the earlier folder inside the container: it is put back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from liveseg import paths
 
 try:
     import fcntl
 except ImportError:  # Windows has no flock: live and dead work cannot be told apart, so nothing is cleaned
     fcntl = None
 
-_RANDOM = r"[a-z0-9_]{8}"  # tempfile's random part
-_TEMP_FILE = re.compile(rf"\.(?P<name>.+)\.{_RANDOM}\.tmp(?P<suffix>.*)")
-_PARTIAL = re.compile(rf"\.(?P<name>.+)\.{_RANDOM}\.partial(?P<old>\.old)?")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+_PREFIX = ".liveseg."
+_MARKER = ".liveseg-temporary"  # inside a container: proof that liveseg made it, and for which target
+_PREVIOUS = ".liveseg-previous"  # inside a container: the folder being replaced, between the two renames
+_MAGIC = "liveseg temporary"
+_MARKER_MAX = 4096
 
 
 def _lock(path: str | os.PathLike) -> int | None:
@@ -47,21 +48,25 @@ def _unlock(fd: int | None) -> None:
         os.close(fd)
 
 
-def _in_use(path: Path) -> bool:
-    """True while some process holds the lock of `path` (a live writer); unknowable without flock."""
-    if fcntl is None:
-        return True
+def _identity(st: os.stat_result) -> str:
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+@contextlib.contextmanager
+def _container(path: Path) -> Iterator[Path]:
+    """A locked, marked container beside `path` for the block; it and whatever is left in it go afterwards."""
+    if path.name in (_MARKER, _PREVIOUS, "", ".", ".."):
+        raise ValueError(f"{path} cannot be written atomically: its name is reserved")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    box = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{path.name[:64]}.", dir=path.parent))
+    lock = _lock(box)
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return True  # gone already, or not ours to judge
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
+        st = os.fstat(lock) if lock is not None else os.stat(box)
+        (box / _MARKER).write_text(f"{_MAGIC}\n{path.name}\n{_identity(st)}\n", encoding="utf-8")
+        yield box
     finally:
-        os.close(fd)
+        shutil.rmtree(box, ignore_errors=True)
+        _unlock(lock)
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -76,21 +81,13 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 def write_with(path: str | os.PathLike, writer: Callable[[Path], object]) -> Path:
     """Call `writer(tmp_path)` then rename onto `path`; for libraries that insist on writing a path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    lock = _lock(tmp_path)
-    try:
-        writer(tmp_path)
-        # mkstemp creates 0600; a published file gets the permissions a plain open() would have given it.
-        os.chmod(tmp_path, 0o666 & ~_umask())
-        with open(tmp_path, "rb+") as f:
+    with _container(path) as box:
+        tmp = box / path.name
+        tmp.touch()  # a plain creation: the published file gets the permissions open() would have given it
+        writer(tmp)
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        os.replace(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
-        _unlock(lock)
+        os.replace(tmp, path)
     return path
 
 
@@ -98,66 +95,70 @@ def write_with(path: str | os.PathLike, writer: Callable[[Path], object]) -> Pat
 def directory(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary directory that replaces `path` only when the block finishes without error."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
-    lock = _lock(tmp)
-    os.chmod(tmp, 0o777 & ~_umask())
-    try:
+    with _container(path) as box:
+        tmp = box / path.name
+        tmp.mkdir()
         yield tmp
         if path.exists():
             if not overwrite:
                 raise FileExistsError(path)
-            _replace_directory(path, tmp)
+            # Killed between these two renames, the earlier folder waits in the container for clean_stale.
+            os.replace(path, box / _PREVIOUS)
+            os.replace(tmp, path)
         else:
             os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _unlock(lock)
-
-
-def _replace_directory(path: Path, new: Path) -> None:
-    """Swap `new` in for the existing folder `path`; the earlier one is kept, locked, until the swap is done."""
-    old = new.with_name(new.name + ".old")
-    lock = _lock(path)
-    try:
-        os.replace(path, old)
-        os.replace(new, path)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        _unlock(lock)
 
 
 def clean_stale(folder: str | os.PathLike) -> list[Path]:
-    """Remove the work that killed writers left in `folder` (never a live writer's); returns what was removed.
+    """Remove the containers that killed writers left in `folder`; returns what was removed.
 
-    A folder replacement killed half-way leaves `path` missing: its earlier version is put back.
+    Only entries proven to be liveseg's are touched (see the module docstring), never a live writer's; a folder
+    replacement killed half-way leaves its target missing, and the earlier folder is put back.
     """
     folder = Path(folder)
-    if not folder.is_dir():
+    if fcntl is None or not folder.is_dir():
         return []
     removed = []
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name.endswith(".old")):  # partials before .old
-        if _is_debris(entry) and not _in_use(entry):
-            with contextlib.suppress(OSError):  # e.g. another user's, in a shared /tmp
-                _discard(entry)
-                removed.append(entry)
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(_PREFIX) and _discard_if_stale(entry):
+            removed.append(entry)
     return removed
 
 
-def _is_debris(entry: Path) -> bool:
-    if (m := _TEMP_FILE.fullmatch(entry.name)) and entry.is_file() and not entry.is_symlink():
-        return m["suffix"] == Path(m["name"]).suffix
-    return bool(_PARTIAL.fullmatch(entry.name)) and entry.is_dir() and not entry.is_symlink()
+def _discard_if_stale(box: Path) -> bool:
+    """Discard `box` if it is a dead writer's container; hold its lock meanwhile so no one else acts on it."""
+    try:
+        fd = os.open(box, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return False  # not a directory, a symlink, or not ours to open
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        target = _marked_target(box, os.fstat(fd))
+        if target is None:
+            return False
+        previous, published = box / _PREVIOUS, box.parent / target
+        if os.path.lexists(previous) and not os.path.lexists(published):
+            os.replace(previous, published)  # killed between the two renames of `directory`: keep the earlier one
+        shutil.rmtree(box)
+        return True
+    except OSError:  # locked by a live writer, or another user's files in a shared folder
+        return False
+    finally:
+        os.close(fd)
 
 
-def _discard(entry: Path) -> None:
-    m = _PARTIAL.fullmatch(entry.name)
-    if m and m["old"] and not (target := entry.with_name(m["name"])).exists():
-        os.replace(entry, target)  # killed between the two renames of _replace_directory: keep the earlier one
-    elif entry.is_dir():
-        shutil.rmtree(entry, ignore_errors=True)
-    else:
-        entry.unlink(missing_ok=True)
+def _marked_target(box: Path, st: os.stat_result) -> str | None:
+    """The target name recorded in `box`'s marker if the marker was written for this very directory, else None."""
+    try:
+        fd = os.open(box / _MARKER, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        lines = f.read(_MARKER_MAX).decode("utf-8", "replace").split("\n")
+    if len(lines) != 4 or lines[0] != _MAGIC or lines[2] != _identity(st) or lines[3]:
+        return None
+    target = lines[1]
+    return target if target not in ("", ".", "..") and Path(target).name == target else None
 
 
 @contextlib.contextmanager
@@ -165,17 +166,17 @@ def scratch() -> Iterator[Path]:
     """Route this process's `tempfile` temporaries into a fresh locked folder for the block.
 
     Libraries (torch.onnx, onnx, onnxruntime's quantiser) write their intermediates through `tempfile`; when a
-    command is killed, its folder stays behind unlocked and the next `scratch()` removes it. For commands:
-    `tempfile.tempdir` is process-wide.
+    command is killed, its container stays behind unlocked and the next `scratch()` removes it. The containers
+    live in liveseg's own cache folder: the system temp folder is shared, and nothing in it is ours to clean.
+    For commands: `tempfile.tempdir` is process-wide.
     """
-    base = Path(tempfile.gettempdir())
+    base = paths.cache_dir() / "scratch"
     clean_stale(base)
-    folder = Path(tempfile.mkdtemp(prefix=".liveseg-scratch.", suffix=".partial", dir=base))
-    lock = _lock(folder)
-    previous, tempfile.tempdir = tempfile.tempdir, str(folder)
-    try:
-        yield folder
-    finally:
-        tempfile.tempdir = previous
-        shutil.rmtree(folder, ignore_errors=True)
-        _unlock(lock)
+    with _container(base / "work") as box:
+        folder = box / "work"
+        folder.mkdir()
+        previous, tempfile.tempdir = tempfile.tempdir, str(folder)
+        try:
+            yield folder
+        finally:
+            tempfile.tempdir = previous

@@ -15,22 +15,29 @@ Kinds of source:
   and placed with the list into the destination.
 
 Nothing unverified is ever visible: files are written to temporary names, checked, then renamed, and a
-destination folder appears only once all of it has been verified. A single file interrupted mid-way is kept
-as `<filename>.part` in the cache and continued with an HTTP range request by the next fetch.
+destination folder appears only once all of it has been verified. Checksums are computed over what is on disk,
+not over the bytes received. A single file interrupted mid-way is kept as `<filename>.part` in the cache and
+continued with an HTTP range request by the next fetch; one process at a time works on a cache entry (a flock on
+its folder), so concurrent fetches wait for each other and then reuse the verified file.
 
-A source whose publisher gives no checksum we could pin (`sha256=None`) is recorded on first download: its
-digest is written beside the cached file and every later fetch must match it (trust on first use).
+A source whose publisher gives no checksum we could pin (`sha256=None`) is recorded on first download (trust on
+first use): its digest is written beside the cached file, and every later fetch must match it. Only a file that
+passes the source's format check (`Source.check`; by default the ONNX or TFLite check its suffix names) is
+recorded, so a short or wrong body cannot be pinned; a record whose file is gone is dropped, and `force=True`
+forgets the file and its record.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
+import tarfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -51,9 +58,15 @@ from rich.progress import (
 from liveseg import atomic, paths
 from liveseg.errors import LivesegError
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, so concurrent fetches of one entry are not serialised there
+    fcntl = None
+
 MIRROR_ENV = "LIVESEG_MIRROR"
 CHUNK = 1 << 20
 TIMEOUT_S = 60
+MAX_INDEX_BYTES = 16 << 20  # a checksum list; CamVid's is 40 kB, and the whole list is held in memory
 # Temporary folders and files are created private; what we publish is readable like any dataset.
 DIR_MODE, FILE_MODE = 0o755, 0o644
 
@@ -73,7 +86,44 @@ class Source:
     origin: str
     url: str | None = None
     description: str = ""
+    # Raises ValueError naming what is wrong unless the file is what the source should be; run before a digest is
+    # recorded (sha256 None). None: the check for the file's suffix (`FORMAT_CHECKS`).
+    check: Callable[[Path], None] | None = None
 
+    def __post_init__(self) -> None:
+        if self.sha256 is None and self.format_check() is None:
+            raise ValueError(
+                f"source {self.name!r} has no sha256 and no format check: pass check= (or pin the digest), "
+                f"since only a file that passed one may be trusted on first use"
+            )
+
+    def format_check(self) -> Callable[[Path], None] | None:
+        return self.check or FORMAT_CHECKS.get(PurePosixPath(self.filename).suffix.lower())
+
+
+def check_onnx(path: Path) -> None:
+    """onnxruntime must load the file as a model: a truncated protobuf, or one cut between its fields, does not."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    try:
+        ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime's errors are untyped
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"it does not load as an ONNX model ({first})") from None
+
+
+def check_tflite(path: Path) -> None:
+    """A TFLite flatbuffer: the file identifier `TFL3` at bytes 4..8, after a root offset inside the file."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if len(head) < 8 or head[4:8] != b"TFL3" or not 8 <= int.from_bytes(head[:4], "little") < path.stat().st_size:
+        raise ValueError("it is not a TFLite model (no 'TFL3' identifier at bytes 4..8)")
+
+
+FORMAT_CHECKS: dict[str, Callable[[Path], None]] = {".onnx": check_onnx, ".tflite": check_tflite}
 
 SOURCES: dict[str, Source] = {}
 
@@ -138,12 +188,14 @@ def fetch(
     dest: str | os.PathLike | None = None,
     location: str | os.PathLike | None = None,
     progress: bool = True,
+    force: bool = False,
 ) -> Path:
     """Download and verify a source; returns the file (kind `file`) or the folder it was placed in.
 
     `dest` defaults to `paths.data_dir() / name` for folders; a `file` source stays in the cache unless
     `dest` names where to copy it. What is already there and verified is kept without asking the location,
-    so a fetched source needs no network or mirror again.
+    so a fetched source needs no network or mirror again; `force` forgets a cached file (and its recorded
+    digest) and downloads it again.
     """
     src = get_source(source) if isinstance(source, str) else source
     folder = Path(dest) if dest is not None else paths.data_dir() / src.name
@@ -151,8 +203,8 @@ def fetch(
         if src.kind == "index":
             return _fetch_index(src, location, folder, bar)
         if src.kind == "archive":
-            return _extract(src, location, folder, bar)
-        cached = _fetch_cached(src, location, bar)
+            return _extract(src, location, folder, bar, force)
+        cached = _fetch_cached(src, location, bar, force)
         if dest is None:
             return cached
         copied = atomic.write_with(Path(dest), lambda tmp: shutil.copyfile(cached, tmp))
@@ -163,37 +215,99 @@ def fetch(
 # --- single files --------------------------------------------------------------------------------------
 
 
-def _fetch_cached(src: Source, location: str | os.PathLike | None, bar: Progress) -> Path:
+def _fetch_cached(src: Source, location: str | os.PathLike | None, bar: Progress, force: bool = False) -> Path:
     target = paths.cache_dir() / "downloads" / src.name / src.filename
     recorded = target.with_name(target.name + ".sha256")
-    expected = src.sha256 or (recorded.read_text().strip() if recorded.is_file() else None)
-    if target.is_file() and expected is not None and sha256_file(target) == expected:
-        return target
-    base = resolve_location(src, location)
     part = target.with_name(target.name + ".part")
     target.parent.mkdir(parents=True, exist_ok=True)
-    digest = _download(base, src.filename, part, expected, bar, resume=True)
-    part.chmod(FILE_MODE)
-    os.replace(part, target)  # published only once verified
-    if src.sha256 is None:
-        atomic.write_text(recorded, digest + "\n")
+    with _entry_lock(target):  # a concurrent fetch of this entry waits here, then finds the file verified
+        if force:
+            for stale in (target, part, recorded):
+                stale.unlink(missing_ok=True)
+        expected = src.sha256 or _recorded_digest(src, target, recorded)
+        if expected is not None and target.is_file() and sha256_file(target) == expected:
+            return target
+        base = resolve_location(src, location)
+        digest = _download(base, src.filename, part, expected, bar, resume=True)
+        if src.sha256 is None:
+            _check_format(src, part, _join(base, src.filename))
+        part.chmod(FILE_MODE)
+        os.replace(part, target)  # published only once verified
+        if src.sha256 is None:
+            atomic.write_text(recorded, digest + "\n")
     return target
 
 
-def _extract(src: Source, location: str | os.PathLike | None, dest: Path, bar: Progress) -> Path:
+@contextmanager
+def _entry_lock(target: Path) -> Iterator[None]:
+    """Hold an exclusive flock on the cache entry's own folder (one per source), so no lock file is left over."""
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _recorded_digest(src: Source, target: Path, recorded: Path) -> str | None:
+    """The digest recorded at first download, if its file is still there and passes the format check; a record
+    that fails either is dropped (with such a file), so the next download is judged afresh."""
+    if not recorded.is_file():
+        return None
+    digest = recorded.read_text(encoding="utf-8", errors="replace").strip()
+    if target.is_file() and len(digest) == 64 and _passes(src, target):
+        return digest
+    recorded.unlink(missing_ok=True)
+    target.unlink(missing_ok=True)
+    return None
+
+
+def _passes(src: Source, path: Path) -> bool:
+    try:
+        src.format_check()(path)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_format(src: Source, path: Path, where: str) -> None:
+    """A file with no pinned digest must pass the format check before it is kept and its digest recorded."""
+    try:
+        src.format_check()(path)
+    except ValueError as exc:
+        path.unlink(missing_ok=True)
+        raise LivesegError(
+            f"{where} is not a usable {src.filename} ({exc}), so it was not kept; the server may have sent a "
+            "short or wrong body: try again or pass --from naming another copy."
+        ) from None
+
+
+def _extract(src: Source, location: str | os.PathLike | None, dest: Path, bar: Progress, force: bool) -> Path:
     marker = dest / ".liveseg-source"
-    if marker.is_file() and marker.read_text().strip() == src.sha256:
+    if not force and marker.is_file() and marker.read_text().strip() == src.sha256:
         return dest
     _refuse_foreign(dest, marker)
-    archive = _fetch_cached(src, location, bar)
+    archive = _fetch_cached(src, location, bar, force)
     with atomic.directory(dest) as tmp:
         tmp.chmod(DIR_MODE)
         try:
-            shutil.unpack_archive(archive, tmp, filter="data")
-        except (shutil.ReadError, OSError, ValueError) as exc:
+            _unpack(archive, tmp)
+        except (shutil.ReadError, OSError, ValueError, tarfile.TarError) as exc:  # FilterError: an entry escaping
             raise LivesegError(f"Cannot extract {archive} ({exc}); delete it and fetch {src.name} again.") from exc
         (tmp / marker.name).write_text(src.sha256 + "\n")
     return dest
+
+
+def _unpack(archive: Path, dest: Path) -> None:
+    """Tar files through the "data" filter (entries stay inside `dest`, no devices or outside links); zip files
+    without it: zipfile already keeps entries inside, and before Python 3.12 shutil passes it no filter."""
+    if archive.suffix.lower() == ".zip":
+        shutil.unpack_archive(archive, dest)
+    else:
+        shutil.unpack_archive(archive, dest, filter="data")
 
 
 # --- index of many files -------------------------------------------------------------------------------
@@ -314,38 +428,44 @@ def _open(base: str, rel: str, start: int = 0) -> tuple[BinaryIO, int | None, in
 
 
 def _read_all(base: str, rel: str) -> bytes:
-    stream, _, _ = _open(base, rel)
+    """The whole of a small file (an index), refusing one over MAX_INDEX_BYTES."""
+    stream, size, _ = _open(base, rel)
+    too_large = LivesegError(
+        f"{_join(base, rel)} is over {MAX_INDEX_BYTES:,} bytes, too large for a checksum list; check the location."
+    )
     try:
         with stream:
-            return stream.read()
-    except OSError as exc:
-        raise LivesegError(f"Reading {_join(base, rel)} failed ({exc}); try again or use another --from.") from exc
+            if size is not None and size > MAX_INDEX_BYTES:
+                raise too_large
+            data = stream.read(MAX_INDEX_BYTES + 1)
+        if len(data) > MAX_INDEX_BYTES:
+            raise too_large
+        if size is not None and len(data) != size:
+            raise OSError(f"the connection closed after {len(data)} of {size} bytes")
+    except (OSError, http.client.HTTPException) as exc:  # IncompleteRead: the body ended before its length
+        raise LivesegError(f"Reading {_join(base, rel)} failed ({exc}); try again or use another --from.") from None
+    return data
 
 
 def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progress | None, resume: bool = False) -> str:
-    """Stream `base/rel` into `target` while hashing and return its sha256, which must equal `sha256` if given.
+    """Stream `base/rel` into `target` and return the sha256 of what is then on disk, which must equal `sha256`
+    if given (hashing the file, not the bytes received, catches anything that wrote to it meanwhile).
 
     With `resume`, bytes already in `target` are kept and the rest requested with an HTTP range; an
     interrupted transfer then leaves `target` for the next try. A wrong checksum always deletes it.
     """
-    digest = hashlib.sha256()
     have = target.stat().st_size if resume and target.is_file() else 0
     stream, size, offset = _open(base, rel, start=have)
-    if offset:
-        with open(target, "rb") as f:
-            for block in iter(lambda: f.read(CHUNK), b""):
-                digest.update(block)
     task = bar.add_task(rel, total=None if size is None else offset + size, completed=offset) if bar else None
     try:
         with stream, open(target, "ab" if offset else "wb") as out:
             for chunk in iter(lambda: stream.read(CHUNK), b""):
-                digest.update(chunk)
                 out.write(chunk)
                 if task is not None:
                     bar.advance(task, len(chunk))
         if size is not None and target.stat().st_size != offset + size:
             raise OSError(f"the connection closed after {target.stat().st_size - offset} of {size} bytes")
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:  # IncompleteRead is not an OSError
         if not resume:
             target.unlink(missing_ok=True)
         kept = " (the part received is kept and the next fetch continues it)" if resume else ""
@@ -354,13 +474,14 @@ def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progre
         if not resume:
             target.unlink(missing_ok=True)
         raise
-    if sha256 is not None and digest.hexdigest() != sha256:
+    digest = sha256_file(target)
+    if sha256 is not None and digest != sha256:
         target.unlink(missing_ok=True)
         raise LivesegError(
             f"Checksum mismatch for {_join(base, rel)}: expected sha256 {sha256[:12]}…, got "
-            f"{digest.hexdigest()[:12]}…; the copy there is corrupt or different, so it was not kept."
+            f"{digest[:12]}…; the copy there is corrupt or different, so it was not kept."
         )
-    return digest.hexdigest()
+    return digest
 
 
 def sha256_file(path: Path) -> str:

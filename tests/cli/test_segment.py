@@ -141,3 +141,16 @@ def test_bad_bundles_exit_2(liveseg_cli: str, bundle_copy: Path, val_pairs, tmp_
     _one_sentence_exit_2(_segment(liveseg_cli, image, "--model", bundle_copy, "--out", tmp_path / "o"), "malformed")
     _one_sentence_exit_2(_segment(liveseg_cli, image, "--save", "labels,bogus", "--out", tmp_path / "o"), "--save")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_bundle_that_does_not_fit_its_graph_exits_2(
+    liveseg_cli: str, bundle_copy: Path, val_pairs, tmp_path: Path
+) -> None:
+    manifest = json.loads((bundle_copy / "manifest.json").read_text())
+    (bundle_copy / "manifest.json").write_text(json.dumps({**manifest, "classes": manifest["classes"][:3]}))
+    proc = _segment(liveseg_cli, val_pairs[0][0], "--model", bundle_copy, "--out", tmp_path / "o")
+    _one_sentence_exit_2(proc, "it lists 3 classes but the graph writes class ids up to 10")
+    (bundle_copy / "manifest.json").write_text(json.dumps({**manifest, "name": None}))
+    proc = _segment(liveseg_cli, val_pairs[0][0], "--model", bundle_copy, "--out", tmp_path / "o")
+    _one_sentence_exit_2(proc, "'name' must be a non-empty string")
+    assert not (tmp_path / "o").exists()

@@ -112,3 +112,12 @@ def test_bad_input_exits_2(tiny: str, args: list[str], message: str) -> None:
     )
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_a_deeply_nested_manifest_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text("[" * 100_000)
+    result = subprocess.run(
+        [LIVESEG, "serve", "--model", str(tmp_path), "--port", "0"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2 and "nests too deeply" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -139,11 +139,12 @@ def test_unpinned_source_is_pinned_at_first_download(http_files, make_onnx, monk
     cached = paths.cache_dir() / "downloads" / entry.source.name / "model.onnx"
     recorded = cached.with_name("model.onnx.sha256").read_text().strip()
     assert recorded == hashlib.sha256(cached.read_bytes()).hexdigest()
-    # The upstream file changes and the cached copy is lost: the new bytes do not match what was recorded.
+    # The upstream file changes: the cached copy is kept; once it is deleted, its record goes with it.
+    new = make_onnx(http_files.root / "tiny" / "model.onnx", classes=11, seed=1).read_bytes()
+    assert sources.fetch(entry.source, progress=False) == cached and cached.read_bytes() != new
     cached.unlink()
-    make_onnx(http_files.root / "tiny" / "model.onnx", classes=11, seed=1)
-    with pytest.raises(LivesegError, match="Checksum mismatch"):
-        pretrained.pull(entry.name, precisions=["fp32"])
+    assert sources.fetch(entry.source, progress=False).read_bytes() == new
+    assert cached.with_name("model.onnx.sha256").read_text().strip() == hashlib.sha256(new).hexdigest()
 
 
 def test_registry_covers_voc_ade20k_and_cityscapes() -> None:

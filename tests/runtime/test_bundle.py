@@ -12,7 +12,7 @@ import pytest
 from liveseg import paths
 from liveseg.errors import LivesegError
 from liveseg.runtime import load, open_bundle
-from liveseg.runtime.bundle import PRECISIONS
+from liveseg.runtime.bundle import PRECISIONS, check_graph
 
 
 def _edit_manifest(root: Path, edit: Callable[[dict], None]) -> None:
@@ -59,9 +59,9 @@ def test_sha256_mismatch_is_caught(bundle_copy: Path) -> None:
 def _add_logits_variant(root: Path) -> str:
     """List a WebGL logits variant at the default size first, where a careless pick would find it first (in
     place of any the bundle has)."""
-    data = b"a logits graph: float32 pixels in, low-resolution logits out"
-    digest = hashlib.sha256(data).hexdigest()
     manifest = json.loads((root / "manifest.json").read_text())
+    data = next(root.glob("model-*-logits.*.onnx")).read_bytes()  # a real one: graphs are checked on verify
+    digest = hashlib.sha256(data).hexdigest()
     default = manifest["default_variant"]
     file = f"model-{default['height']}x{default['width']}-logits.{digest[:8]}.onnx"
     (root / file).write_bytes(data)
@@ -109,6 +109,17 @@ def test_missing_variant_file_is_caught(bundle_copy: Path) -> None:
         (lambda m: m.update(variants=[]), "non-empty"),
         (lambda m: m["variants"][0].update(graph="argmax"), "unknown variant graph 'argmax'"),
         (lambda m: m.update(variants=[v | {"graph": "logits"} for v in m["variants"][:1]]), "no listed labels variant"),
+        (lambda m: m["input"].pop("name"), "'input' must be an object with a non-empty string 'name'"),
+        (lambda m: m.update(input="image"), "'input' must be an object"),
+        (lambda m: m["input"].update(channels=4), "'input.channels'"),
+        (lambda m: m["outputs"].pop("confidence"), "'outputs.confidence' is missing"),
+        (lambda m: m["outputs"]["labels"].update(name=None), "'outputs.labels' must be an object"),
+        (lambda m: m.update(outputs=[]), "'outputs' must be an object"),
+        (lambda m: m.update(name=None), "'name' must be a non-empty string"),
+        (lambda m: m.update(name=["a", "b"]), "'name' must be a non-empty string"),
+        (lambda m: m["normalization"].update(std=[0, 1, 1]), "'normalization.std' must be positive"),
+        (lambda m: m.update(ignore_index="11"), "'ignore_index' has the wrong type"),
+        (lambda m: m["variants"][0].update(parity=[1]), "variant field 'parity'"),
     ],
 )
 def test_malformed_manifest_is_one_sentence(bundle_copy: Path, edit, message: str) -> None:
@@ -123,6 +134,63 @@ def test_manifest_that_is_not_json(bundle_copy: Path) -> None:
     (bundle_copy / "manifest.json").write_text("{ not json")
     with pytest.raises(LivesegError, match="not JSON"):
         open_bundle(bundle_copy)
+
+
+def test_manifest_that_nests_too_deeply(bundle_copy: Path) -> None:
+    (bundle_copy / "manifest.json").write_text("[" * 100_000)
+    with pytest.raises(LivesegError, match="nests too deeply"):
+        open_bundle(bundle_copy)
+
+
+def _replace_file(root: Path, precision: str, data: bytes) -> Path:
+    """Put `data` in place of the labels variant of `precision`, its manifest entry updated to match."""
+    manifest = json.loads((root / "manifest.json").read_text())
+    entry = next(v for v in manifest["variants"] if v["precision"] == precision and "graph" not in v)
+    (root / entry["file"]).write_bytes(data)
+    entry.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    return root / entry["file"]
+
+
+def test_graphs_are_checked_against_the_manifest(bundle_copy: Path) -> None:
+    """Names, types, sizes and classes: each mismatch is one sentence naming the file and the manifest field."""
+    pristine = (bundle_copy / "manifest.json").read_text()
+    _edit_manifest(bundle_copy, lambda m: m.update(classes=m["classes"][:3]))
+    fp32 = open_bundle(bundle_copy).variant("fp32")
+    message = (
+        rf"{fp32.file} does not match its manifest's classes: it lists 3 classes but the graph writes class ids up"
+    )
+    with pytest.raises(LivesegError, match=message):
+        load(bundle_copy, precision="fp32")
+    bundle = open_bundle(bundle_copy)
+    (logits,) = bundle.logits
+    with pytest.raises(LivesegError, match="it lists 3 classes but the graph outputs 11 class logits"):
+        check_graph(logits, logits.read(), bundle.manifest)
+    for edit, field in [
+        (lambda m: m["input"].update(name="pixels"), "input.name"),
+        (lambda m: m["outputs"]["labels"].update(name="classes"), "outputs.labels.name"),
+        (lambda m: m["variants"][1].update(height=100), "variant height and width"),
+    ]:
+        (bundle_copy / "manifest.json").write_text(pristine)
+        _edit_manifest(bundle_copy, edit)
+        with pytest.raises(LivesegError, match=rf"does not match its manifest's {field}: .*re-export the bundle\.$"):
+            open_bundle(bundle_copy).verify()
+    (bundle_copy / "manifest.json").write_text(pristine)
+    _replace_file(bundle_copy, "fp32", logits.read())  # another model's valid ONNX, with a matching hash
+    with pytest.raises(LivesegError, match=r"input.dtype: the graph's input is float32 1x288x384x4, not uint8"):
+        load(bundle_copy, precision="fp32")
+
+
+def test_tensors_outside_the_hashed_file_are_refused(bundle_copy: Path) -> None:
+    import onnx
+
+    fp32 = open_bundle(bundle_copy).variant("fp32")
+    model = onnx.load(str(fp32.path))
+    onnx.external_data_helper.convert_model_to_external_data(model, location="weights.bin", size_threshold=1024)
+    onnx.save(model, str(bundle_copy / "external.onnx"))
+    _replace_file(bundle_copy, "fp32", (bundle_copy / "external.onnx").read_bytes())
+    with pytest.raises(LivesegError, match="in a separate file, which the manifest's sha256 does not cover"):
+        load(bundle_copy, precision="fp32")
 
 
 def test_not_a_bundle(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ def _manifest(name: str) -> dict:
         "classes": [{"id": 0, "name": "thing", "color": [0, 0, 0]}],
         "normalization": {"mean": [0.5] * 3, "std": [0.25] * 3},
         "input": {"name": "image"},
-        "outputs": {"labels": {"name": "labels"}},
+        "outputs": {"labels": {"name": "labels"}, "confidence": {"name": "confidence"}, "logits": {"name": "logits"}},
         "variants": variants,
         "default_variant": bundle["default_variant"],
     }

@@ -31,40 +31,69 @@ ASSETS = {
 }
 
 
-def tiny_onnx() -> bytes:
-    """A real, checked ONNX graph with the bundle IO contract (uint8 NHWC in; uint8 labels and confidence)."""
+def tiny_onnx(graph: str = "labels") -> bytes:
+    """A real, checked ONNX graph with the bundle IO contract: uint8 NHWC in, uint8 labels (decoded from the class-id
+    constants `liveseg/post/id<k>`, as a bundle's are) and confidence out; or, for `graph="logits"`, float32 RGBA in
+    and the 11 class logits out."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(0)
-    w1 = numpy_helper.from_array(rng.standard_normal((16, 3, 3, 3)).astype(np.float32), "w1")
-    w2 = numpy_helper.from_array(rng.standard_normal((11, 16, 1, 1)).astype(np.float32), "w2")
-    scale = numpy_helper.from_array(np.array(255.0, dtype=np.float32), "scale")
-    nodes = [
-        helper.make_node("Cast", ["image"], ["f"], to=TensorProto.FLOAT),
-        helper.make_node("Transpose", ["f"], ["nchw"], perm=[0, 3, 1, 2]),
+    consts = {
+        "w1": rng.standard_normal((16, 3, 3, 3)).astype(np.float32),
+        "w2": rng.standard_normal((11, 16, 1, 1)).astype(np.float32),
+        "scale": np.array(255.0, dtype=np.float32),
+        "axis": np.array([1], np.int64),
+        **{f"at{k}": np.array([k], np.int64) for k in (0, 3)},
+        **{f"liveseg/post/id{k}": np.array(k, np.uint8) for k in range(11)},
+    }
+    logits = graph == "logits"
+    if logits:  # float RGBA: alpha dropped from the planes
+        nodes = [
+            helper.make_node("Transpose", ["image"], ["planes"], perm=[0, 3, 1, 2]),
+            helper.make_node("Slice", ["planes", "at0", "at3", "axis"], ["nchw"]),
+        ]
+    else:
+        nodes = [
+            helper.make_node("Cast", ["image"], ["f"], to=TensorProto.FLOAT),
+            helper.make_node("Transpose", ["f"], ["nchw"], perm=[0, 3, 1, 2]),
+        ]
+    nodes += [
         helper.make_node("Conv", ["nchw", "w1"], ["c1"], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["c1"], ["r1"]),
         helper.make_node("Conv", ["r1", "w2"], ["logits"]),
-        helper.make_node("ArgMax", ["logits"], ["argmax"], axis=1, keepdims=0),
-        helper.make_node("Cast", ["argmax"], ["labels"], to=TensorProto.UINT8),
-        helper.make_node("Softmax", ["logits"], ["prob"], axis=1),
-        helper.make_node("ReduceMax", ["prob"], ["top"], axes=[1], keepdims=0),
-        helper.make_node("Mul", ["top", "scale"], ["scaled"]),
-        helper.make_node("Round", ["scaled"], ["rounded"]),
-        helper.make_node("Cast", ["rounded"], ["confidence"], to=TensorProto.UINT8),
     ]
-    graph = helper.make_graph(
-        nodes,
-        "tiny",
-        [helper.make_tensor_value_info("image", TensorProto.UINT8, ["N", 8, 8, 3])],
-        [
+    if logits:
+        inputs = [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 8, 8, 4])]
+        outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 11, 8, 8])]
+    else:
+        parts = [f"part{k}" for k in range(11)]
+        nodes += [helper.make_node("Split", ["logits"], parts, axis=1), helper.make_node("Max", parts, ["peak"])]
+        ids = "liveseg/post/id10"
+        for k in range(9, -1, -1):  # the first maximum wins, as ArgMax's
+            nodes += [
+                helper.make_node("Equal", [parts[k], "peak"], [f"is{k}"]),
+                helper.make_node("Where", [f"is{k}", f"liveseg/post/id{k}", ids], [f"ids{k}"]),
+            ]
+            ids = f"ids{k}"
+        nodes += [
+            helper.make_node("Squeeze", [ids, "axis"], ["labels"]),
+            helper.make_node("Softmax", ["logits"], ["prob"], axis=1),
+            helper.make_node("ReduceMax", ["prob"], ["top"], axes=[1], keepdims=0),
+            helper.make_node("Mul", ["top", "scale"], ["scaled"]),
+            helper.make_node("Round", ["scaled"], ["rounded"]),
+            helper.make_node("Cast", ["rounded"], ["confidence"], to=TensorProto.UINT8),
+        ]
+        inputs = [helper.make_tensor_value_info("image", TensorProto.UINT8, ["N", 8, 8, 3])]
+        outputs = [
             helper.make_tensor_value_info("labels", TensorProto.UINT8, ["N", 8, 8]),
             helper.make_tensor_value_info("confidence", TensorProto.UINT8, ["N", 8, 8]),
-        ],
-        initializer=[w1, w2, scale],
+        ]
+    initializers = [numpy_helper.from_array(v, k) for k, v in consts.items()]
+    model = helper.make_model(
+        helper.make_graph(nodes, "tiny", inputs, outputs, initializer=initializers),
+        opset_imports=[helper.make_opsetid("", 17)],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     onnx.checker.check_model(model)
     return model.SerializeToString()
 
@@ -126,6 +155,11 @@ def onnx_bytes() -> bytes:
     return tiny_onnx()
 
 
+@pytest.fixture(scope="session")
+def logits_onnx_bytes() -> bytes:
+    return tiny_onnx("logits")
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, onnx_bytes: bytes) -> dict:
     """Everything a server serves, plus things it must never serve."""
@@ -133,11 +167,18 @@ def site(tmp_path_factory: pytest.TempPathFactory, onnx_bytes: bytes) -> dict:
     secret = base / "secret.txt"
     secret.write_bytes(SECRET)
     manifest = write_bundle(base / "bundles" / "tiny", "tiny", onnx_bytes)
-    # A bundle whose listed variant file is a symlink pointing out of the bundle directory.
-    linked = write_bundle(base / "bundles" / "linked", "linked", SECRET, model_card=False)
+    # A bundle whose listed variant file is a symlink pointing out of the bundle directory, at a valid graph that
+    # carries the secret (so that the bundle passes its checks and only the server's rules keep the file in).
+    import onnx
+
+    model = onnx.load_from_string(onnx_bytes)
+    model.doc_string = SECRET.decode()
+    outside = base / "secret.onnx"
+    outside.write_bytes(model.SerializeToString())
+    linked = write_bundle(base / "bundles" / "linked", "linked", outside.read_bytes(), model_card=False)
     variant = base / "bundles" / "linked" / linked["variants"][0]["file"]
     variant.unlink()
-    os.symlink(secret, variant)
+    os.symlink(outside, variant)
     write_static(base / "static", secret)
     variant_url = f"/models/tiny/{manifest['variants'][0]['file']}"
     return {

@@ -73,15 +73,16 @@ def test_only_manifest_listed_files_are_allowed(site: dict) -> None:
     assert model.allowed == {"manifest.json", "MODEL_CARD.md", variant}
 
 
-def test_logits_variants_are_verified_and_served(site: dict, tmp_path: Path) -> None:
+def test_logits_variants_are_verified_and_served(site: dict, logits_onnx_bytes: bytes, tmp_path: Path) -> None:
     bundle = Path(shutil.copytree(site["bundles"] / "tiny", tmp_path / "tiny"))
-    data = b"a WebGL logits graph"
+    data = logits_onnx_bytes
     digest = hashlib.sha256(data).hexdigest()
     file = f"model-8x8-logits.{digest[:8]}.onnx"
     (bundle / file).write_bytes(data)
     manifest = json.loads((bundle / "manifest.json").read_text())
     logits = {"precision": "fp32", "graph": "logits", "height": 8, "width": 8, "file": file}
     manifest["variants"].append(logits | {"bytes": len(data), "sha256": digest})
+    manifest["outputs"]["logits"] = {"name": "logits", "dtype": "float32"}
     (bundle / "manifest.json").write_text(json.dumps(manifest))
     model = served_models(find_bundles([str(bundle)]))["tiny"]
     assert file in model.allowed

@@ -56,7 +56,7 @@ def _check_outputs(jobs: list[Job], opts: Options) -> None:
 
 
 def _clean_output_folders(jobs: list[Job], opts: Options) -> None:
-    """Remove what a killed earlier run left (e.g. `.clip.overlay.mp4.*.tmp.mp4`) where this run writes."""
+    """Remove what a killed earlier run left (liveseg's own temporaries only) where this run writes."""
     from liveseg import atomic
 
     folders = {(opts.out / job.stem).parent for job in jobs}

@@ -24,7 +24,20 @@ GRAPHS = ("labels", "logits")  # a variant's `graph`; absent means "labels"
 MODEL_CARD = "MODEL_CARD.md"  # a bundle's optional description, beside its manifest; served with the bundle
 _REQUIRED = ("format", "name", "classes", "normalization", "input", "outputs", "variants", "default_variant")
 _VARIANT_FIELDS = {"precision": str, "height": int, "width": int, "file": str, "bytes": int, "sha256": str}
-_OPTIONAL = ("version", "task", "model", "dataset", "ignore_index", "training", "source", "created", "liveseg_version")
+_OPTIONAL = {  # field: its JSON type, when present and not null
+    "version": str,
+    "task": str,
+    "model": dict,
+    "dataset": str,
+    "ignore_index": int,
+    "training": dict,
+    "source": dict,
+    "created": str,
+    "liveseg_version": str,
+}
+_VARIANT_OPTIONAL = {"gflops": (int, float), "val_miou": (int, float), "parity": dict}
+_JSON_TYPES = {str: "a string", int: "an integer", dict: "an object"}
+MAX_MANIFEST_BYTES = 4 << 20  # a 255-class manifest is about 30 kB; anything near this is not one
 
 Bad = Callable[[str], LivesegError]
 
@@ -72,6 +85,9 @@ class VariantEntry:
             raise bad(f"variant size {entry['height']}x{entry['width']} is not positive")
         if Path(entry["file"]).name != entry["file"]:
             raise bad(f"variant file {entry['file']!r} must be a plain file name inside the bundle")
+        for key, types in _VARIANT_OPTIONAL.items():
+            if entry.get(key) is not None and (not isinstance(entry[key], types) or isinstance(entry[key], bool)):
+                raise bad(f"variant field {key!r} of {entry['file']} has the wrong type")
         return cls(
             **{k: entry[k] for k in _VARIANT_FIELDS} | {"sha256": entry["sha256"].lower()},
             graph=entry.get("graph", "labels"),
@@ -134,8 +150,16 @@ class Manifest:
     @classmethod
     def load(cls, path: Path) -> Manifest:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            with open(path, "rb") as f:
+                text = f.read(MAX_MANIFEST_BYTES + 1)
+            if len(text) > MAX_MANIFEST_BYTES:
+                raise ValueError(f"over {MAX_MANIFEST_BYTES >> 20} MiB")
+            data = json.loads(text.decode("utf-8"))
+        except RecursionError:  # json nests by recursion: `[[[[…` deeper than the interpreter allows
+            raise LivesegError(
+                f"Bundle manifest {path} nests too deeply to be a manifest; re-export the bundle."
+            ) from None
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             reason = f"Bundle manifest {path} is unreadable or not JSON ({exc}); re-export the bundle."
             raise LivesegError(reason) from None
         return cls.from_dict(data, path)
@@ -154,10 +178,18 @@ class Manifest:
             raise bad(f"missing {', '.join(missing)}")
         if data["format"] != FORMAT:
             raise bad(f"format is {data['format']!r}, expected {FORMAT!r}")
+        if not isinstance(data["name"], str) or not data["name"]:
+            raise bad("'name' must be a non-empty string")
         _check_classes(data["classes"], bad)
+        _check_normalization(data["normalization"], bad)
         if not isinstance(data["variants"], list) or not data["variants"]:
             raise bad("'variants' must be a non-empty list")
         variants = [VariantEntry.from_dict(v, bad) for v in data["variants"]]
+        _check_input(data["input"], bad)
+        _check_outputs(data["outputs"], any(v.graph == "logits" for v in variants), bad)
+        for key, typ in _OPTIONAL.items():
+            if data.get(key) is not None and (not isinstance(data[key], typ) or isinstance(data[key], bool)):
+                raise bad(f"{key!r} has the wrong type (expected {_JSON_TYPES[typ]})")
         keys = [(v.graph, v.precision, v.size) for v in variants]
         if len(set(keys)) != len(keys):
             raise bad("two variants share a graph, precision and size")
@@ -171,6 +203,50 @@ class Manifest:
         optional = {k: data[k] for k in _OPTIONAL if data.get(k) is not None}
         required = {k: data[k] for k in _REQUIRED if k not in ("format", "variants")}
         return cls(**required, **optional, variants=variants)
+
+
+def _name_of(entry: Any) -> str | None:
+    """The non-empty `name` string of an input or output entry, else None."""
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def _check_input(entry: Any, bad: Bad) -> None:
+    """What both readers use: the graph input's name (and, in the web app, which channel counts it takes)."""
+    if _name_of(entry) is None:
+        raise bad("'input' must be an object with a non-empty string 'name'")
+    channels = entry.get("channels", [3])
+    if not isinstance(channels, list) or not channels or any(c not in (3, 4) or isinstance(c, bool) for c in channels):
+        raise bad("'input.channels' must be a non-empty list of 3 and/or 4")
+    for key in ("dtype", "layout"):
+        if key in entry and not isinstance(entry[key], str):
+            raise bad(f"'input.{key}' must be a string")
+
+
+def _check_outputs(outputs: Any, logits: bool, bad: Bad) -> None:
+    """Every output entry is {"name": str, "dtype": str}; labels and confidence always, logits with WebGL variants."""
+    if not isinstance(outputs, dict):
+        raise bad("'outputs' must be an object")
+    for key in ("labels", "confidence", *(("logits",) if logits else ())):
+        if key not in outputs:
+            raise bad(f"'outputs.{key}' is missing")
+    for key, entry in outputs.items():
+        if _name_of(entry) is None or not isinstance(entry.get("dtype", ""), str):
+            raise bad(f"'outputs.{key}' must be an object with a non-empty string 'name' (and a string 'dtype')")
+
+
+def _check_normalization(norm: Any, bad: Bad) -> None:
+    def three(values: Any) -> bool:
+        return isinstance(values, list) and len(values) == 3 and all(_is_number(x) for x in values)
+
+    if not isinstance(norm, dict) or not three(norm.get("mean")) or not three(norm.get("std")):
+        raise bad("'normalization' must be {'mean': [r, g, b], 'std': [r, g, b]} of numbers")
+    if any(x <= 0 for x in norm["std"]):
+        raise bad("'normalization.std' must be positive")
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
 
 
 def _check_classes(classes: Any, bad: Bad) -> None:

@@ -18,10 +18,13 @@ class Segmenter:
     """One bundle variant in an onnxruntime session; images of any size go in, class maps of that size come out."""
 
     def __init__(self, bundle: Bundle, variant: Variant, threads: int | None = None) -> None:
+        data = bundle.read(variant)  # verified and checked against the manifest; the session gets these bytes
         try:
-            self.session = create_session(variant.path, threads)
+            self.session = create_session(data, threads)
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
-            raise LivesegError(f"onnxruntime cannot load {variant.path} ({exc}); re-export the bundle.") from None
+            raise LivesegError(
+                f"onnxruntime cannot load {variant.path} ({_first_line(exc)}); re-export the bundle."
+            ) from None
         self.bundle = bundle
         self.variant = variant
         self.threads = threads
@@ -39,7 +42,12 @@ class Segmenter:
 
     def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Raw graph call: NxHxWx(3|4) uint8 at the variant size → (labels, confidence), each NxHxW uint8."""
-        labels, confidence = self.session.run(self._outputs, {self._input: np.ascontiguousarray(batch)})
+        try:
+            labels, confidence = self.session.run(self._outputs, {self._input: np.ascontiguousarray(batch)})
+        except Exception as exc:  # onnxruntime's own untyped errors: a graph the checks on opening did not foresee
+            raise LivesegError(
+                f"onnxruntime failed running {self.variant.path} ({_first_line(exc)}); re-export the bundle."
+            ) from None
         return labels, confidence
 
     def predict(self, image: ImageLike) -> np.ndarray:
@@ -76,9 +84,12 @@ def load(
     size: tuple[int, int] | None = None,
     threads: int | None = None,
 ) -> Segmenter:
-    """Open a bundle, pick the variant (`Bundle.variant`: None means the default's), check its sha256 and start an
-    onnxruntime session on it."""
+    """Open a bundle, pick the variant (`Bundle.variant`: None means the default's), check it (`Bundle.read`) and
+    start an onnxruntime session on it."""
     bundle = bundle_or_name if isinstance(bundle_or_name, Bundle) else open_bundle(bundle_or_name)
     variant = bundle.variant(precision=precision, size=size)
-    variant.verify()
     return Segmenter(bundle, variant, threads=threads)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
