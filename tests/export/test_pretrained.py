@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +153,14 @@ def test_registry_covers_voc_ade20k_and_cityscapes() -> None:
     for entry in pretrained.PRETRAINED.values():
         assert entry.source.license and entry.licence and entry.source.url.startswith("https://")
         assert entry.accept_licence == ("non-commercial" in entry.source.license)
+
+
+def test_hugging_face_files_are_pinned_to_a_revision() -> None:
+    """`resolve/main` serves whatever was pushed last; a commit id serves the file the entry was checked against."""
+    hosted = [e for e in pretrained.PRETRAINED.values() if e.source.url.startswith("https://huggingface.co/")]
+    assert hosted
+    for entry in hosted:
+        assert re.search(r"/resolve/[0-9a-f]{40}(/|$)", entry.source.url), entry.name
 
 
 def test_pull_torchvision_file_matches_torchvision(

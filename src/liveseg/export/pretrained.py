@@ -171,8 +171,8 @@ register_pretrained(
     _segformer_b0(
         "cityscapes",
         "cityscapes-768-768",
-        None,  # no published digest we could pin: recorded at first download
-        "https://huggingface.co/Xenova/segformer-b0-finetuned-cityscapes-768-768/resolve/main/onnx",
+        None,  # no published digest: recorded at first download of the file pinned by this revision
+        "https://huggingface.co/Xenova/segformer-b0-finetuned-cityscapes-768-768/resolve/7f2a8949947413c391b7ed8482aafad545d351dd/onnx",
         description="SegFormer-B0 fine-tuned on Cityscapes at 768x768, ONNX",
         size=(384, 768),
         gflops="≈17.6 (paper, scaled)",
