@@ -184,12 +184,30 @@ _STYLE_LICENCE = (
     "BSD-3-Clause (pytorch/examples fast_neural_style, Johnson et al. 2016), converted to ONNX by the ONNX Model "
     "Zoo (Apache-2.0)"
 )
-_STYLE_URL = "https://github.com/onnx/models/raw/main/validated/vision/style_transfer/fast_neural_style/model"
-_STYLE_DIGESTS = {  # from the zoo's Git LFS pointers; the others' are recorded at first download
-    "udnie-9": "8656b6ce7dec8f22ee13c2d557d6b67bd6f550dde88d0f2e7c9972aeb765cc0d",
-    "pointilism-8": "09fb31931c1826daf42552e451a908d068486a3ca946324a3ece758d51f46cad",
+# The ONNX Model Zoo left GitHub LFS in 2025 for one Hugging Face repository per model: its commit, the file's sha256.
+_STYLES = {
+    "udnie-9": (
+        "ab74109f694dc8117f5e39a8571ac53bf83618f6",
+        "8656b6ce7dec8f22ee13c2d557d6b67bd6f550dde88d0f2e7c9972aeb765cc0d",
+    ),
+    "pointilism-9": (
+        "d9c3c80c36d238db4155f3029f996ce62b3c101f",
+        "5ee2b8d4d6bc60a777f54e0fe96a1b717360a004b79d56c67390d4a975b14d98",
+    ),
+    "candy-9": (
+        "f24fcf558bd4564360f41cf3b5321975a33f962f",
+        "9d11a3529d1e547da6ae07201d93484dbab2ec0a3614535752c8f40f0fe2968a",
+    ),
+    "mosaic-9": (
+        "9a267ba8540fba8fb12bc78f3770e0fd9c923c56",
+        "fa646dedade881243f8d5a2ceb7de2b93675b21fc24f7482894ac4851a9a0a47",
+    ),
+    "rain-princess-9": (
+        "205625e4c00565b6c0946814de6165116b271e58",
+        "4162912e6f75fedef6f810ae989b9e10d3d5d43308dab34b027c850cf255e152",
+    ),
 }
-for _style in ("udnie-9", "pointilism-8", "candy-9", "mosaic-9", "rain-princess-9"):
+for _style, (_revision, _digest) in _STYLES.items():
     register_pretrained(
         Pretrained(
             name=f"style-{_style.rsplit('-', 1)[0]}",
@@ -197,10 +215,10 @@ for _style in ("udnie-9", "pointilism-8", "candy-9", "mosaic-9", "rain-princess-
                 name=f"fast-neural-style-{_style}",
                 kind="file",
                 filename=f"{_style}.onnx",
-                sha256=_STYLE_DIGESTS.get(_style),
+                sha256=_digest,
                 license=_STYLE_LICENCE,
-                origin="https://github.com/onnx/models/tree/main/validated/vision/style_transfer/fast_neural_style",
-                url=_STYLE_URL,
+                origin=f"https://huggingface.co/onnxmodelzoo/{_style}",
+                url=f"https://huggingface.co/onnxmodelzoo/{_style}/resolve/{_revision}",
                 description=f"fast neural style transfer '{_style.rsplit('-', 1)[0]}' (effect model, 6.7 MB)",
             ),
             classes="",
