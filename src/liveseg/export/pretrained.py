@@ -6,26 +6,32 @@ bundle: torchvision state dicts load into liveseg's own copy of the architecture
 parameter names) and export through PyTorch; ONNX files (e.g. Hugging Face exports) are imported unchanged
 between liveseg's in-graph pre- and post-processing (`liveseg.export.imported`).
 
-Adding a model is one `register_pretrained(...)` with its `Source`.
+Adding a model is one `register_pretrained(...)` with its `Source`. The registry itself imports neither PyTorch
+nor onnx, so that `liveseg pull --list` works from any install.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.progress import Progress
 
 from liveseg import paths, sources
 from liveseg.data import NORMALIZATION, get_info
 from liveseg.errors import LivesegError
-from liveseg.export.build import BundleMeta, ExportResult, ExportSettings
 from liveseg.sources import Source, register_source
 
+if TYPE_CHECKING:
+    from liveseg.export.build import BundleMeta, ExportResult, ExportSettings
+
 Converter = Literal["torchvision", "onnx", "effect"]
+# Converters that need a library a serve-only install lacks: the module they import and the extra that installs it.
+REQUIRES: dict[Converter, tuple[str, str]] = {"torchvision": ("torch", "train")}
 
 
 @dataclass(frozen=True)
@@ -40,12 +46,25 @@ class Pretrained:
     accuracy: str  # as the upstream reports it; not measured here
     citation: str
     licence: str  # its short name; the source carries the full terms
-    gflops: str  # at `size`: measured for the architectures liveseg has, else scaled from the paper
+    # At `size`, counting a multiply-add as 2 FLOPs like every liveseg figure: measured for the architectures
+    # liveseg has, else scaled from the paper (doubled where the paper counts a multiply-add as one, as mmcv does).
+    gflops: str
     model: str = ""  # liveseg architecture the weights load into (torchvision converter)
     scale: int = 1  # effect models: the pixel range they take and return (1 or 255)
     mean: Sequence[float] = NORMALIZATION["mean"]
     std: Sequence[float] = NORMALIZATION["std"]
     accept_licence: bool = False  # the licence restricts use: `pull` needs --accept-licence
+    bytes: int | None = None  # the upstream file's size as its host lists it; None: not published
+
+    @property
+    def url(self) -> str:
+        """Where the upstream file is downloaded from, unless `--from` or a mirror says otherwise."""
+        return f"{self.source.url}/{self.source.filename}"
+
+    @property
+    def download(self) -> str:
+        """The upstream file's size for people, e.g. "13.1 MB"."""
+        return f"{self.bytes / 1e6:.1f} MB" if self.bytes else "size not published"
 
 
 PRETRAINED: dict[str, Pretrained] = {}
@@ -83,7 +102,7 @@ _MOBILENETV3_CITATION = "Howard et al., Searching for MobileNetV3, ICCV 2019"
 
 
 def _torchvision_voc(
-    model: str, digest: str, description: str, gflops: str, accuracy: str, citation: str
+    model: str, digest: str, size: int, description: str, gflops: str, accuracy: str, citation: str
 ) -> Pretrained:
     """A torchvision segmentation model with its COCO-with-VOC-labels weights (file named `MODEL-<sha8>.pth`)."""
     return Pretrained(
@@ -106,6 +125,7 @@ def _torchvision_voc(
         accuracy=f"COCO val2017 (VOC labels) {accuracy} (torchvision, at 520)",
         citation=citation,
         licence="BSD-3-Clause",
+        bytes=size,
     )
 
 
@@ -113,7 +133,8 @@ register_pretrained(
     _torchvision_voc(
         "lraspp_mobilenet_v3_large",
         "d234d4eae9d55d5f76de18b77cf0dc62c66fe5c5482758209d00f950c92bb280",
-        "LR-ASPP MobileNetV3-Large, COCO with VOC labels (13.1 MB)",
+        13_097_061,
+        "LR-ASPP MobileNetV3-Large, COCO with VOC labels",
         gflops="2.96",
         accuracy="mIoU 57.9, pixel accuracy 91.2",
         citation=_MOBILENETV3_CITATION,
@@ -123,7 +144,8 @@ register_pretrained(
     _torchvision_voc(
         "deeplabv3_mobilenet_v3_large",
         "fc3c493d68e89cc31ef488c803d5d7dd2f3190fb570598faa49fef69be8e5e70",
-        "DeepLabV3 MobileNetV3-Large, COCO with VOC labels (44.1 MB)",
+        44_356_159,
+        "DeepLabV3 MobileNetV3-Large, COCO with VOC labels",
         gflops="14.74",
         accuracy="mIoU 60.3, pixel accuracy 91.2",
         citation="Chen et al., Rethinking Atrous Convolution for Semantic Image Segmentation, 2017; "
@@ -161,9 +183,10 @@ register_pretrained(
         "ade-512-512",
         "3e5c18a4be395f16646438d54c42377ddc202edfa33d5eced0c9506de75c44c2",
         "https://huggingface.co/Xenova/segformer-b0-finetuned-ade-512-512/resolve/d3e5499fa8701ff0453ca940a8dfeae39b2f1504/onnx",
-        description="SegFormer-B0 fine-tuned on ADE20K at 512x512, ONNX (15.3 MB)",
+        description="SegFormer-B0 fine-tuned on ADE20K at 512x512, ONNX",
+        bytes=15_335_446,
         size=(384, 512),
-        gflops="≈6.3 (paper, scaled)",
+        gflops="≈12.6 (paper's 8.4 at 512x512, doubled and scaled)",
         accuracy="ADE20K val mIoU 37.4 (paper, at 512x512)",
     )
 )
@@ -175,7 +198,7 @@ register_pretrained(
         "https://huggingface.co/Xenova/segformer-b0-finetuned-cityscapes-768-768/resolve/7f2a8949947413c391b7ed8482aafad545d351dd/onnx",
         description="SegFormer-B0 fine-tuned on Cityscapes at 768x768, ONNX",
         size=(384, 768),
-        gflops="≈17.6 (paper, scaled)",
+        gflops="≈35.3 (paper's 125.5 at 1024x2048, doubled and scaled)",
         accuracy="Cityscapes val mIoU 76.2 (paper, B0 at 1024x1024; this checkpoint was fine-tuned at 768x768)",
     )
 )
@@ -219,7 +242,7 @@ for _style, (_revision, _digest) in _STYLES.items():
                 license=_STYLE_LICENCE,
                 origin=f"https://huggingface.co/onnxmodelzoo/{_style}",
                 url=f"https://huggingface.co/onnxmodelzoo/{_style}/resolve/{_revision}",
-                description=f"fast neural style transfer '{_style.rsplit('-', 1)[0]}' (effect model, 6.7 MB)",
+                description=f"fast neural style transfer '{_style.rsplit('-', 1)[0]}' (effect model)",
             ),
             classes="",
             converter="effect",
@@ -229,6 +252,7 @@ for _style, (_revision, _digest) in _STYLES.items():
             licence="BSD-3-Clause",
             gflops="≈15.5",
             scale=255,
+            bytes=6_728_029,
         )
     )
 
@@ -242,6 +266,22 @@ def check_licence(entry: Pretrained, accepted: bool) -> None:
         )
 
 
+def check_requirements(entry: Pretrained) -> None:
+    """A converter's library that this install lacks is named with its extra, before anything is downloaded."""
+    if entry.converter not in REQUIRES:
+        return
+    module, extra = REQUIRES[entry.converter]
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ImportError:  # a broken or blocked install counts as absent
+        found = False
+    if not found:
+        raise LivesegError(
+            f"Converting {entry.name} needs the {module} package, which this install lacks; run "
+            f"pip install 'liveseg[{extra}]', then pull again."
+        )
+
+
 def pull(
     name: str,
     location: str | None = None,
@@ -251,8 +291,11 @@ def pull(
     progress: Progress | None = None,
 ) -> ExportResult:
     """Download `name`'s upstream file (verified, cached) and write its bundle to `paths.models_dir()/name`."""
+    from liveseg.export.build import ExportSettings
+
     entry = get_pretrained(name)
     check_licence(entry, accept_licence)
+    check_requirements(entry)
     if entry.converter == "effect":
         raise LivesegError(
             f"{name} is an effect model, not a segmentation model; install it with pull_effect({name!r})."
@@ -271,6 +314,8 @@ def pull(
 
 
 def _meta(entry: Pretrained) -> BundleMeta:
+    from liveseg.export.build import BundleMeta
+
     info = get_info(entry.classes)
     return BundleMeta(
         name=entry.name,
