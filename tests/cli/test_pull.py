@@ -89,6 +89,15 @@ def test_without_torch_list_works_and_torchvision_entries_name_the_extra(one_err
     assert http_files.requests == []  # refused before anything was downloaded
 
 
+def test_segment_with_a_model_not_yet_pulled_says_how_to_pull_it(
+    one_error, models, street: Path, tmp_path: Path
+) -> None:
+    args = ("segment", str(street), "--model", "cityscapes-segformer-b0", "--out", str(tmp_path / "out"))
+    proc = _without_torch(*args, env=models)
+    command = "`liveseg pull cityscapes-segformer-b0 --accept-licence`"
+    assert f"'cityscapes-segformer-b0' is not pulled yet; run {command} first." in one_error(proc)
+
+
 def test_unknown_model_and_unaccepted_licence(cli, one_error, models) -> None:
     assert "Unknown pretrained model 'nope'" in one_error(cli("pull", "nope", env=models))
     text = one_error(cli("pull", "ade20k-segformer-b0", env=models))

@@ -257,6 +257,15 @@ for _style, (_revision, _digest) in _STYLES.items():
     )
 
 
+def pull_command(name: str) -> str | None:
+    """The command that installs the segmentation model `name`, if it is registered: what to tell someone who asks
+    for it before pulling it (licence acceptance included, since that pull would otherwise be refused)."""
+    entry = PRETRAINED.get(name)
+    if entry is None or entry.converter == "effect":
+        return None
+    return f"liveseg pull {name}" + (" --accept-licence" if entry.accept_licence else "")
+
+
 def check_licence(entry: Pretrained, accepted: bool) -> None:
     """A licence that restricts use must be accepted explicitly, before anything is downloaded."""
     if entry.accept_licence and not accepted:

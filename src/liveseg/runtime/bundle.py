@@ -128,9 +128,12 @@ def _manifest_path(bundle: str | os.PathLike) -> Path:
             )
         return path
     path = Path(bundle).expanduser()
+    is_name = not path.exists() and Path(str(bundle)).name == str(bundle)
     named = paths.models_dir() / str(bundle) / "manifest.json"
-    if not path.exists() and Path(str(bundle)).name == str(bundle) and named.is_file():
+    if is_name and named.is_file():
         return named
+    if is_name:
+        _refuse_unpulled(str(bundle))
     if path.is_dir():
         path = path / "manifest.json"
     if not path.is_file():
@@ -139,6 +142,15 @@ def _manifest_path(bundle: str | os.PathLike) -> Path:
             "name of a model from `liveseg pull --list` after pulling it."
         )
     return path
+
+
+def _refuse_unpulled(name: str) -> None:
+    """A registered pretrained model that is not pulled yet: say how to pull it rather than "no bundle"."""
+    from liveseg.export.pretrained import pull_command  # the registry is torch-free
+
+    command = pull_command(name)
+    if command is not None:
+        raise LivesegError(f"The model {name!r} is not pulled yet; run `{command}` first.")
 
 
 def installed_bundles() -> list[Path]:
