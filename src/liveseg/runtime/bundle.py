@@ -18,7 +18,7 @@ from liveseg.errors import LivesegError
 from liveseg.runtime.manifest import FORMAT, PRECISIONS, Manifest, VariantEntry
 from liveseg.sources import sha256_file
 
-__all__ = ["FORMAT", "PRECISIONS", "Bundle", "Variant", "installed_bundles", "open_bundle", "sha256_file"]
+__all__ = ["FORMAT", "PRECISIONS", "Bundle", "Variant", "open_bundle", "sha256_file"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,9 +151,3 @@ def _refuse_unpulled(name: str) -> None:
     command = pull_command(name)
     if command is not None:
         raise LivesegError(f"The model {name!r} is not pulled yet; run `{command}` first.")
-
-
-def installed_bundles() -> list[Path]:
-    """The folders of the bundles `liveseg pull` and `liveseg import` made, by name."""
-    root = paths.models_dir()
-    return sorted(p for p in root.iterdir() if (p / "manifest.json").is_file()) if root.is_dir() else []
