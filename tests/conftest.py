@@ -10,6 +10,7 @@ import re
 import shutil
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -180,15 +181,35 @@ def http_files(tmp_path: Path) -> Iterator[Served]:
         httpd.server_close()
 
 
+class _EfficientAttention(nn.Module):
+    """SegFormer's self-attention: keys and values come from the tokens reduced by a strided convolution. Shapes
+    are read from the tensors (as Hugging Face's code does), so that a traced export keeps batch and size dynamic."""
+
+    def __init__(self, dim: int, heads: int = 2, reduction: int = 2) -> None:
+        super().__init__()
+        self.heads, self.head_dim = heads, dim // heads
+        self.q, self.kv, self.proj = nn.Linear(dim, dim), nn.Linear(dim, 2 * dim), nn.Linear(dim, dim)
+        self.reduce = nn.Conv2d(dim, dim, reduction, reduction)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, t: torch.Tensor, h: int, w: int) -> torch.Tensor:
+        n, _, c = t.shape
+        q = self.q(t).view(n, -1, self.heads, self.head_dim).transpose(1, 2)
+        r = self.norm(self.reduce(t.transpose(1, 2).reshape(n, c, h, w)).flatten(2).transpose(1, 2))
+        k, v = self.kv(r).view(n, -1, 2, self.heads, self.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
+        a = (q @ k.transpose(-2, -1) * self.head_dim**-0.5).softmax(-1)
+        return self.proj((a @ v).transpose(1, 2).reshape(n, -1, c))
+
+
 class TinyTransformerSeg(nn.Module):
-    """Strided conv patches, one self-attention block with LayerNorm and GELU, a 1x1 classifier at 1/4: the
-    operators of a SegFormer-style export, at a size a test can afford."""
+    """Strided conv patches, one efficient self-attention block with LayerNorm and GELU, a 1x1 classifier at 1/4:
+    the operators of a SegFormer export, at a size a test can afford."""
 
     def __init__(self, classes: int = 5, dim: int = 16) -> None:
         super().__init__()
         self.patch = nn.Conv2d(3, dim, 7, 4, 3)
         self.norm = nn.LayerNorm(dim)
-        self.attn = nn.MultiheadAttention(dim, 2, batch_first=True)
+        self.attn = _EfficientAttention(dim)
         self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
         self.head = nn.Conv2d(dim, classes, 1)
 
@@ -196,28 +217,40 @@ class TinyTransformerSeg(nn.Module):
         f = self.patch(x)
         n, c, h, w = f.shape
         t = self.norm(f.flatten(2).transpose(1, 2))
-        t = t + self.attn(t, t, t, need_weights=False)[0]
+        t = t + self.attn(t, h, w)
         t = t + self.mlp(t)
         return self.head(t.transpose(1, 2).reshape(n, c, h, w))
 
 
+# As Optimum exports Hugging Face vision models (the SegFormer files `liveseg pull` fetches): the TorchScript
+# exporter at opset 14, every input axis named, the channel axis included.
+OPTIMUM_OPSET = 14
+OPTIMUM_AXES = {0: "batch_size", 1: "num_channels", 2: "height", 3: "width"}
+# The logits' axes are named like the image's, although they are 1/4 of its size.
+LOGITS_AXES = {
+    "nchw": {0: "batch_size", 1: "num_labels", 2: "height", 3: "width"},
+    "nhwc": {0: "batch_size", 1: "height", 2: "width", 3: "num_labels"},
+}
+
+
 def _make_onnx(path: Path, layout: str = "nchw", classes: int = 5, seed: int = 0) -> Path:
-    """The network exported as toolkits do: float N×3×H×W in (dynamic batch and size), logits out."""
+    """The network exported as Optimum does: float N×3×H×W in, logits out, with named dynamic axes."""
     torch.manual_seed(seed)
     net = TinyTransformerSeg(classes).eval()
     model = net if layout == "nchw" else nn.Sequential(net, _ToNHWC())
-    batch, h, w = torch.export.Dim("batch"), torch.export.Dim("h", min=8), torch.export.Dim("w", min=8)
-    program = torch.onnx.export(
-        model,
-        (torch.zeros(2, 3, 64, 96),),
-        input_names=["pixel_values"],
-        output_names=["logits"],
-        dynamic_shapes={"x" if layout == "nchw" else "input": {0: batch, 2: 4 * h, 3: 4 * w}},
-        opset_version=18,
-        dynamo=True,
-    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    program.save(str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter is deprecated, not gone
+        torch.onnx.export(
+            model,
+            (torch.zeros(1, 3, 64, 96),),
+            str(path),
+            input_names=["pixel_values"],
+            output_names=["logits"],
+            dynamic_axes={"pixel_values": OPTIMUM_AXES, "logits": LOGITS_AXES[layout]},
+            opset_version=OPTIMUM_OPSET,
+            dynamo=False,
+        )
     return path
 
 
@@ -229,7 +262,8 @@ class _ToNHWC(nn.Module):
 @pytest.fixture(scope="session")
 def make_onnx(tmp_path_factory: pytest.TempPathFactory):
     """`make_onnx(path, layout="nchw", classes=5, seed=0)`: a small transformer segmenter exported to ONNX as
-    toolkits export one (normalised float N×3×H×W in, 1/4-resolution logits out), for import and pull tests.
+    Optimum exports one (normalised float N×3×H×W in with named axes, 1/4-resolution logits out, opset 14), for
+    import and pull tests.
     Each kind is exported once per session (the exporter takes seconds) and copied to `path`."""
     import shutil
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +34,68 @@ def test_list_shows_voc_ade20k_and_cityscapes_with_licences(cli, models) -> None
     ):
         assert name in proc.stdout
     assert "BSD-3-Clause" in proc.stdout and "non-commercial (needs --accept-licence)" in proc.stdout
+
+
+def test_list_fits_80_columns_with_sizes_licences_and_one_flop_unit(cli, models) -> None:
+    proc = cli("pull", "--list", env={**models, "COLUMNS": "80"})
+    assert proc.returncode == 0, proc.stderr
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 80
+    text = " ".join(proc.stdout.split())
+    for shown in ("voc-deeplabv3-mobilenetv3 44.4 MB", "voc-lraspp-mobilenetv3 13.1 MB", "style-candy 6.7 MB"):
+        assert shown in text
+    assert "licence: NVIDIA SegFormer licence, non-commercial (needs --accept-licence)" in text
+    assert text.count("2 FLOPs") == 1 and "GFLOPs ≈12.6" in text and "GFLOPs ≈35.3" in text
+
+
+def test_list_json_gives_scripts_every_entry(cli, models) -> None:
+    proc = cli("pull", "--list", "--json", env=models)
+    assert proc.returncode == 0, proc.stderr
+    entries = {e["name"]: e for e in json.loads(proc.stdout)}
+    deeplab = entries["voc-deeplabv3-mobilenetv3"]
+    assert deeplab["url"] == "https://download.pytorch.org/models/deeplabv3_mobilenet_v3_large-fc3c493d.pth"
+    assert deeplab["bytes"] == 44_356_159 and deeplab["converter"] == "torchvision" and deeplab["classes"] == "voc"
+    assert entries["ade20k-segformer-b0"]["accept_licence"] and entries["style-candy"]["classes"] is None
+    # Every digest is pinned but Cityscapes SegFormer's, which its publisher does not give (trust on first use).
+    assert [n for n, e in entries.items() if not e["sha256"]] == ["cityscapes-segformer-b0"]
+
+
+# A serve-only install: PyTorch and onnx cannot be imported (as in tests/runtime/test_torch_free.py).
+WITHOUT_TORCH = """
+import sys
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "onnx", "onnxscript", "onnxconverter_common"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+sys.meta_path.insert(0, _Block())
+from liveseg.cli import main
+sys.argv = ["liveseg", *sys.argv[1:]]
+main()
+"""
+
+
+def _without_torch(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "COLUMNS": "400", **env}
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_TORCH, *args], capture_output=True, text=True, timeout=120, env=full_env
+    )
+
+
+def test_without_torch_list_works_and_torchvision_entries_name_the_extra(one_error, models, http_files) -> None:
+    proc = _without_torch("pull", "--list", env=models)
+    assert proc.returncode == 0, proc.stderr
+    assert "voc-lraspp-mobilenetv3" in proc.stdout
+    proc = _without_torch("pull", "voc-lraspp-mobilenetv3", "--from", f"{http_files.url}/tv", env=models)
+    assert "needs the torch package" in one_error(proc) and "pip install 'liveseg[train]'" in proc.stderr
+    assert http_files.requests == []  # refused before anything was downloaded
+
+
+def test_segment_with_a_model_not_yet_pulled_says_how_to_pull_it(
+    one_error, models, street: Path, tmp_path: Path
+) -> None:
+    args = ("segment", str(street), "--model", "cityscapes-segformer-b0", "--out", str(tmp_path / "out"))
+    proc = _without_torch(*args, env=models)
+    command = "`liveseg pull cityscapes-segformer-b0 --accept-licence`"
+    assert f"'cityscapes-segformer-b0' is not pulled yet; run {command} first." in one_error(proc)
 
 
 def test_unknown_model_and_unaccepted_licence(cli, one_error, models) -> None:

@@ -68,6 +68,20 @@ def test_import_matches_the_original_graph_on_real_images(tiny_onnx: Path, tmp_p
     assert confidence.dtype == np.uint8 and confidence.shape == (3, 96, 128) and confidence.min() >= 255 // 5 - 1
 
 
+def test_named_channel_axis_is_fixed_to_three(tiny_onnx: Path) -> None:
+    """The fixture has the form of the Optimum exports `liveseg pull` fetches (SegFormer from Xenova)."""
+    original = onnx.load(str(tiny_onnx))
+    assert [d.dim_param for d in original.graph.input[0].type.tensor_type.shape.dim] == [
+        "batch_size",
+        "num_channels",
+        "height",
+        "width",
+    ]
+    assert imported._opset(original) == 14
+    network = imported.load_network(tiny_onnx, MEAN, STD)
+    assert imported._dims(network.model.graph.input[0]) == ["batch_size", 3, "height", "width"]
+
+
 def test_nhwc_logits_and_rgba_input(tmp_path: Path, make_onnx) -> None:
     network = imported.load_network(make_onnx(tmp_path / "nhwc.onnx", layout="nhwc"), MEAN, STD, layout="nhwc")
     settings = ExportSettings(sizes=[(64, 64)], precisions=["fp32"], no_data=True, parity_images=2, calib_images=2)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +157,14 @@ def test_registry_covers_voc_ade20k_and_cityscapes() -> None:
         assert entry.accept_licence == ("non-commercial" in entry.source.license)
 
 
+def test_hugging_face_files_are_pinned_to_a_revision() -> None:
+    """`resolve/main` serves whatever was pushed last; a commit id serves the file the entry was checked against."""
+    hosted = [e for e in pretrained.PRETRAINED.values() if e.source.url.startswith("https://huggingface.co/")]
+    assert hosted
+    for entry in hosted:
+        assert re.search(r"/resolve/[0-9a-f]{40}(/|$)", entry.source.url), entry.name
+
+
 def test_pull_torchvision_file_matches_torchvision(
     http_files, torchvision_model, monkeypatch, camvid_root: Path
 ) -> None:
@@ -193,22 +203,39 @@ def test_pull_torchvision_file_matches_torchvision(
     assert parity.pixel_agreement(labels, theirs) >= 0.999
 
 
-def _style_entry(monkeypatch, served, style_onnx) -> Pretrained:
-    real = pretrained.get_pretrained("style-udnie")
-    file = style_onnx(served.root / "zoo" / "udnie-9.onnx")
+STYLES = ["style-udnie", "style-pointilism", "style-candy", "style-mosaic", "style-rain-princess"]
+
+
+def _style_entry(monkeypatch, served, style_onnx, name: str = "style-udnie") -> Pretrained:
+    """`name`'s entry with a stand-in file that the local server serves at the registered URL's path."""
+    real = pretrained.get_pretrained(name)
+    path = urllib.parse.urlsplit(real.source.url).path
+    file = style_onnx(served.root / path.lstrip("/") / real.source.filename)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
-    source = dataclasses.replace(real.source, name="style-test", sha256=digest, url=f"{served.url}/zoo")
+    source = dataclasses.replace(real.source, name="style-test", sha256=digest, url=served.url + path)
     return _register(monkeypatch, dataclasses.replace(real, name="style-test", source=source))
 
 
-def test_pull_effect_installs_it_for_the_server(http_files, style_onnx, monkeypatch) -> None:
+def test_style_models_come_from_the_model_zoo_on_hugging_face() -> None:
+    """The zoo's GitHub LFS files are gone: each is pinned to a commit of its onnxmodelzoo repository."""
+    for name in STYLES:
+        source = pretrained.get_pretrained(name).source
+        model = source.filename.removesuffix(".onnx")
+        assert re.fullmatch(rf"https://huggingface.co/onnxmodelzoo/{model}/resolve/[0-9a-f]{{40}}", source.url)
+        assert model.endswith("-9") and re.fullmatch("[0-9a-f]{64}", source.sha256 or "")
+
+
+@pytest.mark.parametrize("name", STYLES)
+def test_pull_effect_installs_it_for_the_server(http_files, style_onnx, monkeypatch, name: str) -> None:
     from liveseg.runtime.effects import installed_effects
 
-    entry = _style_entry(monkeypatch, http_files, style_onnx)
+    entry = _style_entry(monkeypatch, http_files, style_onnx, name)
     folder = pretrained.pull_effect(entry.name, progress=False)
     [(found, effect)] = installed_effects()
     assert found == folder and effect.name == "style-test" and effect.scale == 255
-    assert (folder / effect.file).read_bytes() == (http_files.root / "zoo" / "udnie-9.onnx").read_bytes()
+    [(path, _)] = http_files.requests  # e.g. /onnxmodelzoo/candy-9/resolve/<commit>/candy-9.onnx
+    assert path.startswith("/onnxmodelzoo/") and path.endswith(f"/{entry.source.filename}")
+    assert (folder / effect.file).read_bytes() == (http_files.root / path.lstrip("/")).read_bytes()
     assert effect.sha256[:8] in effect.file and "BSD-3-Clause" in effect.license
     with pytest.raises(LivesegError, match="is an effect model, not a segmentation model"):
         pretrained.pull(entry.name)

@@ -204,3 +204,21 @@ def test_default_without_an_installed_model(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(paths, "DEFAULT_BUNDLE_DIR", tmp_path / "default")
     with pytest.raises(LivesegError, match=r"No default model is installed.*--model"):
         open_bundle("default")
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("voc-lraspp-mobilenetv3", "`liveseg pull voc-lraspp-mobilenetv3` first."),
+        ("ade20k-segformer-b0", "`liveseg pull ade20k-segformer-b0 --accept-licence` first."),
+    ],
+)
+def test_a_registered_model_not_yet_pulled_says_how_to_pull_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, command: str
+) -> None:
+    monkeypatch.setenv("LIVESEG_MODELS", str(tmp_path / "models"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(LivesegError, match=rf"'{name}' is not pulled yet; run {command}"):
+        load(name)
+    with pytest.raises(LivesegError, match="No bundle at style-candy"):  # an effect is no bundle, pulled or not
+        open_bundle("style-candy")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import gzip
 import http.client
-from collections.abc import Iterator
+import json
+import logging
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -12,6 +16,7 @@ import pytest
 
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import open_bundle
+from liveseg.serve import models
 from liveseg.serve.app import create_app, parse_cors
 
 ALLOWED = "https://allowed.example"
@@ -353,3 +358,44 @@ def test_effect_models_are_listed_and_only_their_files_served(site: dict, runnin
         assert served.headers["cache-control"] == IMMUTABLE
         for path in ("/effects/style-test/notes.txt", "/effects/style-test/effect.json", "/effects/other/x.onnx"):
             assert httpx.get(url + path).status_code == 404
+
+
+def _install(folder: Path, source: Path, name: str, check: Callable[[], None] = lambda: None) -> None:
+    """A copy of the bundle `source` named `name`, installed as `liveseg pull` installs one: written in a hidden
+    folder (`check` runs then), then renamed into place whole."""
+    work = folder / f".{name}.0123abcd.partial"
+    shutil.copytree(source, work)
+    manifest = json.loads((work / "manifest.json").read_text())
+    manifest["name"] = name
+    (work / "manifest.json").write_text(json.dumps(manifest))
+    check()
+    work.rename(folder / name)
+
+
+def test_models_pulled_while_serving_are_offered_without_a_restart(
+    site: dict, running, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder, tiny = tmp_path / "models", site["bundles"] / "tiny"
+    folder.mkdir()
+    _install(folder, tiny, "pulled-a")
+    app = create_app([open_bundle(tiny)], static_dir=site["static"], models_dir=folder)
+    verified: list[str] = []  # what the server opened and hashed since it started
+    real = models.serve_bundle
+    monkeypatch.setattr(models, "serve_bundle", lambda bundle: verified.append(bundle.name) or real(bundle))
+    variant = site["manifest"]["variants"][0]["file"]
+    with running(app) as url:
+
+        def ids() -> list[str]:
+            return [m["id"] for m in httpx.get(f"{url}/api/models").json()["models"]]
+
+        assert ids() == ids() == ["tiny", "pulled-a"] and verified == []  # an unchanged folder is not re-read
+        _install(folder, tiny, "pulled-b", check=lambda: ids() == ["tiny", "pulled-a"] or pytest.fail("half-pulled"))
+        assert ids() == ["tiny", "pulled-a", "pulled-b"] and verified == ["pulled-b"]  # only what changed
+        assert httpx.get(f"{url}/models/pulled-b/{variant}").status_code == 200
+        shutil.rmtree(folder / "pulled-a")
+        assert ids() == ["tiny", "pulled-b"] and httpx.get(f"{url}/models/pulled-a/{variant}").status_code == 404
+        # One that cannot be served is left out with a warning, and the server goes on.
+        with caplog.at_level(logging.WARNING, logger=models.__name__):
+            _install(folder, tiny, "tiny")
+            assert ids() == ["tiny", "pulled-b"] and httpx.get(f"{url}/healthz").json()["models"] == ids()
+        assert "both named 'tiny'" in caplog.text

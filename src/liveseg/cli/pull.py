@@ -3,46 +3,80 @@
 from __future__ import annotations
 
 import json
+import sys
+import textwrap
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Column, Table
+from rich.text import Text
 
 from liveseg import atomic, paths
 from liveseg.cli.export import report_result, step_progress
 from liveseg.cli.options import check_out_dir, parse_precisions, parse_sizes
 from liveseg.errors import LivesegError
 
+if TYPE_CHECKING:
+    from liveseg.export.pretrained import Pretrained
+
 err = Console(stderr=True)
 
 
-def _list() -> None:
-    from liveseg.export.pretrained import PRETRAINED
+def _is_pulled(entry: Pretrained) -> bool:
     from liveseg.runtime.effects import effects_dir
 
-    table = Table(Column("name", no_wrap=True), "classes", "size", "GFLOPs", "upstream accuracy", "licence", "pulled")
+    folder = effects_dir() if entry.converter == "effect" else paths.models_dir()
+    return (folder / entry.name).is_dir()
+
+
+def _list() -> None:
+    """One short block per model, wrapped to the terminal: a table of eight columns is unreadable at 80."""
+    from liveseg.export.pretrained import PRETRAINED
+
+    console = Console(highlight=False, markup=False)
+    console.print("GFLOPs at the model's input size, a multiply-add counted as 2 FLOPs; sizes are downloads.\n")
     for entry in PRETRAINED.values():
-        folder = effects_dir() if entry.converter == "effect" else paths.models_dir()
-        pulled = (folder / entry.name).is_dir()
         licence = entry.licence + (" (needs --accept-licence)" if entry.accept_licence else "")
-        table.add_row(
-            entry.name,
-            entry.classes or "effect",
-            f"{entry.size[0]}x{entry.size[1]}",
-            entry.gflops,
-            entry.accuracy,
-            licence,
-            "yes" if pulled else "",
+        console.print(
+            Text.assemble((entry.name, "bold"), f"  {entry.download}", "  pulled" if _is_pulled(entry) else "")
         )
-    Console().print(table)
+        classes = f"{entry.classes} classes" if entry.classes else "effect (no classes)"
+        for line in (
+            f"{classes}, input {entry.size[0]}x{entry.size[1]}, GFLOPs {entry.gflops}",
+            f"upstream: {entry.accuracy}",
+            f"licence: {licence}",
+        ):
+            console.print(textwrap.fill(line, console.width, initial_indent="  ", subsequent_indent="    "))
+
+
+def _list_json() -> None:
+    """The registry for scripts: where each upstream file is, its digest (null: recorded at first download)."""
+    from liveseg.export.pretrained import PRETRAINED
+
+    entries = [
+        {
+            "name": e.name,
+            "url": e.url,
+            "sha256": e.source.sha256,
+            "bytes": e.bytes,
+            "licence": e.licence,
+            "licence_terms": e.source.license,
+            "accept_licence": e.accept_licence,
+            "classes": e.classes or None,
+            "converter": e.converter,
+            "pulled": _is_pulled(e),
+        }
+        for e in PRETRAINED.values()
+    ]
+    sys.stdout.write(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
 
 
 def pull_cmd(
     name: Annotated[str | None, typer.Argument(help="Model to pull (see --list).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the models that can be pulled, with licences.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --list: print the entries as JSON.")] = False,
     from_: Annotated[
         str | None, typer.Option("--from", help="Folder or URL holding the upstream file (a mirror, or offline).")
     ] = None,
@@ -58,15 +92,16 @@ def pull_cmd(
     and `liveseg.load("NAME")` open it.
     """
     if list_:
-        _list()
+        _list_json() if as_json else _list()
         return
     if name is None:
         raise LivesegError("Name a model to pull, or pass --list to see them.")
-    from liveseg.export.pretrained import check_licence, get_pretrained, pull, pull_effect
+    from liveseg.export.pretrained import check_licence, check_requirements, get_pretrained, pull, pull_effect
 
     entry = get_pretrained(name)
     check_licence(entry, accept_licence)
-    err.print(f"[bold]{escape(name)}[/]: {escape(entry.source.description)}", highlight=False)
+    check_requirements(entry)
+    err.print(f"[bold]{escape(name)}[/]: {escape(entry.source.description)} ({entry.download})", highlight=False)
     err.print(f"licence: {escape(entry.source.license)}", highlight=False)
     err.print(f"source: {escape(entry.source.origin)}", highlight=False)
     if entry.source.sha256 is None:

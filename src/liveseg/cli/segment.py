@@ -69,7 +69,9 @@ def _clean_output_folders(jobs: list[Job], opts: Options) -> None:
 def segment_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="Images, folders (searched recursively) or videos.")],
     out: Annotated[Path, typer.Option(help="Output folder.")],
-    model: Annotated[str, typer.Option(help="Bundle folder, its manifest.json, or 'default'.")] = "default",
+    model: Annotated[
+        str, typer.Option(help="Bundle folder, its manifest.json, a pulled model's name, or 'default'.")
+    ] = "default",
     save: Annotated[str, typer.Option(help="Comma list of labels, color, overlay, json.")] = "labels",
     precision: Annotated[
         str | None, typer.Option(help="Variant precision: fp32, fp16 or int8 (default: the bundle's default).")

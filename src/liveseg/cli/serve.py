@@ -49,16 +49,27 @@ def serve(
 
     console = Console()
     bundles = find_bundles(model or [])
+    watched = None if model else paths.models_dir()  # without --model, what is pulled while serving is offered too
     effects = installed_effects()
     hosts = [host, *(allow_host or [])]
     app = create_app(
-        bundles, static_dir=paths.STATIC_DIR, cors_origins=parse_cors(cors), allowed_hosts=hosts, effects=effects
+        bundles,
+        static_dir=paths.STATIC_DIR,
+        cors_origins=parse_cors(cors),
+        allowed_hosts=hosts,
+        effects=effects,
+        models_dir=watched,
     )
     sock = server.bind(host, port)
     url = server.url_for(host, sock)
 
-    for b in bundles:
-        console.print(f"model [bold]{escape(b.name)}[/] from {escape(str(b.root))}", highlight=False, soft_wrap=True)
+    for m in app.state.catalogue.models().values():
+        where = escape(str(m.bundle.root))
+        console.print(f"model [bold]{escape(m.id)}[/] from {where}", highlight=False, soft_wrap=True)
+    if watched is not None:
+        console.print(
+            f"models pulled into {escape(str(watched))} are offered as they appear", highlight=False, soft_wrap=True
+        )
     for _, e in effects:
         console.print(f"effect model [bold]{escape(e.name)}[/]", highlight=False, soft_wrap=True)
     if not (paths.STATIC_DIR / "index.html").is_file():

@@ -75,11 +75,14 @@ def load_network(
         names = ", ".join(i.name for i in inputs) or "none"
         raise LivesegError(f"{path} takes {len(inputs)} inputs ({names}); an importable network takes one image.")
     dims = _dims(inputs[0])
-    if inputs[0].type.tensor_type.elem_type != TensorProto.FLOAT or len(dims) != 4 or dims[1] != 3:
+    # A symbolic channel axis (Optimum names it `num_channels`) is taken to be the image's 3 and fixed to it.
+    rgb = len(dims) == 4 and (dims[1] == 3 or isinstance(dims[1], str))
+    if inputs[0].type.tensor_type.elem_type != TensorProto.FLOAT or not rgb:
         raise LivesegError(
             f"{path}'s input {inputs[0].name!r} is {_describe(inputs[0])}; an importable network takes a "
             "float32 N×3×H×W normalised image."
         )
+    inputs[0].type.tensor_type.shape.dim[1].dim_value = 3
     outputs = [o.name for o in model.graph.output]
     chosen = output or outputs[0]
     if chosen not in outputs:

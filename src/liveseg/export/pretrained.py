@@ -6,27 +6,33 @@ bundle: torchvision state dicts load into liveseg's own copy of the architecture
 parameter names) and export through PyTorch; ONNX files (e.g. Hugging Face exports) are imported unchanged
 between liveseg's in-graph pre- and post-processing (`liveseg.export.imported`).
 
-Adding a model is one `register_pretrained(...)` with its `Source`.
+Adding a model is one `register_pretrained(...)` with its `Source`. The registry itself imports neither PyTorch
+nor onnx, so that `liveseg pull --list` works from any install.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.progress import Progress
 
 from liveseg import paths, sources
 from liveseg.data import NORMALIZATION, get_info
 from liveseg.errors import LivesegError
-from liveseg.export.variants import ExportResult, ExportSettings
-from liveseg.export.writer import BundleMeta
 from liveseg.sources import Source, register_source
 
+if TYPE_CHECKING:
+    from liveseg.export.variants import ExportResult, ExportSettings
+    from liveseg.export.writer import BundleMeta
+
 Converter = Literal["torchvision", "onnx", "effect"]
+# Converters that need a library a serve-only install lacks: the module they import and the extra that installs it.
+REQUIRES: dict[Converter, tuple[str, str]] = {"torchvision": ("torch", "train")}
 
 
 @dataclass(frozen=True)
@@ -41,12 +47,25 @@ class Pretrained:
     accuracy: str  # as the upstream reports it; not measured here
     citation: str
     licence: str  # its short name; the source carries the full terms
-    gflops: str  # at `size`: measured for the architectures liveseg has, else scaled from the paper
+    # At `size`, counting a multiply-add as 2 FLOPs like every liveseg figure: measured for the architectures
+    # liveseg has, else scaled from the paper (doubled where the paper counts a multiply-add as one, as mmcv does).
+    gflops: str
     model: str = ""  # liveseg architecture the weights load into (torchvision converter)
     scale: int = 1  # effect models: the pixel range they take and return (1 or 255)
     mean: Sequence[float] = NORMALIZATION["mean"]
     std: Sequence[float] = NORMALIZATION["std"]
     accept_licence: bool = False  # the licence restricts use: `pull` needs --accept-licence
+    bytes: int | None = None  # the upstream file's size as its host lists it; None: not published
+
+    @property
+    def url(self) -> str:
+        """Where the upstream file is downloaded from, unless `--from` or a mirror says otherwise."""
+        return f"{self.source.url}/{self.source.filename}"
+
+    @property
+    def download(self) -> str:
+        """The upstream file's size for people, e.g. "13.1 MB"."""
+        return f"{self.bytes / 1e6:.1f} MB" if self.bytes else "size not published"
 
 
 PRETRAINED: dict[str, Pretrained] = {}
@@ -84,7 +103,7 @@ _MOBILENETV3_CITATION = "Howard et al., Searching for MobileNetV3, ICCV 2019"
 
 
 def _torchvision_voc(
-    model: str, digest: str, description: str, gflops: str, accuracy: str, citation: str
+    model: str, digest: str, size: int, description: str, gflops: str, accuracy: str, citation: str
 ) -> Pretrained:
     """A torchvision segmentation model with its COCO-with-VOC-labels weights (file named `MODEL-<sha8>.pth`)."""
     return Pretrained(
@@ -107,6 +126,7 @@ def _torchvision_voc(
         accuracy=f"COCO val2017 (VOC labels) {accuracy} (torchvision, at 520)",
         citation=citation,
         licence="BSD-3-Clause",
+        bytes=size,
     )
 
 
@@ -114,7 +134,8 @@ register_pretrained(
     _torchvision_voc(
         "lraspp_mobilenet_v3_large",
         "d234d4eae9d55d5f76de18b77cf0dc62c66fe5c5482758209d00f950c92bb280",
-        "LR-ASPP MobileNetV3-Large, COCO with VOC labels (13.1 MB)",
+        13_097_061,
+        "LR-ASPP MobileNetV3-Large, COCO with VOC labels",
         gflops="2.96",
         accuracy="mIoU 57.9, pixel accuracy 91.2",
         citation=_MOBILENETV3_CITATION,
@@ -124,7 +145,8 @@ register_pretrained(
     _torchvision_voc(
         "deeplabv3_mobilenet_v3_large",
         "fc3c493d68e89cc31ef488c803d5d7dd2f3190fb570598faa49fef69be8e5e70",
-        "DeepLabV3 MobileNetV3-Large, COCO with VOC labels (44.1 MB)",
+        44_356_159,
+        "DeepLabV3 MobileNetV3-Large, COCO with VOC labels",
         gflops="14.74",
         accuracy="mIoU 60.3, pixel accuracy 91.2",
         citation="Chen et al., Rethinking Atrous Convolution for Semantic Image Segmentation, 2017; "
@@ -162,9 +184,10 @@ register_pretrained(
         "ade-512-512",
         "3e5c18a4be395f16646438d54c42377ddc202edfa33d5eced0c9506de75c44c2",
         "https://huggingface.co/Xenova/segformer-b0-finetuned-ade-512-512/resolve/d3e5499fa8701ff0453ca940a8dfeae39b2f1504/onnx",
-        description="SegFormer-B0 fine-tuned on ADE20K at 512x512, ONNX (15.3 MB)",
+        description="SegFormer-B0 fine-tuned on ADE20K at 512x512, ONNX",
+        bytes=15_335_446,
         size=(384, 512),
-        gflops="≈6.3 (paper, scaled)",
+        gflops="≈12.6 (paper's 8.4 at 512x512, doubled and scaled)",
         accuracy="ADE20K val mIoU 37.4 (paper, at 512x512)",
     )
 )
@@ -172,11 +195,11 @@ register_pretrained(
     _segformer_b0(
         "cityscapes",
         "cityscapes-768-768",
-        None,  # no published digest we could pin: recorded at first download
-        "https://huggingface.co/Xenova/segformer-b0-finetuned-cityscapes-768-768/resolve/main/onnx",
+        None,  # no published digest: recorded at first download of the file pinned by this revision
+        "https://huggingface.co/Xenova/segformer-b0-finetuned-cityscapes-768-768/resolve/7f2a8949947413c391b7ed8482aafad545d351dd/onnx",
         description="SegFormer-B0 fine-tuned on Cityscapes at 768x768, ONNX",
         size=(384, 768),
-        gflops="≈17.6 (paper, scaled)",
+        gflops="≈35.3 (paper's 125.5 at 1024x2048, doubled and scaled)",
         accuracy="Cityscapes val mIoU 76.2 (paper, B0 at 1024x1024; this checkpoint was fine-tuned at 768x768)",
     )
 )
@@ -185,12 +208,30 @@ _STYLE_LICENCE = (
     "BSD-3-Clause (pytorch/examples fast_neural_style, Johnson et al. 2016), converted to ONNX by the ONNX Model "
     "Zoo (Apache-2.0)"
 )
-_STYLE_URL = "https://github.com/onnx/models/raw/main/validated/vision/style_transfer/fast_neural_style/model"
-_STYLE_DIGESTS = {  # from the zoo's Git LFS pointers; the others' are recorded at first download
-    "udnie-9": "8656b6ce7dec8f22ee13c2d557d6b67bd6f550dde88d0f2e7c9972aeb765cc0d",
-    "pointilism-8": "09fb31931c1826daf42552e451a908d068486a3ca946324a3ece758d51f46cad",
+# The ONNX Model Zoo left GitHub LFS in 2025 for one Hugging Face repository per model: its commit, the file's sha256.
+_STYLES = {
+    "udnie-9": (
+        "ab74109f694dc8117f5e39a8571ac53bf83618f6",
+        "8656b6ce7dec8f22ee13c2d557d6b67bd6f550dde88d0f2e7c9972aeb765cc0d",
+    ),
+    "pointilism-9": (
+        "d9c3c80c36d238db4155f3029f996ce62b3c101f",
+        "5ee2b8d4d6bc60a777f54e0fe96a1b717360a004b79d56c67390d4a975b14d98",
+    ),
+    "candy-9": (
+        "f24fcf558bd4564360f41cf3b5321975a33f962f",
+        "9d11a3529d1e547da6ae07201d93484dbab2ec0a3614535752c8f40f0fe2968a",
+    ),
+    "mosaic-9": (
+        "9a267ba8540fba8fb12bc78f3770e0fd9c923c56",
+        "fa646dedade881243f8d5a2ceb7de2b93675b21fc24f7482894ac4851a9a0a47",
+    ),
+    "rain-princess-9": (
+        "205625e4c00565b6c0946814de6165116b271e58",
+        "4162912e6f75fedef6f810ae989b9e10d3d5d43308dab34b027c850cf255e152",
+    ),
 }
-for _style in ("udnie-9", "pointilism-8", "candy-9", "mosaic-9", "rain-princess-9"):
+for _style, (_revision, _digest) in _STYLES.items():
     register_pretrained(
         Pretrained(
             name=f"style-{_style.rsplit('-', 1)[0]}",
@@ -198,11 +239,11 @@ for _style in ("udnie-9", "pointilism-8", "candy-9", "mosaic-9", "rain-princess-
                 name=f"fast-neural-style-{_style}",
                 kind="file",
                 filename=f"{_style}.onnx",
-                sha256=_STYLE_DIGESTS.get(_style),
+                sha256=_digest,
                 license=_STYLE_LICENCE,
-                origin="https://github.com/onnx/models/tree/main/validated/vision/style_transfer/fast_neural_style",
-                url=_STYLE_URL,
-                description=f"fast neural style transfer '{_style.rsplit('-', 1)[0]}' (effect model, 6.7 MB)",
+                origin=f"https://huggingface.co/onnxmodelzoo/{_style}",
+                url=f"https://huggingface.co/onnxmodelzoo/{_style}/resolve/{_revision}",
+                description=f"fast neural style transfer '{_style.rsplit('-', 1)[0]}' (effect model)",
             ),
             classes="",
             converter="effect",
@@ -212,8 +253,18 @@ for _style in ("udnie-9", "pointilism-8", "candy-9", "mosaic-9", "rain-princess-
             licence="BSD-3-Clause",
             gflops="≈15.5",
             scale=255,
+            bytes=6_728_029,
         )
     )
+
+
+def pull_command(name: str) -> str | None:
+    """The command that installs the segmentation model `name`, if it is registered: what to tell someone who asks
+    for it before pulling it (licence acceptance included, since that pull would otherwise be refused)."""
+    entry = PRETRAINED.get(name)
+    if entry is None or entry.converter == "effect":
+        return None
+    return f"liveseg pull {name}" + (" --accept-licence" if entry.accept_licence else "")
 
 
 def check_licence(entry: Pretrained, accepted: bool) -> None:
@@ -222,6 +273,22 @@ def check_licence(entry: Pretrained, accepted: bool) -> None:
         raise LivesegError(
             f"{entry.name} is under a licence that restricts its use ({entry.source.license}); read it, then pull "
             "again with --accept-licence."
+        )
+
+
+def check_requirements(entry: Pretrained) -> None:
+    """A converter's library that this install lacks is named with its extra, before anything is downloaded."""
+    if entry.converter not in REQUIRES:
+        return
+    module, extra = REQUIRES[entry.converter]
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ImportError:  # a broken or blocked install counts as absent
+        found = False
+    if not found:
+        raise LivesegError(
+            f"Converting {entry.name} needs the {module} package, which this install lacks; run "
+            f"pip install 'liveseg[{extra}]', then pull again."
         )
 
 
@@ -234,8 +301,11 @@ def pull(
     progress: Progress | None = None,
 ) -> ExportResult:
     """Download `name`'s upstream file (verified, cached) and write its bundle to `paths.models_dir()/name`."""
+    from liveseg.export.variants import ExportSettings
+
     entry = get_pretrained(name)
     check_licence(entry, accept_licence)
+    check_requirements(entry)
     if entry.converter == "effect":
         raise LivesegError(
             f"{name} is an effect model, not a segmentation model; install it with pull_effect({name!r})."
@@ -254,6 +324,8 @@ def pull(
 
 
 def _meta(entry: Pretrained) -> BundleMeta:
+    from liveseg.export.writer import BundleMeta
+
     info = get_info(entry.classes)
     return BundleMeta(
         name=entry.name,

@@ -26,7 +26,7 @@ from liveseg.runtime.graph import FLOAT, UINT8, Value, read_graph
 from liveseg.runtime.manifest import FORMAT, PRECISIONS, Manifest, VariantEntry
 from liveseg.sources import sha256_file
 
-__all__ = ["FORMAT", "PRECISIONS", "Bundle", "Variant", "installed_bundles", "open_bundle", "sha256_file"]
+__all__ = ["FORMAT", "PRECISIONS", "Bundle", "Variant", "open_bundle", "sha256_file"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -217,10 +217,12 @@ def _manifest_path(bundle: str | os.PathLike) -> Path:
             )
         return path
     path = Path(bundle).expanduser()
-    if not path.exists() and Path(str(bundle)).name == str(bundle):
+    is_name = not path.exists() and Path(str(bundle)).name == str(bundle)
+    if is_name:
         for root in (paths.models_dir(), paths.BUNDLED_DIR):
             if (named := root / str(bundle) / "manifest.json").is_file():
                 return named
+        _refuse_unpulled(str(bundle))
     if path.is_dir():
         path = path / "manifest.json"
     if not path.is_file():
@@ -231,11 +233,23 @@ def _manifest_path(bundle: str | os.PathLike) -> Path:
     return path
 
 
-def installed_bundles() -> list[Path]:
-    """The folders of the bundled models, then of those `liveseg pull` and `liveseg import` made, by name; a
-    pulled or imported bundle of a bundled model's name replaces it, as `open_bundle(NAME)` prefers it."""
-    found: dict[str, Path] = {}
-    for root in (paths.BUNDLED_DIR, paths.models_dir()):
-        if root.is_dir():
-            found |= {p.name: p for p in sorted(root.iterdir()) if (p / "manifest.json").is_file()}
-    return list(found.values())
+def bundled_bundles() -> list[Path]:
+    """The folders of the models set-up converted into the package (the person models), by name; one that the
+    models folder also holds is left out, as `open_bundle(NAME)` prefers the models folder's."""
+    if not paths.BUNDLED_DIR.is_dir():
+        return []
+    own = paths.models_dir()
+    return [
+        p
+        for p in sorted(paths.BUNDLED_DIR.iterdir())
+        if (p / "manifest.json").is_file() and not (own / p.name / "manifest.json").is_file()
+    ]
+
+
+def _refuse_unpulled(name: str) -> None:
+    """A registered pretrained model that is not pulled yet: say how to pull it rather than "no bundle"."""
+    from liveseg.export.pretrained import pull_command  # the registry is torch-free
+
+    command = pull_command(name)
+    if command is not None:
+        raise LivesegError(f"The model {name!r} is not pulled yet; run `{command}` first.")

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -29,7 +30,7 @@ from liveseg.runtime.bundle import Bundle
 from liveseg.runtime.effects import Effect
 from liveseg.serve.files import Files, is_vite_hashed
 from liveseg.serve.middleware import HostGuard, IsolationHeaders, PathGuard
-from liveseg.serve.models import ServedModel, served_models
+from liveseg.serve.models import Catalogue, ServedModel
 
 # Binary formats that barely compress; compressing them would also hide Content-Length, which the web app
 # uses for download progress.
@@ -54,14 +55,16 @@ def create_app(
     cors_origins: Sequence[str] = (),
     allowed_hosts: Sequence[str] = (),
     effects: Iterable[tuple[Path, Effect]] = (),
+    models_dir: Path | None = None,
 ) -> Starlette:
-    """Serve `bundles`, the effect models `effects` ((folder, effect) pairs) and the web app in `static_dir`;
-    `cors_origins` ("*" or exact origins) may fetch them.
+    """Serve `bundles`, every bundle in `models_dir` (re-read when it changes: see `Catalogue`), the effect models
+    `effects` ((folder, effect) pairs) and the web app in `static_dir`; `cors_origins` ("*" or exact origins) may
+    fetch them. `app.state.catalogue` holds the models.
 
     Requests must name the server by an IP address, localhost, this machine's host name or one of
     `allowed_hosts` ("*": any) in their Host header. Every variant file is checked against its sha256 here.
     """
-    models = served_models(bundles)
+    catalogue = Catalogue(bundles, models_dir)
     effect_files = {e.name: (Files(folder, immutable=lambda _: True), e) for folder, e in effects}
     static_dir = Path(static_dir)
     static = Files(static_dir, immutable=is_vite_hashed)
@@ -73,10 +76,11 @@ def create_app(
         return await static.get_response("index.html", request.scope)
 
     async def api_models(request: Request) -> Response:
+        models = await run_in_threadpool(catalogue.models)  # a changed folder is re-read: disk I/O and hashing
         return JSONResponse({"models": [_describe(m) for m in models.values()]})
 
     async def model_file(request: Request) -> Response:
-        model = models.get(request.path_params["id"])
+        model = (await run_in_threadpool(catalogue.models)).get(request.path_params["id"])
         name = request.path_params["file"]
         if model is None or name not in model.allowed:
             raise HTTPException(status_code=404)
@@ -96,6 +100,7 @@ def create_app(
         return await found[0].get_response(found[1].file, request.scope)
 
     async def healthz(request: Request) -> Response:
+        models = await run_in_threadpool(catalogue.models)
         return JSONResponse({"status": "ok", "models": list(models), "web_app": (static_dir / "index.html").is_file()})
 
     routes = [
@@ -123,7 +128,9 @@ def create_app(
             )
         )
     middleware.append(Middleware(GZipMiddleware, compresslevel=6, exclude_content_types=_NO_GZIP))
-    return Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.catalogue = catalogue
+    return app
 
 
 def _describe(model: ServedModel) -> dict:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from liveseg.errors import LivesegError
-from liveseg.runtime.bundle import Bundle, installed_bundles, open_bundle
+from liveseg.runtime.bundle import Bundle, bundled_bundles, open_bundle
 from liveseg.runtime.manifest import MODEL_CARD
 from liveseg.serve.files import Files
 
 _URL_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_log = logging.getLogger(__name__)
 
 
 def check_bundle_name(name: object, fix: str) -> str:
@@ -27,9 +31,10 @@ def check_bundle_name(name: object, fix: str) -> str:
 
 def find_bundles(specs: Sequence[str]) -> list[Bundle]:
     """Open each `--model` value: `default`, a bundle directory, a manifest path, a directory of bundles or
-    a pulled model's name. Without any, the default and every pulled or imported bundle."""
+    a pulled model's name. Without any, the default and the bundled person models (a server adds the models
+    folder's bundles: `Catalogue`)."""
     if not specs:
-        return [open_bundle("default"), *(open_bundle(p) for p in installed_bundles())]
+        return [open_bundle("default"), *(open_bundle(p) for p in bundled_bundles())]
     bundles: list[Bundle] = []
     for spec in specs:
         bundles.extend(_expand(spec))
@@ -66,25 +71,100 @@ class ServedModel:
         return f"/models/{self.id}/"
 
 
+def serve_bundle(bundle: Bundle) -> ServedModel:
+    """Check `bundle` once (URL-safe name, every file's sha256) and list the files it may serve: they are then
+    served with immutable caching."""
+    name = check_bundle_name(bundle.name, f"re-export {bundle.root}")
+    bundle.verify()
+    # Variant files carry the first 8 hex digits of their sha256 in their name: safe to cache forever.
+    immutable = frozenset(v.file for v in bundle.all_variants if v.sha256[:8] in v.file)
+    allowed = {"manifest.json", *(v.file for v in bundle.all_variants)}
+    if (bundle.root / MODEL_CARD).is_file():
+        allowed.add(MODEL_CARD)
+    return ServedModel(
+        id=name, bundle=bundle, files=Files(bundle.root, immutable=immutable.__contains__), allowed=frozenset(allowed)
+    )
+
+
 def served_models(bundles: Iterable[Bundle]) -> dict[str, ServedModel]:
     """Map ids to models; ids must be unique and URL-safe, since they become the `/models/<id>/` path."""
     served: dict[str, ServedModel] = {}
     for bundle in bundles:
-        name = check_bundle_name(bundle.name, f"re-export {bundle.root}")
-        bundle.verify()  # once, at start-up: files are then served with immutable caching
-        if name in served:
-            raise LivesegError(
-                f"Bundles {served[name].bundle.root} and {bundle.root} are both named {name!r}; serve only one of them."
-            )
-        # Variant files carry the first 8 hex digits of their sha256 in their name: safe to cache forever.
-        immutable = frozenset(v.file for v in bundle.all_variants if v.sha256[:8] in v.file)
-        allowed = {"manifest.json", *(v.file for v in bundle.all_variants)}
-        if (bundle.root / MODEL_CARD).is_file():
-            allowed.add(MODEL_CARD)
-        served[name] = ServedModel(
-            id=name,
-            bundle=bundle,
-            files=Files(bundle.root, immutable=immutable.__contains__),
-            allowed=frozenset(allowed),
-        )
+        model = serve_bundle(bundle)
+        if model.id in served:
+            raise _clash(served[model.id], model)
+        served[model.id] = model
     return served
+
+
+def _clash(first: ServedModel, second: ServedModel) -> LivesegError:
+    return LivesegError(
+        f"Bundles {first.bundle.root} and {second.bundle.root} are both named {first.id!r}; serve only one of them."
+    )
+
+
+Stamp = tuple[int, int]  # a manifest's inode and modification time
+
+
+def _stamps(folder: Path) -> dict[str, Stamp]:
+    """Each bundle folder of `folder` by name, with its manifest's stamp: one listing and one stat per bundle,
+    cheap enough for every request. A pull replaces a bundle's folder whole, so its stamp changes."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # no models folder (yet)
+        return {}
+    stamps: dict[str, Stamp] = {}
+    for entry in entries:
+        if entry.name.startswith("."):  # work in progress (liveseg.atomic)
+            continue
+        try:
+            stat = os.stat(os.path.join(entry.path, "manifest.json"))
+        except OSError:
+            continue
+        stamps[entry.name] = (stat.st_ino, stat.st_mtime_ns)
+    return stamps
+
+
+class Catalogue:
+    """The models a server offers: `bundles`, and every bundle in `folder` (the models folder), re-read when a
+    bundle there is added, replaced or removed, so that a model pulled while the server runs is offered at once.
+
+    The bundles found at start-up must all be servable, as `bundles` must; one that appears later and is not
+    (a clashing name, a file that fails its sha256) is left out with a warning, and the server keeps running.
+    """
+
+    def __init__(self, bundles: Iterable[Bundle], folder: Path | None = None) -> None:
+        self._fixed = served_models(bundles)
+        self._folder = folder
+        self._lock = threading.Lock()
+        self._stamps: dict[str, Stamp] = {}
+        self._found: dict[str, ServedModel] = {}  # by folder name
+        self._models = self._fixed
+        if folder is not None:
+            self._reread(folder, _stamps(folder), strict=True)
+
+    def models(self) -> dict[str, ServedModel]:
+        """The models by id, the folder re-read first if it changed (only what changed is opened and verified)."""
+        if self._folder is not None:
+            stamps = _stamps(self._folder)
+            with self._lock:
+                if stamps != self._stamps:
+                    self._reread(self._folder, stamps, strict=False)
+        return self._models
+
+    def _reread(self, folder: Path, stamps: dict[str, Stamp], strict: bool) -> None:
+        found: dict[str, ServedModel] = {}
+        models = dict(self._fixed)
+        for name, stamp in sorted(stamps.items()):
+            try:
+                model = self._found.get(name) if self._stamps.get(name) == stamp else None
+                model = model or serve_bundle(open_bundle(folder / name))
+                if model.id in models:
+                    raise _clash(models[model.id], model)
+            except LivesegError as exc:
+                if strict:
+                    raise
+                _log.warning("not serving %s: %s", folder / name, exc)
+                continue
+            found[name] = models[model.id] = model
+        self._stamps, self._found, self._models = stamps, found, models
