@@ -82,3 +82,33 @@ print("ok")
     proc = _run(code, *TORCH_FREE)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+# Importing ONNX and TFLite models needs onnx, not PyTorch: a serve-only install converts and pulls them.
+ONNX_IMPORT = (
+    "liveseg.export.variants",
+    "liveseg.export.writer",
+    "liveseg.export.imported",
+    "liveseg.export.tflite",
+    "liveseg.export.mediapipe",
+    "liveseg.export.pretrained",
+)
+
+
+def test_onnx_and_tflite_import_needs_no_torch() -> None:
+    code = """
+import importlib
+sys.meta_path.pop(0)  # onnx allowed; torch stays blocked below
+class _NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "albumentations"):
+            raise ImportError(f"{name} is blocked")
+sys.meta_path.insert(0, _NoTorch())
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+assert "torch" not in sys.modules
+print("ok")
+"""
+    proc = _run(code, *ONNX_IMPORT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

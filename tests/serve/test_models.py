@@ -33,9 +33,24 @@ def test_a_directory_without_bundles_is_refused(tmp_path: Path) -> None:
 
 def test_no_model_means_the_embedded_default(site: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(paths, "DEFAULT_BUNDLE_DIR", site["bundles"] / "tiny")
+    monkeypatch.setattr(paths, "BUNDLED_DIR", tmp_path / "no-bundled-models")
     monkeypatch.chdir(tmp_path)
     assert [b.name for b in find_bundles([])] == ["tiny"]
     assert [b.name for b in find_bundles(["default"])] == ["tiny"]
+
+
+def test_no_model_means_the_default_and_the_bundled_person_models(
+    site: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(paths, "DEFAULT_BUNDLE_DIR", site["bundles"] / "tiny")
+    bundled = tmp_path / "bundled"
+    shutil.copytree(site["bundles"] / "tiny", bundled / "person-tiny")
+    monkeypatch.setattr(paths, "BUNDLED_DIR", bundled)
+    monkeypatch.setenv("LIVESEG_MODELS", str(tmp_path / "models"))
+    assert [b.root.name for b in find_bundles([])] == ["tiny", "person-tiny"]
+    (tmp_path / "models").mkdir()
+    shutil.copytree(site["bundles"] / "tiny", tmp_path / "models" / "person-tiny")  # a pulled one of that name wins
+    assert [b.root for b in find_bundles([])][1:] == []
 
 
 def test_missing_default_says_to_pass_a_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
