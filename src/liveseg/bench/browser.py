@@ -109,6 +109,8 @@ class BrowserOptions:
     warmup_s: float = WARMUP_S
     measure_s: float = MEASURE_S
     timeout_s: float = 300
+    effect: str = "none"  # the app's effect (its `effect` URL parameter), e.g. "blur" for the person model
+    camera: tuple[int, int] | None = None  # H, W the app asks the webcam for; None: the model size
 
 
 @contextmanager
@@ -269,9 +271,10 @@ def app_stages(snapshot: dict) -> tuple[dict[str, float], list[str]]:
 def bench_app(browser, base: str, opts: BrowserOptions, backend: str) -> dict:
     """The liveseg page itself, started from URL parameters on the fake webcam."""
     h, w = opts.size
+    ch, cw = opts.camera or opts.size
     query = (
         f"?model={opts.bundle.name}&backend={backend}&precision={opts.precision}&size={h}x{w}"
-        f"&threads={opts.threads}&source=camera&resolution={w}x{h}&autostart=1"
+        f"&threads={opts.threads}&source=camera&resolution={cw}x{ch}&autostart=1&effect={opts.effect}"
     )
     context, page, errors = open_page(browser, base + query)
     try:
@@ -328,8 +331,9 @@ def bench_page(browser, url: str, opts: BrowserOptions, page_name: str, backend:
 
 
 def page_url(base: str, opts: BrowserOptions, page_name: str, backend: str) -> str:
-    """The URL of a web/bench page for this run's bundle variant, size, backend and threads."""
-    h, w = opts.size
+    """The URL of a web/bench page for this run's bundle variant, size, backend and threads (MediaPipe's page
+    sizes its camera and canvas by it, so it gets the app's camera size)."""
+    h, w = (opts.camera or opts.size) if page_name == "mediapipe" else opts.size
     common = f"backend={backend}&threads={opts.threads}&size={h}x{w}"
     models = {
         "liveseg-api": f"/models/{opts.bundle.name}/&precision={opts.precision}",

@@ -15,7 +15,8 @@ from liveseg.bench.browser import MEDIAPIPE_BACKEND, STAGES
 PYTHON_JSON = "python.json"
 BROWSER_JSON = "browser.json"
 SOAK_JSON = "soak.json"
-RESULT_FILES = {"python": PYTHON_JSON, "browser": BROWSER_JSON, "soak": SOAK_JSON}
+PERSON_JSON = "person.json"
+RESULT_FILES = {"python": PYTHON_JSON, "browser": BROWSER_JSON, "soak": SOAK_JSON, "person": PERSON_JSON}
 # Issue 9's targets (this 2-core machine, WASM 2 threads, default bundle); the heap growth one is a maximum.
 TARGETS = {
     "e2e_fps": 30.0,
@@ -367,7 +368,7 @@ def console(results: dict) -> None:
 
 
 def _notes(results: dict) -> list[str]:
-    return [n for key in ("browser", "python") for n in results.get(key, {}).get("notes", [])]
+    return [n for key in ("browser", "python", "person") for n in results.get(key, {}).get("notes", [])]
 
 
 # ----- charts ----------------------------------------------------------------------------------------------------
@@ -573,6 +574,42 @@ def _browser_section(b: dict) -> list[str]:
     return ["## Browser", "", method, "", _md_table(BR_HEADER, browser_rows(b)), ""]
 
 
+def person_lines(person: dict) -> list[str]:
+    """The person model's section: the app with blur against MediaPipe's own solution of the same network."""
+    lines = []
+    browser = person.get("browser") or {}
+    app, api = _run(browser, "liveseg", "wasm"), _run(browser, "liveseg-api", "wasm")
+    theirs = _run(browser, "mediapipe", MEDIAPIPE_BACKEND)
+    if app is not None:
+        lines.append(
+            f"- The web app, `{person['model']}` ({browser.get('size')}, fp32, WASM {app['threads']} threads) with "
+            f'"Blur background" on a 640x480 fake webcam of a portrait: **{_f(app["fps"])} fps** of distinct '
+            f"camera frames (the camera delivered {_f(app['camera_fps'])}); stages: {_stage_text(app['stages'])}."
+        )
+    if api is not None:
+        lines.append(f"- The module API on the same webcam, nothing drawn: {_f(api['fps'])} fps.")
+    if app is not None and theirs is not None:
+        lines.append(
+            f"- MediaPipe's own selfie segmentation solution (its WASM + WebGL runtime) on the same webcam: "
+            f"{_f(theirs['fps'])} fps. It is the same network — `selfie_segmentation.tflite` from the same npm "
+            f"package — each runtime as it ships: liveseg runs it **{_f(app['fps'] / theirs['fps'])}x** as fast."
+        )
+    py = person.get("python") or {}
+    if "liveseg_images_per_s" in py:
+        text = (
+            f"- Python, {py['images']} photos one at a time: liveseg (onnxruntime, {py['threads']} threads) "
+            f"{_f(py['liveseg_images_per_s'])} images/s"
+        )
+        if "mediapipe_images_per_s" in py:
+            ratio = py["liveseg_images_per_s"] / py["mediapipe_images_per_s"]
+            text += (
+                f"; MediaPipe Python's solution on the same .tflite {_f(py['mediapipe_images_per_s'])} images/s "
+                f"({py['mediapipe_threads']}): {_f(ratio, 2)}x"
+            )
+        lines.append(text + ".")
+    return lines
+
+
 def markdown(results: dict, out: Path, report: Path, pictures: list[Path]) -> str:
     h = headline(results)
     rel = Path(os.path.relpath(out, report.parent))
@@ -598,6 +635,8 @@ def markdown(results: dict, out: Path, report: Path, pictures: list[Path]) -> st
         parts += ["## Where the time goes", "", *[f"- {a}" for a in analysis], ""]
     if "browser" in results:
         parts += _browser_section(results["browser"])
+    if "person" in results:
+        parts += ["## People at the webcam", "", *person_lines(results["person"]), ""]
     if "soak" in results:
         soak = results["soak"]
         parts += ["## Soak", "", soak_text(soak), "", _md_table(SOAK_HEADER, soak_rows(soak)), ""]

@@ -37,3 +37,19 @@ def camvid_webcam(
     frames = [np.asarray(Image.open(p).convert("RGB").resize((size[1], size[0]))) for p in images]
     write_y4m(path, frames, fps=fps)
     return path
+
+
+def portrait_webcam(
+    portrait: np.ndarray, path: Path, size: tuple[int, int] = (480, 640), fps: int = CAMERA_FPS
+) -> Path:
+    """A looping fake webcam of a person: `portrait` scaled to the frame's height, centred on a grey wall, and
+    swaying a few pixels from frame to frame as a person in a video call does."""
+    height, width = size
+    scaled = Image.fromarray(portrait).resize((round(portrait.shape[1] * height / portrait.shape[0]), height))
+    frames = []
+    for dx in (0, 2, 4, 6, 4, 2):
+        wall = Image.new("RGB", (width, height), (118, 122, 128))
+        wall.paste(scaled, ((width - scaled.width) // 2 + dx - 3, 0))
+        frames.append(np.asarray(wall))
+    write_y4m(path, frames, fps=fps)
+    return path

@@ -323,6 +323,41 @@ def soak(
     write_report(out, report)
 
 
+def person(
+    threads: Threads = 2,
+    frames: Annotated[int, typer.Option(min=2, help="Measured frames per browser page (after warm-up).")] = 100,
+    images: Annotated[
+        Path | None, typer.Option(help="Photos timed in Python (default: 100 CamVid val photos from the data folder).")
+    ] = None,
+    mediapipe_python: Annotated[
+        Path | None, typer.Option(help="A Python with mediapipe==0.10.21, for MediaPipe's Python timing.")
+    ] = None,
+    browser: Annotated[bool, typer.Option(help="Run the browser part (the app with blur vs MediaPipe's page).")] = True,
+    out: Out = DEFAULT_OUT,
+    report: Report = DEFAULT_REPORT,
+) -> None:
+    """The bundled person model: the app with "Blur background" on a fake webcam of a portrait vs MediaPipe's own
+    solution of the same network on the same webcam; images/s in Python vs MediaPipe Python."""
+    from liveseg.bench import machine
+    from liveseg.bench.person import PersonOptions, run_person
+    from liveseg.bench.report import PERSON_JSON, save_json, write_report
+
+    package = Path(__file__).resolve().parents[3] / "web" / "node_modules" / "@mediapipe" / "selfie_segmentation"
+    opts = PersonOptions(
+        photos=_bench_images(images, limit=100),
+        threads=threads,
+        frames=frames,
+        mediapipe_python=mediapipe_python,
+        npm_package=package if package.is_dir() else None,
+        browser=browser,
+    )
+    notes: list[str] = []
+    results = run_person(opts, notes)
+    results.update(machine=machine.describe(), command=_command(), notes=notes)
+    save_json(out / PERSON_JSON, results)
+    write_report(out, report)
+
+
 def run_all(
     model: Model = "default",
     frames: Annotated[int, typer.Option(min=2, help="Measured frames per configuration.")] = 100,
@@ -420,6 +455,7 @@ def register(app: typer.Typer) -> None:
     bench_app.command("python")(python)
     bench_app.command("browser")(browser)
     bench_app.command("soak")(soak)
+    bench_app.command("person")(person)
     bench_app.command("all")(run_all)
     bench_app.command("report")(report_only)
     bench_app.command("train")(train_bench)
