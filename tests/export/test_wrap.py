@@ -64,15 +64,16 @@ def _expected_confidence(logits: np.ndarray, size: tuple[int, int]) -> np.ndarra
     return torch.round(F.interpolate(top, size, mode="bilinear") * 255).to(torch.uint8)[:, 0].numpy()
 
 
+@pytest.mark.parametrize("classes", [7, 2], ids=["7 classes", "2 classes (from their difference)"])
 @pytest.mark.parametrize(
     ("size", "stride"),
     [((96, 128), 8), ((64, 64), 1), ((90, 120), 8), ((64, 96), 4)],
     ids=["factor 8", "same size", "no integer factor (Resize)", "factor 4"],
 )
-def test_decoding_is_bilinear_upsampling_then_argmax(size: tuple[int, int], stride: int) -> None:
-    network = _network(7, size, stride)
+def test_decoding_is_bilinear_upsampling_then_argmax(size: tuple[int, int], stride: int, classes: int) -> None:
+    network = _network(classes, size, stride)
     logits_size = tuple(s // stride for s in size)
-    model = labels_graph(network, "logits", MEAN, STD, size, logits_size, 7)
+    model = labels_graph(network, "logits", MEAN, STD, size, logits_size, classes)
     pixels = np.random.default_rng(1).integers(0, 256, (2, *size, 4), dtype=np.uint8)
     labels, confidence = _run(model, {INPUT: pixels})
     logits = _logits(network, pixels)
@@ -88,6 +89,15 @@ def test_ties_go_to_the_first_class_as_argmax() -> None:
     model = labels_graph(network, "logits", MEAN, STD, (32, 32), (4, 4), 4)
     labels, _ = _run(model, {INPUT: np.full((1, 32, 32, 3), 200, np.uint8)})
     assert (labels == 1).all()  # classes 1, 2 and 3 tie above class 0
+
+
+def test_a_two_class_tie_goes_to_class_0() -> None:
+    network = _network(2, (32, 32), 8)
+    weight = next(i for i in network.graph.initializer if i.name == "w")
+    weight.CopyFrom(helper.make_tensor("w", TensorProto.FLOAT, [2, 3, 1, 1], [1.0] * 6))
+    model = labels_graph(network, "logits", MEAN, STD, (32, 32), (4, 4), 2)
+    labels, confidence = _run(model, {INPUT: np.full((1, 32, 32, 3), 200, np.uint8)})
+    assert (labels == 0).all() and (confidence == 128).all()  # p = 0.5 each: round(127.5) = 128
 
 
 def test_phase_kernel_is_torch_bilinear_upsampling() -> None:
