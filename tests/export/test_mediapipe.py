@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 import liveseg
@@ -42,6 +43,7 @@ def test_set_up_converts_both_selfie_models(built: Path) -> None:
         assert manifest.source["license"] == LICENCE
         assert {v.precision for v in bundle.variants} == {"fp32", "fp16"}
         assert all(v.parity["pixel_agreement"] >= 0.999 for v in bundle.variants)
+        assert {onnx.load(str(v.path)).ir_version for v in bundle.all_variants} <= set(range(13 + 1))  # ort-web 1.30
         card = (bundle.root / "MODEL_CARD.md").read_text()
         assert LICENCE in card and model.file in card
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnx
 import torch
 from rich.progress import Progress
 
-from liveseg.export import parity, webgl
+from liveseg.export import parity
 from liveseg.export.graph import NETWORK_OUTPUT, logits_size, trace_network
 from liveseg.export.optimize import optimize
 from liveseg.export.variants import (
@@ -33,10 +32,10 @@ from liveseg.export.variants import (
     check_settings,
     derive_variants,
     load_inputs,
+    logits_variant,
     progress_steps,
-    session_runner,
 )
-from liveseg.export.wrap import LOGITS, LOGITS_CHANNELS, labels_graph, logits_graph
+from liveseg.export.wrap import labels_graph
 from liveseg.export.writer import BundleMeta, bundle_meta, checkpoint_meta, finish
 
 
@@ -138,39 +137,7 @@ def _logits_variant(
     inputs: Inputs,
     work: Path,
 ) -> VariantResult:
-    """The WebGL variant at `size`: fitted to the backend's operators, then decoded as the web app decodes it
-    (bilinear upsampling, arg-max) and compared with the fp32 labels graph that every other backend runs."""
-    h, w = size
-    tag = f"{h}x{w}"
-    traced, raw, optimized, fitted = (
-        work / f"{tag}-logits-{stage}.onnx" for stage in ("network", "raw", "opt", "webgl")
-    )
-    trace_network(net, h, w, traced, batch=1)
-    onnx.save(logits_graph(onnx.load(str(traced)), NETWORK_OUTPUT, mean, std, size), str(raw))
-    optimize(raw, optimized)
-    webgl.fit(optimized, fitted)
-    record: dict[str, Any] = {"images": len(inputs.parity), "inputs": inputs.source}
-    result = VariantResult(
-        "fp32", h, w, passed=True, parity=record, bytes=fitted.stat().st_size, path=fitted, graph="logits"
-    )
-    if unfit := webgl.problems(fitted):
-        result.passed = False
-        result.problem = (
-            f"The WebGL logits graph {tag} has {'; '.join(unfit)}, which onnxruntime-web's WebGL backend cannot "
-            "run, so it was left out and the web app will run this bundle on its other backends."
-        )
-        return result
-    run = session_runner(fitted, LOGITS)
-    alpha = np.full((*batch.shape[:3], LOGITS_CHANNELS - 3), 255, np.uint8)
-    pixels = np.concatenate([batch, alpha], axis=-1).astype(np.float32)
-    labels = np.concatenate([parity.decode_logits(run(image[None]), h, w) for image in pixels])
-    agreement = parity.pixel_agreement(labels, reference)
-    record |= {"pixel_agreement": round(agreement, 6), "reference": "fp32 labels graph"}
-    if agreement < parity.MIN_LOGITS_AGREEMENT:
-        result.passed = False
-        result.problem = (
-            f"The WebGL logits graph {tag}, decoded, agrees with the fp32 labels graph on {agreement:.4%} of "
-            f"pixels (needs {parity.MIN_LOGITS_AGREEMENT:.1%}), so it was left out and the web app will run "
-            "this bundle on its other backends."
-        )
-    return result
+    """The WebGL variant at `size` of a network traced at batch 1 (the backend wants every shape static)."""
+    traced = work / f"{size[0]}x{size[1]}-logits-network.onnx"
+    trace_network(net, *size, traced, batch=1)
+    return logits_variant(onnx.load(str(traced)), NETWORK_OUTPUT, mean, std, size, batch, reference, inputs, work)

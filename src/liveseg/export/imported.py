@@ -30,6 +30,7 @@ from liveseg.export.variants import (
     check_settings,
     derive_variants,
     load_inputs,
+    logits_variant,
     progress_steps,
 )
 from liveseg.export.wrap import labels_graph
@@ -50,6 +51,11 @@ class Network:
     mean: Sequence[float]  # on 0..1 RGB, as everywhere in liveseg
     std: Sequence[float]
     layout: str = "nchw"  # of the logits; the image input is always N×3×H×W
+
+    @property
+    def is_static(self) -> bool:
+        """Batch 1 and a fixed size, logits NCHW: what onnxruntime-web's WebGL backend (the logits variant) needs."""
+        return self.layout == "nchw" and self.fixed_size is not None and _dims(self.model.graph.input[0])[0] == 1
 
     @property
     def fixed_size(self) -> tuple[int, int] | None:
@@ -253,7 +259,8 @@ def import_bundle(
         )
     inputs = load_inputs(meta.dataset if settings.data_root else None, settings, progress)
     expected = reference(network, run)
-    step, advance = progress_steps(progress, "import", len(settings.sizes) * (3 + len(settings.precisions)))
+    webgl = settings.webgl and network.is_static
+    step, advance = progress_steps(progress, "import", len(settings.sizes) * (3 + len(settings.precisions) + webgl))
     with tempfile.TemporaryDirectory(prefix="liveseg-import-") as tmp:
         results: list[VariantResult] = []
         for size in settings.sizes:
@@ -266,4 +273,21 @@ def import_bundle(
             advance()
             derived = derive_variants(fp32, expected, size, settings, inputs, classes, Path(tmp), step, advance)
             results += derived.variants
+            if webgl:
+                step(f"{tag}: WebGL logits graph and its parity")
+                batch = parity.stack(inputs.parity, *size)
+                results.append(
+                    logits_variant(
+                        network.model,
+                        network.output,
+                        network.mean,
+                        network.std,
+                        size,
+                        batch,
+                        derived.fp32_labels,
+                        inputs,
+                        Path(tmp),
+                    )
+                )
+                advance()
         return finish(out, meta, settings, results, lambda size: complexity(network, size))

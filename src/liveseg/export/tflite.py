@@ -26,6 +26,9 @@ from onnx import TensorProto, helper, numpy_helper
 from liveseg.errors import LivesegError
 
 OPSET = 18
+# The file format version written: onnx's newest (14 with onnx 1.23) is past what onnxruntime-web 1.30 reads (13);
+# 10 is what liveseg's exported bundles carry, and covers opset 18.
+IR_VERSION = 10
 INPUT = "image"  # the converted network's input: normalised float N×3×H×W
 OUTPUT = "logits"
 CUSTOM_TRANSPOSE_CONV = "Convolution2DTransposeBias"  # MediaPipe's custom op: transposed convolution + bias
@@ -556,7 +559,9 @@ def _model(g: _Graph, size: tuple[int, int], channels: int, path: Path) -> onnx.
         [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, None)],
         g.initializers,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="liveseg tflite")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="liveseg tflite", ir_version=IR_VERSION
+    )
     try:
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
         onnx.checker.check_model(model)

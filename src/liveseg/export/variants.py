@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import onnx
 from rich.progress import Progress
 
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
-from liveseg.export import parity
-from liveseg.export.optimize import to_fp16, to_int8
-from liveseg.export.wrap import INPUT, LABELS
+from liveseg.export import parity, webgl
+from liveseg.export.optimize import optimize, to_fp16, to_int8
+from liveseg.export.wrap import INPUT, LABELS, LOGITS, LOGITS_CHANNELS, logits_graph
 from liveseg.runtime.io import resize_nearest
 from liveseg.runtime.manifest import PRECISIONS
 from liveseg.runtime.session import create_session
@@ -274,3 +275,50 @@ def _int8_mious(
         cm.update(reference, labels)
         scores.append(cm.summary()["miou"])
     return scores[0], scores[1], f"{len(inputs.parity)} synthetic images, the reference class maps as ground truth"
+
+
+def logits_variant(
+    network: onnx.ModelProto,
+    output: str,
+    mean: Sequence[float],
+    std: Sequence[float],
+    size: tuple[int, int],
+    batch: np.ndarray,
+    reference: np.ndarray,
+    inputs: Inputs,
+    work: Path,
+) -> VariantResult:
+    """The WebGL variant at `size` of `network` (its `output` the logits; every shape static, batch 1): fitted to
+    the backend's operators, then decoded as the web app decodes it (bilinear upsampling, arg-max) and compared
+    with the fp32 labels graph's class maps `reference` that every other backend runs."""
+    h, w = size
+    tag = f"{h}x{w}"
+    raw, optimized, fitted = (work / f"{tag}-logits-{stage}.onnx" for stage in ("raw", "opt", "webgl"))
+    onnx.save(logits_graph(network, output, mean, std, size), str(raw))
+    optimize(raw, optimized)
+    webgl.fit(optimized, fitted)
+    record: dict[str, Any] = {"images": len(inputs.parity), "inputs": inputs.source}
+    result = VariantResult(
+        "fp32", h, w, passed=True, parity=record, bytes=fitted.stat().st_size, path=fitted, graph="logits"
+    )
+    if unfit := webgl.problems(fitted):
+        result.passed = False
+        result.problem = (
+            f"The WebGL logits graph {tag} has {'; '.join(unfit)}, which onnxruntime-web's WebGL backend cannot "
+            "run, so it was left out and the web app will run this bundle on its other backends."
+        )
+        return result
+    run = session_runner(fitted, LOGITS)
+    alpha = np.full((*batch.shape[:3], LOGITS_CHANNELS - 3), 255, np.uint8)
+    pixels = np.concatenate([batch, alpha], axis=-1).astype(np.float32)
+    labels = np.concatenate([parity.decode_logits(run(image[None]), h, w) for image in pixels])
+    agreement = parity.pixel_agreement(labels, reference)
+    record |= {"pixel_agreement": round(agreement, 6), "reference": "fp32 labels graph"}
+    if agreement < parity.MIN_LOGITS_AGREEMENT:
+        result.passed = False
+        result.problem = (
+            f"The WebGL logits graph {tag}, decoded, agrees with the fp32 labels graph on {agreement:.4%} of "
+            f"pixels (needs {parity.MIN_LOGITS_AGREEMENT:.1%}), so it was left out and the web app will run "
+            "this bundle on its other backends."
+        )
+    return result
