@@ -166,3 +166,22 @@ def test_denied_camera_shows_a_clear_message(server, launch, wait_stats) -> None
         assert wait_stats(page, "s.state === 'ready'")["source"] is None
     finally:
         chromium.close()
+
+
+def test_the_model_list_is_read_again_when_the_picker_is_opened(server, open_page) -> None:
+    """A model pulled while the page is open appears when the user opens the picker, without a reload."""
+    import json
+
+    page, problems = open_page(f"{server}?backend=wasm")
+    running = page.evaluate("window.liveseg.ready()")["model"]
+    listed = page.evaluate("fetch('api/models').then((r) => r.json())")
+    pulled = {**listed["models"][0], "id": "just-pulled"}
+    body = json.dumps({"models": [*listed["models"], pulled]})
+    page.route("**/api/models", lambda route: route.fulfill(body=body, content_type="application/json"))
+    page.click("#model")
+    page.wait_for_function("[...document.querySelectorAll('#model option')].some((o) => o.value === 'just-pulled')")
+    page.keyboard.press("Escape")
+    stats = page.evaluate("window.liveseg.stats()")
+    assert stats["model"] == running and stats["state"] == "ready"  # listed, not loaded
+    assert page.locator("#model").input_value() == running
+    assert problems.errors == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,25 @@ from PIL import Image
 # the browser's `DecompressionStream("deflate")` reads), then base64-encoded (RFC 4648). Class maps are large
 # flat regions, so this is about 50x smaller than the raw ids and 1000x smaller than tfjs's RGBA array.
 MAP_ENCODING = "zlib-base64-uint8-class-ids"
+
+
+def foreground_alpha(labels: np.ndarray, confidence: np.ndarray | None, foreground_ids: Iterable[int]) -> np.ndarray:
+    """Per pixel, 0..255: how much of it belongs to the classes `foreground_ids` (an effect's mask).
+
+    The one rule, shared with the web app's `foregroundAlpha` (web/src/lib/alpha.ts; tests/vectors/alpha.json
+    holds both to it): the confidence where the top class is in the foreground, 255 - confidence elsewhere.
+    For a two-class model that is 255 x p(foreground), smooth across the boundary, so it can be upsampled
+    bilinearly instead of the class map; without a confidence output it is 255 or 0.
+    """
+    flags = np.zeros(256, bool)
+    ids = [i for i in foreground_ids if 0 <= i < 256]
+    flags[ids] = True
+    inside = flags[labels]
+    if confidence is None:
+        return np.where(inside, np.uint8(255), np.uint8(0))
+    if confidence.shape != labels.shape:
+        raise ValueError(f"confidence has shape {confidence.shape} for labels of shape {labels.shape}")
+    return np.where(inside, confidence, 255 - confidence).astype(np.uint8)
 
 
 @dataclass
@@ -43,6 +63,10 @@ class SegmentationResult:
         return [
             {**self.classes[i], "share": float(counts[i] / total)} for i in order if counts[i] and i < len(self.classes)
         ]
+
+    def alpha(self, foreground_ids: Iterable[int]) -> np.ndarray:
+        """HxW uint8 mask of the classes `foreground_ids` for compositing, by `foreground_alpha`'s rule."""
+        return foreground_alpha(self.labels, self.confidence, foreground_ids)
 
     def palette(self) -> np.ndarray:
         """256x3 uint8 lookup table: class id → colour (ids outside the classes are black)."""

@@ -5,22 +5,27 @@
 
 import { BACKEND_LABELS, createSegmenter } from "../lib";
 import type { BackendChoice, Precision, Segmenter } from "../lib";
+import { autoModel, isPersonModel, isStreetModel, rememberedModel, rememberModel, sceneModels, sceneOf } from "./choice";
+import type { Scene } from "./choice";
 import { fetchEffects, ViewControls } from "./controls";
 import { $, errorText } from "./dom";
 import { defaultForeground, EffectModel, fillForeground } from "./effects";
 import { LegendView } from "./legend";
+import { Guidance } from "./guidance";
 import { fetchModels } from "./models";
 import type { ModelEntry } from "./models";
 import { readParams } from "./params";
 import { ModelPickers } from "./pickers";
 import type { ModelChoice } from "./pickers";
 import { Pipeline } from "./pipeline";
+import { SceneSwitch } from "./scene";
 import { download, maskPng, timestamp } from "./save";
 import { SourceControls } from "./source-controls";
 import type { Source } from "./sources";
 import { Stats } from "./stats";
 import type { Averages, Memory, Stages } from "./stats";
 import { StatsView } from "./stats-view";
+import { overlayOpacity } from "./view/options";
 import type { ClassStyle, ViewSettings } from "./view/options";
 import { createView, glRenderer } from "./view/view";
 import type { View } from "./view/view";
@@ -44,6 +49,11 @@ export interface Snapshot {
   size: string | null;
   backend: string | null;
   requestedBackend: BackendChoice;
+  /** Whether the model was picked by the user (or the URL), not by the app's rules (choice.ts). */
+  modelPicked: boolean;
+  /** The effect, and the opacity the class overlay is painted with (0 while an effect is on). */
+  effect: string;
+  overlayOpacity: number;
   fallbacks: string[];
   threads: number | null;
   loadMs: number | null;
@@ -105,6 +115,11 @@ export class App {
   private sources: SourceControls | null = null;
   private statsView: StatsView | null = null;
   private pickers: ModelPickers | null = null;
+  private scenes: SceneSwitch | null = null;
+  private guidance: Guidance | null = null;
+  /** The user (or the URL) picked the model: sources no longer switch it. */
+  private picked = false;
+  private listing: Promise<void> | null = null;
   private model: ModelEntry | null = null;
   private choice: ModelChoice | null = null;
   private segmenter: Segmenter | null = null;
@@ -148,7 +163,7 @@ export class App {
       imageModel: (file, scale) => void this.loadImageModel(file, scale),
       saveMask: () => void this.saveMask(),
       saveView: () => void this.saveView(),
-    });
+    }, this.params.effectGiven);
     this.statsView = new StatsView($("stats"), $<HTMLCanvasElement>("chart"), $("memory"), $("status-fps"), $("chart-legend"));
     this.sources = new SourceControls(
       this.params,
@@ -162,9 +177,14 @@ export class App {
       this.params,
       (entry) => this.modelChanged(entry),
       (choice) => void this.loadSegmenter(choice),
+      (entry) => this.remember(entry),
     );
+    this.scenes = new SceneSwitch($("scene-start"), $("scene"), (scene) => this.chooseScene(scene));
+    this.guidance = new Guidance((entry) => this.use(entry));
+    this.bindModelList();
     try {
-      this.pickers.setModels(await fetchModels(), this.params.model);
+      const models = await fetchModels();
+      this.pickers.setModels(models, this.initialModel(models));
       this.controls.setEffectModels(await fetchEffects());
     } catch (error) {
       this.fail(errorText(error), true);
@@ -175,6 +195,72 @@ export class App {
 
   // ----- model -------------------------------------------------------------------------------------------
 
+  /** The URL's model, else the one the user picked last time (if still here), else the rule for the source. */
+  private initialModel(models: ModelEntry[]): string {
+    if (this.params.model) {
+      this.picked = true;
+      return this.params.model;
+    }
+    const remembered = rememberedModel();
+    if (remembered && models.some((m) => m.id === remembered)) {
+      this.picked = true;
+      return remembered;
+    }
+    return autoModel(models, this.params.source).id;
+  }
+
+  /** The user picked `entry` (picker, scene switch, guidance): remembered, and sources no longer switch it. */
+  private remember(entry: ModelEntry): void {
+    this.picked = true;
+    rememberModel(entry.id);
+  }
+
+  private use(entry: ModelEntry): void {
+    this.remember(entry);
+    this.pickers?.choose(entry.id);
+  }
+
+  private chooseScene(scene: Scene): void {
+    const entry = sceneModels(this.pickers?.entries ?? [])[scene];
+    if (entry) this.use(entry);
+  }
+
+  /** Unless the user picked a model, each source gets the model its rule gives (choice.ts). */
+  private followSource(source: Source): void {
+    const models = this.pickers?.entries ?? [];
+    if (!this.picked && models.length) this.pickers?.choose(autoModel(models, source.kind).id);
+  }
+
+  /** The model list is read again whenever the picker is opened, so a model pulled meanwhile appears. */
+  private bindModelList(): void {
+    const select = $<HTMLSelectElement>("model");
+    const reread = () => void this.rereadModels();
+    select.addEventListener("pointerdown", reread);
+    select.addEventListener("focus", reread);
+    $("model-section").addEventListener("toggle", reread);
+  }
+
+  private rereadModels(): Promise<void> {
+    this.listing ??= fetchModels()
+      .then((models) => {
+        this.pickers?.refresh(models);
+        this.showChoice();
+      })
+      .catch((error: unknown) => this.fail(errorText(error)))
+      .finally(() => (this.listing = null));
+    return this.listing;
+  }
+
+  /** The scene switch and the street-model guidance, for the current model and source. */
+  private showChoice(): void {
+    const models = this.pickers?.entries ?? [];
+    const current = this.pickers?.current ?? null;
+    const scenes = sceneModels(models);
+    this.scenes?.show(Boolean(scenes.people && scenes.street), sceneOf(current, models), this.source === null);
+    const street = current && isStreetModel(current.manifest) ? current : null;
+    this.guidance?.update(street, this.source?.kind === "camera", scenes.people ?? null);
+  }
+
   private modelChanged(entry: ModelEntry): void {
     this.model = entry;
     const classes = entry.manifest.classes;
@@ -183,6 +269,10 @@ export class App {
     this.style.foreground = defaultForeground(classes);
     this.legend.clear();
     fillForeground($("foreground"), classes, this.style, () => this.classesChanged());
+    // A person model is for cutting the person out: its class colours add nothing to that, a blurred
+    // background shows it at once (one click away from None). Other models start with the class colours.
+    this.controls?.suggestEffect(isPersonModel(entry.manifest) ? "blur" : "none");
+    this.showChoice();
   }
 
   private async loadSegmenter(choice: ModelChoice): Promise<void> {
@@ -251,9 +341,11 @@ export class App {
       return;
     }
     this.source = source;
+    this.followSource(source);
     this.legend.clear();
     this.sources?.showSource(source);
     this.pipeline?.setSource(source);
+    this.showChoice();
   }
 
   private stopSource(): void {
@@ -263,6 +355,7 @@ export class App {
     this.legend.clear();
     this.sources?.showSource(null);
     this.controls?.enableSaving(false);
+    this.showChoice();
   }
 
   // ----- view and effects --------------------------------------------------------------------------------
@@ -365,6 +458,9 @@ export class App {
       size: c?.size ?? null,
       backend: s?.backend ?? null,
       requestedBackend: c?.backend ?? this.params.backend,
+      modelPicked: this.picked,
+      effect: this.settings.effect,
+      overlayOpacity: overlayOpacity(this.settings),
       fallbacks: s?.fallbacks ?? [],
       threads: s?.threads ?? null,
       loadMs: s?.loadMs ?? null,

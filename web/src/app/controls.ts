@@ -2,7 +2,7 @@
 
 import type { RGB } from "../lib";
 import { $, setOptions } from "./dom";
-import { EFFECTS, VIEW_MODES } from "./view/options";
+import { EFFECTS, overlayOpacity, VIEW_MODES } from "./view/options";
 import type { EffectKind, ViewMode, ViewSettings } from "./view/options";
 
 export function hexToRgb(hex: string): RGB {
@@ -41,11 +41,15 @@ export async function fetchEffects(): Promise<EffectEntry[]> {
 export class ViewControls {
   private modelFile: File | null = null;
   private effects: readonly EffectEntry[] = [];
+  /** The user (or the URL) chose the effect: the app no longer suggests one. */
+  private effectChosen: boolean;
 
   constructor(
     private readonly settings: ViewSettings,
     private readonly hooks: ControlHooks,
+    effectGiven = false,
   ) {
+    this.effectChosen = effectGiven;
     this.bindMode();
     this.bindSlider("opacity", (v) => `${Math.round(v * 100)}%`, (v) => (settings.opacity = v), settings.opacity);
     this.bindSlider("blur", (v) => `${v} px`, (v) => (settings.blur = v), settings.blur);
@@ -92,7 +96,10 @@ export class ViewControls {
   private bindEffect(): void {
     const effect = $<HTMLSelectElement>("effect");
     setOptions(effect, EFFECTS, this.settings.effect);
-    effect.addEventListener("change", () => this.setEffect(effect.value as EffectKind));
+    effect.addEventListener("change", () => {
+      this.effectChosen = true;
+      this.setEffect(effect.value as EffectKind);
+    });
     this.setEffect(this.settings.effect);
     const colour = $<HTMLInputElement>("effect-color");
     this.settings.color = hexToRgb(colour.value);
@@ -144,13 +151,29 @@ export class ViewControls {
     this.hooks.imageModel(new File([await response.blob()], `${effect.id}.onnx`), effect.scale);
   }
 
+  /** The effect a model is best shown with (blur for a person model), unless the user chose one. */
+  suggestEffect(effect: EffectKind): void {
+    if (!this.effectChosen && effect !== this.settings.effect) this.setEffect(effect);
+  }
+
   private setEffect(effect: EffectKind): void {
     this.settings.effect = effect;
     $<HTMLSelectElement>("effect").value = effect;
     for (const el of document.querySelectorAll<HTMLElement>("[data-effects]")) {
       el.hidden = !(el.dataset.effects ?? "").split(" ").includes(effect);
     }
+    this.showOpacity();
     this.hooks.render();
+  }
+
+  /** The class colours are not painted over an effect (view/options.ts, `overlayOpacity`): say so at the slider. */
+  private showOpacity(): void {
+    const off = overlayOpacity(this.settings) === 0 && this.settings.effect !== "none";
+    const input = $<HTMLInputElement>("opacity");
+    input.disabled = off;
+    const label = input.closest("label");
+    if (label) label.title = off ? "Class colours are hidden while an effect is on; set Effect to None to see them." : "";
+    $("opacity-value").textContent = off ? "off" : `${Math.round(this.settings.opacity * 100)}%`;
   }
 
   private bindSlider(id: string, label: (v: number) => string, set: (v: number) => void, initial: number): void {

@@ -26,6 +26,8 @@ export interface Params {
   mode: ViewMode;
   opacity: number;
   effect: EffectKind;
+  /** The URL named the effect: the app then never changes it by itself. */
+  effectGiven: boolean;
   /** The view's renderer: auto (WebGL on a GPU, a 2D canvas where WebGL is software), webgl or 2d. */
   renderer: RendererChoice;
 }
@@ -56,6 +58,7 @@ export function readParams(search: string = location.search): Params {
     mode: oneOf(q.get("mode"), values(VIEW_MODES)) ?? "overlay",
     opacity: number(q.get("opacity"), 0, 1) ?? 0.6,
     effect: oneOf(q.get("effect"), values(EFFECTS)) ?? "none",
+    effectGiven: oneOf(q.get("effect"), values(EFFECTS)) !== null,
     renderer: oneOf(q.get("renderer"), RENDERERS) ?? "auto",
   };
 }

@@ -28,6 +28,8 @@ export class ModelPickers {
     /** The model changed (before `reload`): class-dependent state starts over. */
     private readonly modelChanged: (entry: ModelEntry) => void,
     private readonly reload: (choice: ModelChoice) => void,
+    /** The user picked `entry` in the model picker (it is then selected and loaded as any other choice). */
+    private readonly picked: (entry: ModelEntry) => void,
   ) {
     this.precision = params.precision;
     this.size = params.size;
@@ -41,19 +43,46 @@ export class ModelPickers {
     return entry && precision && size ? { entry, precision, size, backend, threads } : null;
   }
 
+  get entries(): readonly ModelEntry[] {
+    return this.models;
+  }
+
+  get current(): ModelEntry | null {
+    return this.entry;
+  }
+
   /** Offer `models` and select `wanted` (else the first); an unknown id is an error the page shows. */
   setModels(models: ModelEntry[], wanted: string | null): void {
-    this.models = models;
     const entry = wanted ? models.find((m) => m.id === wanted) : models[0];
     if (!entry) {
       const ids = models.map((m) => m.id).join(", ");
       throw new Error(`There is no model "${wanted}" on this server; choose one of: ${ids}.`);
     }
-    setOptions($<HTMLSelectElement>("model"), modelOptions(models), entry.id);
+    this.list(models, entry.id);
+    this.select(entry);
+  }
+
+  /** A fresh list from the server: offered from now on; the running model stays selected and loaded. */
+  refresh(models: ModelEntry[]): void {
+    const current = this.entry;
+    const keep = current && !models.some((m) => m.id === current.id) ? [...models, current] : models;
+    this.list(keep, current?.id ?? null);
+  }
+
+  /** Select the model `id` (when it is not the current one already) and load it. */
+  choose(id: string): void {
+    const entry = this.models.find((m) => m.id === id);
+    if (!entry || entry.id === this.entry?.id) return;
+    $<HTMLSelectElement>("model").value = entry.id;
+    this.select(entry);
+  }
+
+  private list(models: ModelEntry[], selected: string | null): void {
+    this.models = models;
+    setOptions($<HTMLSelectElement>("model"), modelOptions(models), selected);
     const hint = streetOnlyHint(models);
     $("model-hint").hidden = hint === null;
     $("model-hint").textContent = hint ?? "";
-    this.select(entry);
   }
 
   private select(entry: ModelEntry): void {
@@ -94,7 +123,9 @@ export class ModelPickers {
   private bind(): void {
     $("model").addEventListener("change", (e) => {
       const entry = this.models.find((m) => m.id === (e.target as HTMLSelectElement).value);
-      if (entry) this.select(entry);
+      if (!entry) return;
+      this.picked(entry);
+      this.select(entry);
     });
     $("precision").addEventListener("change", (e) => {
       this.precision = (e.target as HTMLSelectElement).value as Precision;

@@ -9,6 +9,7 @@
  * ```
  */
 
+export { foregroundAlpha } from "./alpha";
 export { defaultThreads } from "./client";
 export { createImageModel } from "./image-model";
 export {

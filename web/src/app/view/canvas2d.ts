@@ -7,8 +7,9 @@
  * computed at the model's resolution.
  */
 
+import { foregroundAlpha } from "../../lib";
 import type { ClassInfo, SegmentationResult } from "../../lib";
-import { classWeights, EFFECTS, MASK_BACKDROP, trust } from "./options";
+import { classWeights, EFFECTS, MASK_BACKDROP, overlayOpacity, trust } from "./options";
 import type { ClassStyle, ViewSettings } from "./options";
 import { canvasSize, coverScale, encodePng } from "./surface";
 import type { Frame } from "./surface";
@@ -65,7 +66,9 @@ export class Canvas2DView implements View {
   readonly kind = "2d";
   private readonly ctx: CanvasRenderingContext2D;
   private readonly colours = new MapImage();
+  /** The effect's mask at the model's size: white with the foreground alpha, scaled onto the frame bilinearly. */
   private readonly foreground = new MapImage();
+  private alpha: Uint8Array = new Uint8Array(0);
   private readonly stylised = new MapImage();
   /** Frame-sized scratch canvases: a masked layer and the effect it is cut from. */
   private readonly layer = context(1, 1);
@@ -151,8 +154,10 @@ export class Canvas2DView implements View {
     } else {
       this.drawBase(view, dx);
     }
-    ctx.imageSmoothingEnabled = view.smooth;
-    ctx.drawImage(this.colours.ctx.canvas, dx, 0, w, h);
+    if (view.mode === "mask" || overlayOpacity(view) > 0) {
+      ctx.imageSmoothingEnabled = view.smooth;
+      ctx.drawImage(this.colours.ctx.canvas, dx, 0, w, h);
+    }
     return performance.now() - t0;
   }
 
@@ -280,12 +285,18 @@ export class Canvas2DView implements View {
     return out.ctx.canvas;
   }
 
-  /** Colour the class map (and the effect mask) for the current result and settings, when they changed. */
+  /** Colour the class map and cut the effect's mask for the current result and settings, when they changed. */
   private build(result: SegmentationResult, view: ViewSettings): void {
     const effect = view.mode !== "mask" && view.effect !== "none";
-    const key = `${this.version} ${view.mode} ${view.opacity} ${view.smooth} ${effect}`;
+    const overlay = view.mode === "mask" || overlayOpacity(view) > 0;
+    const key = `${this.version} ${view.mode} ${view.opacity} ${view.smooth} ${view.effect}`;
     if (key === this.built) return;
     this.built = key;
+    if (overlay) this.colour(result, view);
+    if (effect) this.cut(result, view.smooth);
+  }
+
+  private colour(result: SegmentationResult, view: ViewSettings): void {
     const { width, height, labels, confidence } = result;
     this.colours.fit(width, height);
     const lut = this.lut(view);
@@ -300,11 +311,19 @@ export class Canvas2DView implements View {
       for (let i = 0; i < labels.length; i++) words[i] = lut[labels[i]];
     }
     this.colours.commit();
-    if (!effect) return;
+  }
+
+  /**
+   * The effect's mask: smooth edges take the foreground alpha (the probability, upsampled bilinearly by
+   * drawImage); hard edges the class map alone, upsampled nearest.
+   */
+  private cut(result: SegmentationResult, smooth: boolean): void {
+    const { width, height, labels, confidence } = result;
     this.foreground.fit(width, height);
+    this.alpha = foregroundAlpha(labels, smooth ? confidence : null, this.style.foreground, this.alpha);
     const fg = this.foreground.words;
-    const on = rgba(255, 255, 255, 255);
-    for (let i = 0; i < labels.length; i++) fg[i] = this.style.foreground.has(labels[i]) ? on : 0;
+    const alpha = this.alpha;
+    for (let i = 0; i < alpha.length; i++) fg[i] = ((alpha[i] << 24) | 0xffffff) >>> 0;
     this.foreground.commit();
   }
 

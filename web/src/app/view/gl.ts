@@ -3,8 +3,9 @@
  * 256×1 palette texture, composited over the frame together with the mask effects.
  */
 
+import { foregroundAlpha } from "../../lib";
 import type { ClassInfo, SegmentationResult } from "../../lib";
-import { classWeights, code, EFFECTS, MASK_BACKDROP, VIEW_MODES } from "./options";
+import { classWeights, code, EFFECTS, MASK_BACKDROP, overlayOpacity, VIEW_MODES } from "./options";
 import type { ClassStyle, ViewSettings } from "./options";
 import { BLUR, COMPOSITE, VERTEX } from "./shaders";
 import { canvasSize, coverScale, encodePng } from "./surface";
@@ -37,6 +38,13 @@ export class WebGLView implements View {
   private readonly foreground: WebGLTexture;
   private readonly background: WebGLTexture;
   private readonly styled: WebGLTexture;
+  /** The effect's mask at the model's size (R8, the foreground alpha), filtered bilinearly by the sampler. */
+  private readonly alpha: WebGLTexture;
+  private alphaBytes: Uint8Array = new Uint8Array(0);
+  private alphaSize: [number, number] = [0, 0];
+  /** The result on screen (its buffers stay valid until the next `show`), to cut the mask again for new classes. */
+  private result: SegmentationResult | null = null;
+  private foregroundIds: Set<number> = new Set();
   private blurTargets: [Target, Target] | null = null;
   private frameSize: [number, number] = [0, 0];
   private labelSize: [number, number] = [0, 0];
@@ -57,8 +65,9 @@ export class WebGLView implements View {
     this.foreground = this.texture(gl.NEAREST);
     this.background = this.texture(gl.LINEAR);
     this.styled = this.texture(gl.LINEAR);
+    this.alpha = this.texture(gl.LINEAR);
     gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
-    for (const t of [this.palette, this.foreground, this.background, this.styled, this.confidence]) {
+    for (const t of [this.palette, this.foreground, this.background, this.styled, this.confidence, this.alpha]) {
       this.upload(t, gl.RGBA8, gl.RGBA, 1, 1, new Uint8Array(4));
     }
     this.upload(this.labels, gl.R8UI, gl.RED_INTEGER, 1, 1, new Uint8Array(1));
@@ -79,6 +88,7 @@ export class WebGLView implements View {
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, frame);
     this.frameSize = [width, height];
     this.hasLabels = result !== null;
+    this.result = result;
     if (!result) return;
     const { width: w, height: h } = result;
     const same = this.labelSize[0] === w && this.labelSize[1] === h;
@@ -86,10 +96,22 @@ export class WebGLView implements View {
     this.hasConfidence = result.confidence !== undefined;
     if (result.confidence) this.upload(this.confidence, gl.R8, gl.RED, w, h, result.confidence, same);
     this.labelSize = [w, h];
+    this.uploadAlpha();
+  }
+
+  private uploadAlpha(): void {
+    const result = this.result;
+    if (!result) return;
+    const { width: w, height: h } = result;
+    this.alphaBytes = foregroundAlpha(result.labels, result.confidence, this.foregroundIds, this.alphaBytes);
+    const same = this.alphaSize[0] === w && this.alphaSize[1] === h;
+    this.upload(this.alpha, this.gl.R8, this.gl.RED, w, h, this.alphaBytes, same);
+    this.alphaSize = [w, h];
   }
 
   clear(): void {
     this.hasLabels = false;
+    this.result = null;
     this.frameSize = [0, 0];
   }
 
@@ -108,6 +130,8 @@ export class WebGLView implements View {
     }
     this.upload(this.palette, this.gl.RGBA8, this.gl.RGBA, 256, 1, colours);
     this.upload(this.foreground, this.gl.RGBA8, this.gl.RGBA, 256, 1, fg);
+    this.foregroundIds = new Set(style.foreground);
+    this.uploadAlpha();
   }
 
   setBackground(image: ImageBitmap | HTMLCanvasElement, width: number, height: number): void {
@@ -148,6 +172,7 @@ export class WebGLView implements View {
       ["uLabels", this.labels],
       ["uPalette", this.palette],
       ["uForeground", this.foreground],
+      ["uAlpha", this.alpha],
     ];
     units.forEach(([name, texture], i) => {
       gl.activeTexture(gl.TEXTURE0 + i);
@@ -160,7 +185,7 @@ export class WebGLView implements View {
     gl.uniform1i(u.uSmooth, view.smooth ? 1 : 0);
     gl.uniform1i(u.uMode, code(VIEW_MODES, view.mode));
     gl.uniform1i(u.uEffect, code(EFFECTS, effect));
-    gl.uniform1f(u.uOpacity, view.opacity);
+    gl.uniform1f(u.uOpacity, overlayOpacity(view));
     gl.uniform1f(u.uStrength, view.strength);
     gl.uniform3f(u.uColor, view.color[0] / 255, view.color[1] / 255, view.color[2] / 255);
     gl.uniform3fv(u.uBackdrop, MASK_BACKDROP);

@@ -57,6 +57,14 @@ export interface ViewSettings {
   strength: number;
 }
 
+/**
+ * The class overlay's opacity: none while an effect is on. Every effect cuts the frame along the chosen classes
+ * (a person from the background), and class colours painted over it turned that into colour mush.
+ */
+export function overlayOpacity(view: ViewSettings): number {
+  return view.effect === "none" ? view.opacity : 0;
+}
+
 /** Per class: hidden, normal or highlighted (the others are then dimmed); `foreground`: where effects apply. */
 export interface ClassStyle {
   hidden: Set<number>;

@@ -33,9 +33,10 @@ void main() {
 /**
  * Colours the uint8 class map through a 256×1 palette and composites it over the frame, after the effect.
  *
- * Smooth edges: the four class ids around each pixel are looked up and their colours, weights and foreground
- * flags mixed bilinearly (linear filtering of per-class masks), and the overlay fades where the model's
- * confidence is low.
+ * Smooth edges: the four class ids around each pixel are looked up and their colours and weights mixed
+ * bilinearly (linear filtering of per-class masks), and the overlay fades where the model's confidence is low.
+ * The effects' mask is then the foreground alpha (web/src/lib/alpha.ts: the probability, not the class map),
+ * filtered bilinearly to the displayed resolution; hard edges take the nearest class's foreground flag.
  */
 export const COMPOSITE = `#version 300 es
 ${glslDefines()}
@@ -52,6 +53,7 @@ uniform sampler2D uConfidence;
 uniform usampler2D uLabels;
 uniform sampler2D uPalette;    // rgb: class colour; a: overlay weight / 2 (0 hidden, 0.5 normal, 1 highlighted)
 uniform sampler2D uForeground; // r: 1 for the classes the effect applies to
+uniform sampler2D uAlpha;      // r: the foreground alpha at the model's size
 uniform bool uHasLabels;
 uniform bool uHasConfidence;
 uniform bool uSmooth;
@@ -141,6 +143,6 @@ void main() {
   }
   float trust = 1.0;
   if (uHasConfidence && uSmooth) trust = mix(0.25, 1.0, smoothstep(0.35, 0.85, texture(uConfidence, uv).r));
-  vec3 base = effected(uv, frame, s.fg);
+  vec3 base = effected(uv, frame, uSmooth ? texture(uAlpha, uv).r : s.fg);
   outColor = vec4(mix(base, s.color, clamp(uOpacity * s.weight * trust, 0.0, 1.0)), 1.0);
 }`;
