@@ -18,6 +18,8 @@ import pytest
 from PIL import Image
 
 import liveseg
+from liveseg.bench.photos import portraits
+from liveseg import paths
 from liveseg.bench.browser import CHROMIUM, CHROMIUM_FLAGS, WEBGPU_FLAGS, serve
 from liveseg.bench.y4m import camvid_webcam, write_y4m
 from liveseg.runtime.bundle import Bundle, open_bundle
@@ -65,25 +67,19 @@ def webcam(tmp_path_factory: pytest.TempPathFactory, val_images: list[Path]) -> 
     return camvid_webcam(val_images, tmp_path_factory.mktemp("webcam") / "camvid.y4m")
 
 
-# TEMPORARY until the person-model conversion is merged: the team lead replaces this body with the conversion.
-_PERSON_BUNDLE = Path("/work/person-bundles/person-selfie")
-
-
 @pytest.fixture(scope="session")
-def person_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A person bundle (MediaPipe selfie segmentation converted: background, person), copied into a models
-    folder of its own, so that `liveseg serve` lists it beside the embedded default."""
-    if not (_PERSON_BUNDLE / "manifest.json").is_file():
-        pytest.skip(f"no person bundle at {_PERSON_BUNDLE} yet")
-    return Path(shutil.copytree(_PERSON_BUNDLE, tmp_path_factory.mktemp("models") / _PERSON_BUNDLE.name))
+def person_bundle() -> Path:
+    """The bundled person model (MediaPipe selfie segmentation, converted by the set-up step: background, person),
+    which `liveseg serve` lists beside the embedded default."""
+    path = paths.BUNDLED_DIR / "person-selfie"
+    assert (path / "manifest.json").is_file(), "the person models are missing: run python hatch_build.py (set-up)"
+    return path
 
 
 @pytest.fixture(scope="session")
 def portrait() -> np.ndarray:
     """matplotlib's public-domain photo of Grace Hopper (600x512 RGB): a person in front of a flag."""
-    import matplotlib.cbook
-
-    return np.asarray(Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB"))
+    return portraits()["hopper"]
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,8 @@ PERSON = 1  # the person class id of a person bundle (background 0)
 
 @pytest.fixture(scope="module")
 def person_server(person_bundle: Path) -> Iterator[str]:
-    """`liveseg serve` as `make serve` runs it: the embedded default plus the models folder's person bundle."""
-    with serve(env={"LIVESEG_MODELS": str(person_bundle.parent)}) as url:
+    """`liveseg serve` as `make serve` runs it: the embedded default and the bundled person models."""
+    with serve() as url:
         yield url
 
 
