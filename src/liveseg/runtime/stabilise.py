@@ -15,8 +15,9 @@ its label the state when that label's blended evidence, N = (w·(255 − E) + (2
 more than a margin: a hysteresis on blended probabilities, so a pixel that hovers near 50% does not toggle. The
 strength (0..1) scales both the past's weight and the margin: more steadiness, more lag on motion.
 
-Why this and not a label hysteresis on raw confidences (the issue's floor) or a motion gate: the bench
-(`liveseg bench temporal`) measured them; see BENCHMARKS.md, "Temporal stability".
+`liveseg bench temporal` measures it beside the raw labels and the label hysteresis on raw confidences that it
+must beat (BENCHMARKS.md, "Temporal stability"). It needs nothing but the labels and confidences every backend
+gives; without motion compensation, a pan still costs uncertain pixels some lag.
 """
 
 from __future__ import annotations
