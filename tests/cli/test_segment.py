@@ -88,6 +88,22 @@ def test_video(liveseg_cli: str, bundle_dir: Path, val_pairs, tmp_path: Path) ->
     assert len(list((out / "clip").glob("*.color.png"))) == 8
 
 
+def test_video_labels_are_one_png_per_frame(liveseg_cli: str, bundle_dir: Path, val_pairs, tmp_path: Path) -> None:
+    frames = [np.asarray(Image.open(p).convert("RGB").resize((160, 120))) for p, _ in val_pairs[:2]] * 2
+    clip = tmp_path / "clip.mp4"
+    write_videos([clip], ([f] for f in frames), Fraction(10))
+    maps = {}
+    for flag in ("--stabilise", "--no-stabilise"):
+        out = tmp_path / flag
+        proc = _segment(liveseg_cli, clip, "--model", bundle_dir, "--out", out, flag, "--strength", "1")
+        assert proc.returncode == 0, proc.stderr
+        assert sorted(p.name for p in out.iterdir()) == ["clip"]  # labels only: no lossy render
+        pngs = sorted((out / "clip").iterdir())
+        assert [p.name for p in pngs] == [f"{i:06d}.png" for i in range(4)]
+        maps[flag] = np.stack([np.asarray(Image.open(p)) for p in pngs])
+    assert maps["--stabilise"].shape == (4, 120, 160) and (maps["--stabilise"] != maps["--no-stabilise"]).any()
+
+
 def _write_webm(path: Path, frames: list[np.ndarray], fps: int) -> None:
     with av.open(str(path), "w", format="webm") as out:
         stream = out.add_stream("libvpx", rate=fps)

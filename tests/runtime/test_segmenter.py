@@ -12,7 +12,9 @@ from PIL import Image
 
 from liveseg.errors import LivesegError
 from liveseg.runtime import SegmentationResult, Segmenter, load
+from liveseg.runtime.io import resize, resize_nearest
 from liveseg.runtime.result import decode_map
+from liveseg.runtime.stabilise import DEFAULT_STRENGTH, stabilise
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +121,19 @@ def test_result_without_image_cannot_overlay() -> None:
     assert np.asarray(result.color()).tolist() == [[[1, 2, 3]] * 2] * 2
     with pytest.raises(ValueError, match="needs the input image"):
         result.overlay()
+
+
+def test_video_frames_are_stabilised_and_stills_are_not(bundle_dir: Path, val_pairs) -> None:
+    frames = [np.asarray(Image.open(p).convert("RGB")) for p, _ in val_pairs[:2]] * 2
+    seg = load(bundle_dir, stabilise=0.5)
+    raw = seg.run(np.stack([resize(f, *seg.variant.size) for f in frames]))
+    state = None
+    for frame, result, lab, conf in zip(frames, seg.stream(frames, batch=3), *raw, strict=True):
+        state = stabilise(lab, conf, state, 0.5)
+        assert (result.labels == resize_nearest(state.labels, *frame.shape[:2])).all()
+    assert (seg.segment(frames[1]).labels == seg.predict(frames[1])).all()  # a still: never stabilised
+    seg.reset()
+    assert (seg.segment_for_video(frames[1]).labels == seg.segment(frames[1]).labels).all()  # fresh: as it is
+    off = load(bundle_dir, stabilise=False)
+    assert off.stabilise == 0 and load(bundle_dir).stabilise == DEFAULT_STRENGTH
+    assert all((r.labels == off.segment(f).labels).all() for f, r in zip(frames, off.stream(frames), strict=True))

@@ -16,7 +16,16 @@ PYTHON_JSON = "python.json"
 BROWSER_JSON = "browser.json"
 SOAK_JSON = "soak.json"
 PERSON_JSON = "person.json"
-RESULT_FILES = {"python": PYTHON_JSON, "browser": BROWSER_JSON, "soak": SOAK_JSON, "person": PERSON_JSON}
+TEMPORAL_JSON = "temporal.json"
+RESULT_FILES = {
+    "python": PYTHON_JSON,
+    "browser": BROWSER_JSON,
+    "soak": SOAK_JSON,
+    "person": PERSON_JSON,
+    "temporal": TEMPORAL_JSON,
+}
+TEMPORAL_HEADING = "## Temporal stability"
+TEMPORAL_CHART = "temporal_flicker.png"
 # Issue 9's targets (this 2-core machine, WASM 2 threads, default bundle); the heap growth one is a maximum.
 TARGETS = {
     "e2e_fps": 30.0,
@@ -467,7 +476,29 @@ def charts(results: dict, out: Path) -> list[Path]:
         _browser_charts(results["browser"], plt, save)
     if "soak" in results and results["soak"]["samples"]:
         _soak_chart(results["soak"], plt, save)
+    if "temporal" in results:
+        _temporal_chart(results["temporal"], plt, save)
     return written
+
+
+def _temporal_chart(temporal: dict, plt, save: Callable) -> None:
+    """Flicker per frame, averaged over each model's clips of a kind, without and with the stabiliser."""
+    from liveseg.bench.temporal import summary
+
+    groups = [(g["model"], g["kind"]) for g in summary(temporal)]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(9, 2.2 * len(groups)), sharex=True, squeeze=False)
+    for ax, (model, kind) in zip(axes[:, 0], groups, strict=True):
+        rows = [r for r in temporal["clips"] if r["model"] == model and r["kind"] == kind]
+        for method, colour in (("none", "#ff7b7b"), ("hysteresis", "#d0a040"), ("stabiliser", "#4fd1a5")):
+            clips = [r["methods"][method]["flicker_series"] for r in rows]
+            series = [sum(x) / len(rows) for x in zip(*clips, strict=True)]
+            ax.plot(range(1, len(series) + 1), [100 * x for x in series], color=colour, label=method)
+        ax.set_title(f"{model}, {kind} clips", fontsize=9)
+        ax.set_ylabel("flicker %")
+        ax.set_ylim(bottom=0)
+    axes[0, 0].legend(fontsize=8)
+    axes[-1, 0].set_xlabel("frame")
+    save(fig, TEMPORAL_CHART)
 
 
 # ----- BENCHMARKS.md ---------------------------------------------------------------------------------------------
@@ -661,6 +692,8 @@ def markdown(results: dict, out: Path, report: Path, pictures: list[Path]) -> st
             _md_table(["runtime", "threads", "probe", "GFLOP", "ms", "GFLOP/s"], pr),
             "",
         ]
+    if "temporal" in results:
+        parts += temporal_section(results["temporal"], Path(os.path.relpath(out / TEMPORAL_CHART, report.parent)))
     notes = _notes(results)
     if notes:
         parts += ["## Notes", "", *[f"- {n}" for n in notes], ""]
@@ -669,6 +702,61 @@ def markdown(results: dict, out: Path, report: Path, pictures: list[Path]) -> st
         parts += [f"![{p.stem}]({Path(os.path.relpath(p, report.parent)).as_posix()})" for p in pictures]
         parts.append("")
     return "\n".join(parts)
+
+
+TEMPORAL_METHOD = (
+    "Clips with known truth for every frame, at the model's input size: *static* ones repeat a still for {frames} "
+    "frames under simulated camera noise (Gaussian sensor noise σ {sigma:g} levels, a per-frame exposure gain of "
+    "1 ± {gain:g}, ±{jitter} px jitter), so the truth never changes; *pan* ones slide a window {pan} px per frame "
+    "across the still, the truth sliding with it (same noise, no jitter). CamVid val frames use their ground "
+    "truth; the portraits (person model) use the model's own output on the clean frames. *flicker*: share of "
+    "pixels whose label changes between consecutive frames where the truth does not; *VC_8*: among pixels whose "
+    "truth is constant over 8 frames, the share whose label is too. *none* is the model as it is, *hysteresis* "
+    "the issue's floor (keep the label unless the new confidence beats the kept one's, decayed ×0.9, by 0.15), "
+    "*stabiliser* liveseg's at strength {strength:g}. Figures were measured on a shared machine."
+)
+
+
+def temporal_section(temporal: dict, chart: Path) -> list[str]:
+    """The Markdown section of `liveseg bench temporal`: the method, one row per model × clip kind × method, the
+    cost per frame and the chart."""
+    from liveseg.bench.temporal import summary
+
+    method = TEMPORAL_METHOD.format(
+        frames=temporal["frames"], sigma=temporal["noise"]["sigma"], gain=temporal["noise"]["gain_sigma"],
+        jitter=temporal["noise"]["jitter_px"], pan=temporal["pan_px"], strength=temporal["strength"],
+    )  # fmt: skip
+    rows = []
+    for g in summary(temporal):
+        base = g["methods"]["none"]
+        for name, m in g["methods"].items():
+            ratio = m["flicker"] / base["flicker"] if base["flicker"] else float("nan")
+            rows.append([
+                g["model"], f"{g['kind']} ×{g['clips']}", name, f"{100 * m['flicker']:.2f}%", f"{ratio:.2f}×",
+                _f(100 * m["miou"]), f"{100 * (m['miou'] - base['miou']):+.1f}", _f(100 * m["vc8"]),
+            ])  # fmt: skip
+    header = ["model", "clips", "method", "flicker", "vs none", "mIoU", "Δ mIoU", "VC_8"]
+    cost = [f"- Python (numpy): {_f(temporal['python_ms']['ms'], 2)} ms per frame at {temporal['python_ms']['size']}."]
+    if b := temporal.get("browser_ms"):
+        cost.append(f"- Browser (headless Chromium {b['chromium']}): {_f(b['ms'], 2)} ms per frame at {b['size']}.")
+    lines = [TEMPORAL_HEADING, "", method, "", _md_table(header, rows), "", *cost, ""]
+    return [*lines, f"![{chart.stem}]({chart.as_posix()})", ""]
+
+
+def write_temporal(out: Path, report: Path) -> None:
+    """Draw the temporal chart and put the temporal section into `report` in place of its old one (else before
+    the notes or charts), leaving every other section as it is."""
+    results = {"temporal": json.loads((out / TEMPORAL_JSON).read_text())}
+    charts(results, out)
+    section = temporal_section(results["temporal"], Path(os.path.relpath(out / TEMPORAL_CHART, report.parent)))
+    lines = report.read_text().splitlines() if report.is_file() else ["# liveseg benchmarks", ""]
+    heads = [i for i, line in enumerate(lines) if line.startswith("## ")]
+    if TEMPORAL_HEADING in lines:
+        start = lines.index(TEMPORAL_HEADING)
+        end = next((i for i in heads if i > start), len(lines))
+    else:
+        start = end = next((i for i in heads if lines[i] in ("## Notes", "## Charts")), len(lines))
+    atomic.write_text(report, "\n".join([*lines[:start], *section, *lines[end:]]) + "\n")
 
 
 def write_report(out: Path, report: Path, show: bool = True) -> dict:

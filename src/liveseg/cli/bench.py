@@ -388,6 +388,35 @@ def report_only(out: Out = DEFAULT_OUT, report: Report = DEFAULT_REPORT) -> None
     write_report(out, report)
 
 
+def temporal(
+    model: Model = "default",
+    person: Annotated[
+        str | None, typer.Option(help="The person model for the portrait clips ('none' to skip).")
+    ] = "person-selfie",
+    clips: Annotated[int, typer.Option(min=1, help="CamVid val frames, each made into a static and a pan clip.")] = 4,
+    data_root: Annotated[Path | None, typer.Option(help="CamVid folder (default: liveseg data dir / camvid).")] = None,
+    browser: Annotated[bool, typer.Option(help="Also time the TypeScript stabiliser in headless Chromium.")] = True,
+    out: Out = DEFAULT_OUT,
+    report: Report = DEFAULT_REPORT,
+) -> None:
+    """Flicker, mIoU and VC_8 on static and pan clips with known truth, without and with the stabiliser (and the
+    label-hysteresis floor), and its cost per frame in Python and the browser; writes OUT/temporal.json."""
+    from liveseg.bench import machine
+    from liveseg.bench.report import TEMPORAL_JSON, save_json, write_temporal
+    from liveseg.bench.temporal import browser_cost_ms, run_temporal
+    from liveseg.runtime import load
+
+    camvid = load(model, threads=1)
+    person_model = load(person, threads=1) if person and person != "none" else None
+    with _progress("bench temporal") as progress:
+        results = run_temporal(camvid, person_model, clips, data_root, progress)
+    if browser:
+        results["browser_ms"] = browser_cost_ms(Path(__file__).resolve().parents[3])
+    results.update(machine=machine.describe(), command=_command())
+    save_json(out / TEMPORAL_JSON, results)
+    write_temporal(out, report)
+
+
 def train_bench(
     model: Annotated[str, typer.Option(help="Model name from the zoo.")] = "ddrnet_tiny",
     data: Annotated[str, typer.Option(help="Dataset name.")] = "camvid",
@@ -458,6 +487,7 @@ def register(app: typer.Typer) -> None:
     bench_app.command("person")(person)
     bench_app.command("all")(run_all)
     bench_app.command("report")(report_only)
+    bench_app.command("temporal")(temporal)
     bench_app.command("train")(train_bench)
     bench_app.command("ray")(ray_bench)
     app.add_typer(bench_app, name="bench")

@@ -21,6 +21,7 @@ from rich.markup import escape
 from liveseg.cli.options import check_out_dir, refuse_overwriting
 from liveseg.errors import LivesegError
 from liveseg.limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
+from liveseg.runtime.stabilise import DEFAULT_STRENGTH
 
 if TYPE_CHECKING:
     from liveseg.runtime import Segmenter
@@ -41,10 +42,10 @@ def _parse_save(text: str) -> tuple[str, ...]:
 
 def _check_outputs(jobs: list[Job], opts: Options) -> None:
     """Never overwrite an input: refuse before anything runs, in one sentence."""
-    from liveseg.runtime.batch import outputs
+    from liveseg.runtime.batch import frame_kinds, outputs
 
     refuse_overwriting((out for job in jobs for out in outputs(job, opts)), (job.source for job in jobs))
-    if opts.frames:
+    if frame_kinds(opts):
         sources = {Path(os.path.realpath(job.source)): job.source for job in jobs}
         for job in (j for j in jobs if j.video):
             frames = Path(os.path.realpath(opts.out / job.stem))
@@ -58,9 +59,10 @@ def _check_outputs(jobs: list[Job], opts: Options) -> None:
 def _clean_output_folders(jobs: list[Job], opts: Options) -> None:
     """Remove what a killed earlier run left (liveseg's own temporaries only) where this run writes."""
     from liveseg import atomic
+    from liveseg.runtime.batch import frame_kinds
 
     folders = {(opts.out / job.stem).parent for job in jobs}
-    if opts.frames:
+    if frame_kinds(opts):
         folders |= {opts.out / job.stem for job in jobs if job.video}
     for folder in folders:
         atomic.clean_stale(folder)
@@ -81,7 +83,15 @@ def segment_cmd(
     threads: Annotated[
         int | None, typer.Option(min=1, help="onnxruntime intra-op threads (--engine ray: per actor, default 1).")
     ] = None,
-    frames: Annotated[bool, typer.Option("--frames", help="Videos: also write the outputs of every frame.")] = False,
+    frames: Annotated[
+        bool, typer.Option("--frames", help="Videos: write every --save kind per frame (labels alone need not).")
+    ] = False,
+    stabilise: Annotated[
+        bool, typer.Option(help="Videos: steady the labels from frame to frame (still images never are).")
+    ] = True,
+    strength: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Videos: the stabiliser's strength (more: steadier, slower).")
+    ] = DEFAULT_STRENGTH,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Overlay: weight of the class colours.")] = 0.5,
     max_pixels: Annotated[
         int,
@@ -117,7 +127,10 @@ def segment_cmd(
 
     if engine not in ENGINES:
         raise LivesegError(f"--engine {engine!r} is not one of {', '.join(ENGINES)}.")
-    opts = Options(out=out, save=_parse_save(save), batch=batch, frames=frames, alpha=alpha, max_pixels=max_pixels)
+    opts = Options(
+        out=out, save=_parse_save(save), batch=batch, frames=frames, alpha=alpha, max_pixels=max_pixels,
+        stabilise=strength if stabilise else 0.0,
+    )  # fmt: skip
     check_out_dir(out)
     hw = parse_size(size) if size else None
     segmenter = load(model, precision=precision, size=hw, threads=threads)  # checks the bundle before any work

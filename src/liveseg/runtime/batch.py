@@ -3,9 +3,10 @@
 Output names: an INPUT file `x/photo.jpg` writes `OUT/photo.png` (labels), `OUT/photo.color.png`,
 `OUT/photo.overlay.png`, `OUT/photo.json`; files found under an INPUT folder keep their path relative to
 that folder (`photos/a/b.jpg` → `OUT/a/b.png`), so equal stems in different sub-folders do not collide.
-A video `clip.mp4` writes `OUT/clip.overlay.mp4` / `OUT/clip.color.mp4` and, with `frames`, `OUT/clip/000000.png`
-etc. per frame. Every file is written atomically. An input that cannot be read is a failure (one sentence naming
-it) and the others go on.
+A video `clip.mp4` writes `OUT/clip.overlay.mp4` / `OUT/clip.color.mp4` for the renders `save` names, one lossless
+label PNG per frame `OUT/clip/000000.png` etc. when it names labels, and with `frames` every `save` kind per frame
+there; a video's frames are stabilised (liveseg.runtime.stabilise) at `Options.stabilise`. Every file is written
+atomically. An input that cannot be read is a failure (one sentence naming it) and the others go on.
 
 The unit of work is a *share* (`shares`): `batch` consecutive images, which go through onnxruntime in one call, or
 one video. The single-process run and liveseg.runtime.ray cut the inputs into the same shares and run the same
@@ -76,6 +77,7 @@ class Options:
     frames: bool
     alpha: float
     max_pixels: int
+    stabilise: float = 0.0  # videos: the stabiliser's strength, 0 for none
 
 
 def collect(inputs: Iterable[Path], outcome: Outcome) -> list[Job]:
@@ -108,8 +110,13 @@ def shares(jobs: list[Job], batch: int) -> list[list[Job]]:
 
 
 def renders(save: tuple[str, ...]) -> list[str]:
-    """The video renders `save` asks for (overlay when it names none)."""
-    return [r for r in ("overlay", "color") if r in save] or ["overlay"]
+    """The video renders `save` asks for (overlay when it names neither a render nor labels)."""
+    return [r for r in ("overlay", "color") if r in save] or ([] if "labels" in save else ["overlay"])
+
+
+def frame_kinds(opts: Options) -> tuple[str, ...]:
+    """What a video writes per frame into OUT/STEM/: every `save` kind with `frames`, else its label PNGs."""
+    return opts.save if opts.frames else tuple(k for k in opts.save if k == "labels")
 
 
 def outputs(job: Job, opts: Options) -> list[Path]:
@@ -166,33 +173,25 @@ def segment_videos(segmenter: Segmenter, jobs: list[Job], opts: Options, progres
             outcome.failures.append(str(exc))
 
 
-def _batched(frames: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray]]:
-    batch: list[np.ndarray] = []
-    for frame in frames:
-        batch.append(frame)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _segment_video(segmenter: Segmenter, job: Job, opts: Options, progress: Progress) -> None:
     info = probe_video(job.source)
     wanted = renders(opts.save)
     task = progress.add_task(escape(job.source.name), total=info.frames or None)
     frame_dir = opts.out / job.stem
 
-    def rendered() -> Iterator[list[np.ndarray]]:
-        index = 0
-        for batch in _batched(read_video(job.source), opts.batch):
-            for result in segmenter.segment_batch(batch):
-                if opts.frames:
-                    write_image_outputs(result, frame_dir / f"{index:06d}", opts.save, opts.alpha)
-                views = {"overlay": lambda r=result: r.overlay(opts.alpha), "color": result.color}
-                yield [np.asarray(views[r]()) for r in wanted]
-                index += 1
-                progress.advance(task)
+    per_frame = frame_kinds(opts)
 
-    write_videos(outputs(job, opts), rendered(), info.fps)
+    def rendered() -> Iterator[list[np.ndarray]]:
+        results = segmenter.stream(read_video(job.source), opts.batch, strength=opts.stabilise)
+        for index, result in enumerate(results):
+            if per_frame:
+                write_image_outputs(result, frame_dir / f"{index:06d}", per_frame, opts.alpha)
+            views = {"overlay": lambda r=result: r.overlay(opts.alpha), "color": result.color}
+            yield [np.asarray(views[r]()) for r in wanted]
+            progress.advance(task)
+
+    if wanted:
+        write_videos(outputs(job, opts), rendered(), info.fps)
+    elif not sum(1 for _ in rendered()):
+        raise LivesegError(f"Video {job.source} has no decodable frames; replace or remove it.")
     progress.remove_task(task)

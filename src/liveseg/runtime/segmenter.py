@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -12,12 +12,15 @@ from liveseg.runtime.bundle import Bundle, Variant, open_bundle
 from liveseg.runtime.io import ImageLike, read_image, resize, resize_nearest
 from liveseg.runtime.result import SegmentationResult
 from liveseg.runtime.session import create_session
+from liveseg.runtime.stabilise import DEFAULT_STRENGTH, State, check_strength, stabilise
 
 
 class Segmenter:
     """One bundle variant in an onnxruntime session; images of any size go in, class maps of that size come out."""
 
-    def __init__(self, bundle: Bundle, variant: Variant, threads: int | None = None) -> None:
+    def __init__(
+        self, bundle: Bundle, variant: Variant, threads: int | None = None, stabilise: float = DEFAULT_STRENGTH
+    ) -> None:
         data = bundle.read(variant)  # verified and checked against the manifest; the session gets these bytes
         try:
             self.session = create_session(data, threads)
@@ -28,6 +31,8 @@ class Segmenter:
         self.bundle = bundle
         self.variant = variant
         self.threads = threads
+        self.stabilise = check_strength(stabilise)  # for video frames only; 0: off
+        self._state: State | None = None
         outputs = bundle.manifest.outputs
         self._input = bundle.manifest.input["name"]
         self._outputs = [outputs["labels"]["name"], outputs["confidence"]["name"]]
@@ -62,20 +67,58 @@ class Segmenter:
         arrays = [read_image(im) for im in images]
         if not arrays:
             return []
+        labels, confidence = self._run_images(arrays)
+        return [self._result(a, lab, conf) for a, lab, conf in zip(arrays, labels, confidence, strict=True)]
+
+    def segment_for_video(self, frame: ImageLike) -> SegmentationResult:
+        """Segment the next frame of a video or camera: stabilised against the frames before it (`stabilise`
+        strength; MediaPipe's `segmentForVideo`). Call `reset()` before the first frame of another video."""
+        (a,) = arrays = [read_image(frame)]
+        labels, confidence = self._run_images(arrays)
+        self._state = stabilise(labels[0], confidence[0], self._state, self.stabilise)
+        return self._result(a, self._state.labels, self._state.evidence)
+
+    def stream(
+        self, frames: Iterable[ImageLike], batch: int = 1, strength: float | None = None
+    ) -> Iterator[SegmentationResult]:
+        """The frames of one video, in order, stabilised as `segment_for_video` does (at `strength`, default the
+        segmenter's), `batch` per graph call."""
+        strength = self.stabilise if strength is None else check_strength(strength)
+        self.reset()
+        chunk: list[np.ndarray] = []
+        for frame in frames:
+            chunk.append(read_image(frame))
+            if len(chunk) == batch:
+                yield from self._stabilised(chunk, strength)
+                chunk = []
+        yield from self._stabilised(chunk, strength)
+
+    def reset(self) -> None:
+        """Forget earlier video frames: the next `segment_for_video` frame starts a new video."""
+        self._state = None
+
+    def _stabilised(self, arrays: list[np.ndarray], strength: float) -> Iterator[SegmentationResult]:
+        if not arrays:
+            return
+        for a, lab, conf in zip(arrays, *self._run_images(arrays), strict=True):
+            self._state = stabilise(lab, conf, self._state, strength)
+            yield self._result(a, self._state.labels, self._state.evidence)
+
+    def _run_images(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and confidences at the variant's size: where the stabiliser works."""
         h, w = self.variant.size
         # Alpha is dropped before resizing: Pillow resamples RGBA premultiplied, which would darken
         # transparent pixels, and the graph ignores alpha anyway.
-        batch = np.stack([resize(np.ascontiguousarray(a[..., :3]), h, w) for a in arrays])
-        labels, confidence = self.run(batch)
-        return [
-            SegmentationResult(
-                labels=resize_nearest(lab, *a.shape[:2]),
-                confidence=resize_nearest(conf, *a.shape[:2]),
-                classes=self.classes,
-                image=a,
-            )
-            for a, lab, conf in zip(arrays, labels, confidence, strict=True)
-        ]
+        return self.run(np.stack([resize(np.ascontiguousarray(a[..., :3]), h, w) for a in arrays]))
+
+    def _result(self, image: np.ndarray, labels: np.ndarray, confidence: np.ndarray) -> SegmentationResult:
+        h, w = image.shape[:2]
+        return SegmentationResult(
+            labels=resize_nearest(labels, h, w),
+            confidence=resize_nearest(confidence, h, w),
+            classes=self.classes,
+            image=image,
+        )
 
 
 def load(
@@ -83,12 +126,15 @@ def load(
     precision: str | None = None,
     size: tuple[int, int] | None = None,
     threads: int | None = None,
+    stabilise: bool | float = True,
 ) -> Segmenter:
     """Open a bundle, pick the variant (`Bundle.variant`: None means the default's), check it (`Bundle.read`) and
-    start an onnxruntime session on it."""
+    start an onnxruntime session on it. `stabilise` is for video frames (`segment_for_video`, `stream`): True for
+    the default strength, False or 0 for none, or a strength up to 1; still images are never stabilised."""
     bundle = bundle_or_name if isinstance(bundle_or_name, Bundle) else open_bundle(bundle_or_name)
     variant = bundle.variant(precision=precision, size=size)
-    return Segmenter(bundle, variant, threads=threads)
+    strength = DEFAULT_STRENGTH if stabilise is True else float(stabilise)
+    return Segmenter(bundle, variant, threads=threads, stabilise=strength)
 
 
 def _first_line(exc: Exception) -> str:
