@@ -151,3 +151,14 @@ def test_import_refuses_bad_files_in_one_sentence(cli, one_error, models, make_o
     assert "outputs 5 classes but the class list has 21" in text
     text = one_error(cli("import", five, "--name", "x", "--classes", "nope", env=models))
     assert "--classes 'nope' is neither a dataset" in text
+
+
+def test_import_tflite_takes_its_normalisation_from_the_metadata(cli, models, tmp_path: Path) -> None:
+    from tests.export.tflite_models import metadata_buffer, segmenter, serialize
+
+    path = tmp_path / "m.tflite"
+    path.write_bytes(serialize(segmenter((32, 32), 3, metadata=metadata_buffer([127.5], [127.5]))[0]))
+    proc = cli("import", path, "--name", "meta", "--classes", "a,b,c", "--precision", "fp32", env=models)
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((Path(models["LIVESEG_MODELS"]) / "meta" / "manifest.json").read_text())
+    assert manifest["normalization"] == {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}

@@ -186,10 +186,18 @@ def import_cmd(
         str | None, typer.Option(help="Input size(s) HxW, comma-separated (default: the model's own, else 384x512).")
     ] = None,
     mean: Annotated[
-        str | None, typer.Option(help="Normalisation mean, R,G,B on 0..1 (default: ImageNet's for ONNX, 0 for TFLite).")
+        str | None,
+        typer.Option(
+            help="Normalisation mean, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, "
+            "else 0)."
+        ),
     ] = None,
     std: Annotated[
-        str | None, typer.Option(help="Normalisation std, R,G,B on 0..1 (default: ImageNet's for ONNX, 1 for TFLite).")
+        str | None,
+        typer.Option(
+            help="Normalisation std, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, "
+            "else 1)."
+        ),
     ] = None,
     layout: Annotated[str, typer.Option(help="Logits layout: nchw or nhwc.")] = "nchw",
     output: Annotated[str | None, typer.Option(help="The logits output's name (default: the first).")] = None,
@@ -211,18 +219,17 @@ def import_cmd(
     from liveseg.export.writer import BundleMeta
 
     is_tflite = source.suffix.lower() == ".tflite"
-    default_mean, default_std = (
-        ("0,0,0", "1,1,1") if is_tflite else (",".join(map(str, NORMALIZATION[k])) for k in ("mean", "std"))
-    )
-    mean_v, std_v = _floats(mean or default_mean, "--mean"), _floats(std or default_std, "--std")
-    if is_tflite:
-        network, converted = load_tflite(source, mean_v, std_v)
+    if is_tflite:  # unless given, the normalisation is the file's metadata's, else RGB on 0..1
+        given = (_floats(mean, "--mean") if mean else None, _floats(std, "--std") if std else None)
+        network, converted = load_tflite(source, *given)
         if converted.foreground and len(names) != 2:
             raise LivesegError(
                 f"{source} outputs one foreground probability, which becomes two classes; pass two --classes, "
                 "e.g. background,person."
             )
     else:
+        mean_v = _floats(mean or ",".join(map(str, NORMALIZATION["mean"])), "--mean")
+        std_v = _floats(std or ",".join(map(str, NORMALIZATION["std"])), "--std")
         network = load_network(source, mean_v, std_v, layout.lower(), output)
     sizes = parse_sizes(size) if size else [network.fixed_size or (384, 512)]
     meta = BundleMeta(
@@ -232,7 +239,7 @@ def import_cmd(
         classes=names,
         palette=colors,
         ignore_index=255,
-        normalization={"mean": mean_v, "std": std_v},
+        normalization={"mean": list(network.mean), "std": list(network.std)},
         source={"imported": source.name, "format": "tflite" if is_tflite else "onnx", "layout": layout.lower()},
     )
     settings = ExportSettings(sizes=sizes, precisions=parse_precisions(precision), name=name, no_data=True)
