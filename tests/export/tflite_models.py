@@ -232,7 +232,8 @@ def segmenter(
     can compute its logits in NumPy."""
     rng = np.random.default_rng(seed)
     weight = rng.normal(0, 1.0, (classes, 1, 1, channels)).astype(np.float32)
-    bias = rng.normal(0, 0.1, classes).astype(np.float32)
+    # Centred on mid-grey of either input range (0..1 or -1..1), so that a photo gets more than one class.
+    bias = (-0.25 * weight.sum(axis=(1, 2, 3)) + rng.normal(0, 0.1, classes)).astype(np.float32)
     g = Graph(metadata=metadata)
     x = g.add((1, *size, channels))
     opts = {"Padding": 1, "StrideW": 1, "StrideH": 1, "DilationWFactor": 1, "DilationHFactor": 1}

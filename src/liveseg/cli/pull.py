@@ -33,7 +33,7 @@ def _is_pulled(entry: Pretrained) -> bool:
 
 def _list() -> None:
     """One short block per model, wrapped to the terminal: a table of eight columns is unreadable at 80."""
-    from liveseg.export.pretrained import PRETRAINED
+    from liveseg.export.pretrained import PRETRAINED, describe_classes
 
     console = Console(highlight=False, markup=False)
     console.print("GFLOPs at the model's input size, a multiply-add counted as 2 FLOPs; sizes are downloads.\n")
@@ -42,12 +42,16 @@ def _list() -> None:
         console.print(
             Text.assemble((entry.name, "bold"), f"  {entry.download}", "  pulled" if _is_pulled(entry) else "")
         )
-        classes = f"{entry.classes} classes" if entry.classes else "effect (no classes)"
-        for line in (
-            f"{classes}, input {entry.size[0]}x{entry.size[1]}, GFLOPs {entry.gflops}",
+        lines = [
+            f"{describe_classes(entry)}, input {entry.size[0]}x{entry.size[1]}, GFLOPs {entry.gflops}",
             f"upstream: {entry.accuracy}",
             f"licence: {licence}",
-        ):
+        ]
+        if entry.source.sha256 is None:
+            lines.append("checksum: none published; recorded at first download, once the file passes a format check")
+        if entry.notes:
+            lines.append(f"note: {entry.notes}")
+        for line in lines:
             console.print(textwrap.fill(line, console.width, initial_indent="  ", subsequent_indent="    "))
 
 
@@ -66,6 +70,7 @@ def _list_json() -> None:
             "accept_licence": e.accept_licence,
             "classes": e.classes or None,
             "converter": e.converter,
+            "notes": e.notes or None,
             "pulled": _is_pulled(e),
         }
         for e in PRETRAINED.values()
@@ -85,8 +90,12 @@ def pull_cmd(
     accept_licence: Annotated[
         bool, typer.Option("--accept-licence", help="Accept a licence that restricts use (it is printed first).")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Download again even if cached (forgets a digest recorded at first use).")
+    ] = False,
 ) -> None:
-    """Download a pretrained model (VOC, ADE20K, Cityscapes) and turn it into a parity-checked bundle.
+    """Download a pretrained model (VOC, ADE20K, Cityscapes, MediaPipe's person models) and turn it into a
+    parity-checked bundle.
 
     The bundle lands in the liveseg models folder: `liveseg serve` lists it, `liveseg segment --model NAME`
     and `liveseg.load("NAME")` open it.
@@ -109,7 +118,7 @@ def pull_cmd(
     check_out_dir(paths.models_dir(), "the models folder")
     atomic.clean_stale(paths.models_dir())
     if entry.converter == "effect":
-        folder = pull_effect(name, location=from_)
+        folder = pull_effect(name, location=from_, force=force)
         err.print(f"Effect model installed in {escape(str(folder))}; `liveseg serve` offers it among the effects.")
         return
     with step_progress() as progress:
@@ -120,6 +129,7 @@ def pull_cmd(
             precisions=parse_precisions(precision),
             accept_licence=accept_licence,
             progress=progress,
+            force=force,
         )
     report_result(result, strict=False)
 
