@@ -55,17 +55,19 @@ def test_list_json_gives_scripts_every_entry(cli, models) -> None:
     assert deeplab["url"] == "https://download.pytorch.org/models/deeplabv3_mobilenet_v3_large-fc3c493d.pth"
     assert deeplab["bytes"] == 44_356_159 and deeplab["converter"] == "torchvision" and deeplab["classes"] == "voc"
     assert entries["ade20k-segformer-b0"]["accept_licence"] and entries["style-candy"]["classes"] is None
-    # Every digest is pinned but Cityscapes SegFormer's, which its publisher does not give (trust on first use).
-    assert [n for n, e in entries.items() if not e["sha256"]] == ["cityscapes-segformer-b0"]
+    # Every digest is pinned but those nobody publishes (trust on first use, guarded by the format check).
+    assert [n for n, e in entries.items() if not e["sha256"]] == ["cityscapes-segformer-b0", "mediapipe-deeplab-v3"]
+    assert entries["mediapipe-hair-segmenter"]["converter"] == "tflite" and entries["mediapipe-hair-segmenter"]["notes"]
 
 
-# A serve-only install: PyTorch and onnx cannot be imported (as in tests/runtime/test_torch_free.py).
-WITHOUT_TORCH = """
+def _blocking(*modules: str) -> str:
+    """`liveseg ARGS` in a Python where `modules` cannot be imported (as in tests/runtime/test_torch_free.py)."""
+    return f"""
 import sys
 class _Block:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "onnx", "onnxscript", "onnxconverter_common"):
-            raise ModuleNotFoundError(f"No module named {name!r}")
+        if name.split(".")[0] in {modules!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}")
 sys.meta_path.insert(0, _Block())
 from liveseg.cli import main
 sys.argv = ["liveseg", *sys.argv[1:]]
@@ -73,10 +75,15 @@ main()
 """
 
 
-def _without_torch(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+# Without PyTorch or onnx at all; and a serve-only install, which has onnx (TFLite and ONNX conversion) but no PyTorch.
+WITHOUT_TORCH = _blocking("torch", "onnx", "onnxscript", "onnxconverter_common")
+SERVE_ONLY = _blocking("torch", "torchvision", "onnxscript")
+
+
+def _without_torch(*args: str, env: dict[str, str], script: str = WITHOUT_TORCH) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "COLUMNS": "400", **env}
     return subprocess.run(
-        [sys.executable, "-c", WITHOUT_TORCH, *args], capture_output=True, text=True, timeout=120, env=full_env
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120, env=full_env
     )
 
 
@@ -151,3 +158,32 @@ def test_import_refuses_bad_files_in_one_sentence(cli, one_error, models, make_o
     assert "outputs 5 classes but the class list has 21" in text
     text = one_error(cli("import", five, "--name", "x", "--classes", "nope", env=models))
     assert "--classes 'nope' is neither a dataset" in text
+
+
+def test_import_tflite_takes_its_normalisation_from_the_metadata(cli, models, tmp_path: Path) -> None:
+    from tests.export.tflite_models import metadata_buffer, segmenter, serialize
+
+    path = tmp_path / "m.tflite"
+    path.write_bytes(serialize(segmenter((32, 32), 3, metadata=metadata_buffer([127.5], [127.5]))[0]))
+    proc = cli("import", path, "--name", "meta", "--classes", "a,b,c", "--precision", "fp32", env=models)
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((Path(models["LIVESEG_MODELS"]) / "meta" / "manifest.json").read_text())
+    assert manifest["normalization"] == {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}
+
+
+def test_serve_only_install_pulls_a_mediapipe_model(models, http_files) -> None:
+    """MediaPipe's DeepLab (unpinned) from a mirror, without PyTorch: the TFLite file converts, normalised -1..1
+    as its metadata says, and the unpinned digest is announced."""
+    from tests.export.tflite_models import metadata_buffer, segmenter, serialize
+
+    mirror = http_files.root / "mirror"
+    mirror.mkdir()
+    graph = segmenter((257, 257), 21, metadata=metadata_buffer([127.5], [127.5]))[0]
+    (mirror / "deeplab_v3.tflite").write_bytes(serialize(graph))
+    args = ("pull", "mediapipe-deeplab-v3", "--from", f"{http_files.url}/mirror", "--precision", "fp32")
+    proc = _without_torch(*args, env=models, script=SERVE_ONLY)
+    assert proc.returncode == 0, proc.stderr
+    assert "licence: Apache-2.0" in proc.stderr and "No published checksum" in proc.stderr
+    manifest = json.loads((Path(models["LIVESEG_MODELS"]) / "mediapipe-deeplab-v3" / "manifest.json").read_text())
+    assert len(manifest["classes"]) == 21 and manifest["normalization"]["mean"] == [0.5, 0.5, 0.5]
+    assert manifest["source"]["sha256"] is None and "Apache-2.0" in manifest["source"]["license"]

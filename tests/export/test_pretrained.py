@@ -262,3 +262,94 @@ def test_an_effect_must_map_images_to_images(http_files, make_onnx, monkeypatch)
     _register(monkeypatch, dataclasses.replace(real, name="style-bad", source=source))
     with pytest.raises(LivesegError, match="does not map an image to an image"):
         pretrained.pull_effect("style-bad", progress=False)
+
+
+# MediaPipe's hosted models, each with a stand-in at its input size: (classes in the TFLite head, input channels,
+# metadata normalisation on 0..255 or None for a file without metadata, the normalisation expected on 0..1).
+MEDIAPIPE = {
+    "mediapipe-selfie-segmenter": (1, 3, ([0.0], [255.0]), (0.0, 1.0)),
+    "mediapipe-deeplab-v3": (21, 3, ([127.5], [127.5]), (0.5, 0.5)),
+    "mediapipe-selfie-multiclass": (6, 3, None, (0.0, 1.0)),
+    "mediapipe-hair-segmenter": (1, 4, None, (0.0, 1.0)),
+}
+
+
+def _mediapipe_entry(monkeypatch, served, name: str) -> tuple[Pretrained, np.ndarray, np.ndarray]:
+    """`name`'s entry, its stand-in served at the registered URL's path (pinned to the stand-in's digest where
+    the entry pins one); returns (entry, weight, bias) of the stand-in's 1x1 convolution."""
+    from .tflite_models import metadata_buffer, segmenter, serialize
+
+    classes, channels, normalization, _ = MEDIAPIPE[name]
+    real = pretrained.get_pretrained(name)
+    metadata = metadata_buffer(*normalization) if normalization else None
+    graph, weight, bias = segmenter(real.size, classes, channels, metadata)
+    path = urllib.parse.urlsplit(real.source.url).path
+    file = served.root / path.lstrip("/") / real.source.filename
+    file.parent.mkdir(parents=True)
+    file.write_bytes(serialize(graph))
+    digest = hashlib.sha256(file.read_bytes()).hexdigest() if real.source.sha256 else None
+    source = dataclasses.replace(real.source, sha256=digest, url=served.url + path)
+    return _register(monkeypatch, dataclasses.replace(real, source=source)), weight, bias
+
+
+def test_mediapipe_models_are_pinned_to_version_1_of_their_hosted_files() -> None:
+    entries = [e for e in pretrained.PRETRAINED.values() if e.converter == "tflite"]
+    assert sorted(e.name for e in entries) == sorted(MEDIAPIPE)
+    for entry in entries:
+        hosted = r"https://storage.googleapis.com/mediapipe-models/image_segmenter/(\w+)/float(16|32)/1/\1\.tflite"
+        assert re.fullmatch(hosted, entry.url)
+        assert entry.licence == "Apache-2.0" and entry.source.format_check() is sources.check_tflite
+    selfie = pretrained.get_pretrained("mediapipe-selfie-segmenter").source
+    assert selfie.sha256 == "191ac9529ae506ee0beefa6b2c945a172dab9d07d1e802a290a4e4038226658b"
+
+
+# DeepLab's is pulled by `liveseg pull` from a serve-only install: tests/cli/test_pull.py.
+@pytest.mark.parametrize("name", [n for n in MEDIAPIPE if n != "mediapipe-deeplab-v3"])
+def test_pull_mediapipe_model_converts_its_tflite_file(http_files, monkeypatch, camvid_root: Path, name: str) -> None:
+    entry, weight, bias = _mediapipe_entry(monkeypatch, http_files, name)
+    result = pretrained.pull(entry.name, precisions=["fp32"])
+    assert not result.failed
+    bundle = open_bundle(entry.name)
+    names = pretrained.class_list(entry.classes)[0]
+    assert tuple(c["name"] for c in bundle.classes) == names and names[0] == "background"
+    assert [tuple(v.size) for v in bundle.variants] == [entry.size]
+    assert bundle.manifest.source["license"].startswith("Apache-2.0") and bundle.manifest.source["notes"]
+    mean, std = MEDIAPIPE[name][3]
+    assert bundle.manifest.normalization == {"mean": [mean] * 3, "std": [std] * 3}
+    card = (bundle.root / "MODEL_CARD.md").read_text()
+    assert entry.url in card and entry.notes.split(";")[0] in card
+    # It segments: the class map equals the stand-in's, computed in NumPy (a 4th input channel counts as zeros).
+    image = _camvid_image(camvid_root, entry.size)
+    labels = create_session(bundle.variant("fp32").path).run(["labels"], {"image": image[None]})[0][0]
+    logits = ((image / 255.0 - mean) / std) @ weight[:, :3].T + bias
+    expected = (logits[..., 0] > 0).astype(int) if logits.shape[-1] == 1 else logits.argmax(-1)
+    assert len(np.unique(expected)) >= 2 and parity.pixel_agreement(labels, expected) >= 0.99
+
+
+def test_force_downloads_again_and_forgets_the_recorded_digest(http_files, monkeypatch) -> None:
+    """An unpinned file changed upstream: the cache keeps serving the first copy; a forced pull fetches the new
+    one and records its digest. (A small input size: this is about downloads, not the entry's model.)"""
+    from .tflite_models import segmenter, serialize
+
+    entry, _, _ = _mediapipe_entry(monkeypatch, http_files, "mediapipe-selfie-multiclass")
+    source = dataclasses.replace(entry.source, sha256=None)
+    entry = _register(monkeypatch, dataclasses.replace(entry, source=source, size=(32, 32)))
+    served = http_files.root / urllib.parse.urlsplit(entry.url).path.lstrip("/")
+    served.write_bytes(serialize(segmenter(entry.size, 6)[0]))
+    pretrained.pull(entry.name, precisions=["fp32"])
+    served.write_bytes(serialize(segmenter(entry.size, 6, seed=1)[0]))
+    cached = sources.fetch(entry.source, progress=False)
+    recorded = cached.with_name(cached.name + ".sha256")
+    assert len(http_files.requests) == 1 and cached.read_bytes() != served.read_bytes()
+    pretrained.pull(entry.name, precisions=["fp32"], force=True)
+    assert len(http_files.requests) == 2 and cached.read_bytes() == served.read_bytes()
+    assert recorded.read_text().strip() == hashlib.sha256(served.read_bytes()).hexdigest()
+
+
+def test_force_downloads_an_effect_again(http_files, style_onnx, monkeypatch) -> None:
+    entry = _style_entry(monkeypatch, http_files, style_onnx)
+    pretrained.pull_effect(entry.name, progress=False)
+    pretrained.pull_effect(entry.name, progress=False)
+    assert len(http_files.requests) == 1
+    pretrained.pull_effect(entry.name, progress=False, force=True)
+    assert len(http_files.requests) == 2

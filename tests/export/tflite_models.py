@@ -43,6 +43,7 @@ class Graph:
     ops: list[Op] = field(default_factory=list)
     inputs: list[int] = field(default_factory=list)
     outputs: list[int] = field(default_factory=list)
+    metadata: bytes | None = None  # a TFLite metadata flatbuffer (`metadata_buffer`), stored as TFLITE_METADATA
 
     def add(self, shape, data: np.ndarray | None = None, **kw) -> int:
         self.tensors.append(
@@ -131,6 +132,10 @@ def serialize(graph: Graph) -> bytes:
     _fb("SubGraph").SubGraphAddOutputs(b, outputs)
     _fb("SubGraph").SubGraphAddOperators(b, ops)
     subgraph = _fb("SubGraph").SubGraphEnd(b)
+    metadata = None
+    if graph.metadata is not None:
+        buffers.append(_buffer(b, graph.metadata))
+        metadata = _offsets(b, [_metadata_entry(b, len(buffers) - 1)])
     subgraphs, codes_vec, buffers_vec = _offsets(b, [subgraph]), _offsets(b, code_offsets), _offsets(b, buffers)
     description = b.CreateString("liveseg test model")
     _fb("Model").ModelStart(b)
@@ -139,6 +144,8 @@ def serialize(graph: Graph) -> bytes:
     _fb("Model").ModelAddSubgraphs(b, subgraphs)
     _fb("Model").ModelAddDescription(b, description)
     _fb("Model").ModelAddBuffers(b, buffers_vec)
+    if metadata is not None:
+        _fb("Model").ModelAddMetadata(b, metadata)
     b.Finish(_fb("Model").ModelEnd(b), file_identifier=b"TFL3")
     return bytes(b.Output())
 
@@ -177,3 +184,60 @@ def _operator(b: flatbuffers.Builder, op: Op, index: int) -> int:
     if custom is not None:
         _fb("Operator").OperatorAddCustomOptions(b, custom)
     return _fb("Operator").OperatorEnd(b)
+
+
+def _metadata_entry(b: flatbuffers.Builder, buffer: int) -> int:
+    name = b.CreateString("TFLITE_METADATA")
+    _fb("Metadata").MetadataStart(b)
+    _fb("Metadata").MetadataAddName(b, name)
+    _fb("Metadata").MetadataAddBuffer(b, buffer)
+    return _fb("Metadata").MetadataEnd(b)
+
+
+def _table(b: flatbuffers.Builder, slots: int, fields: dict[int, int]) -> int:
+    """A table of `slots` fields whose `fields` (slot → offset of a table, vector or string) are set."""
+    b.StartObject(slots)
+    for slot, offset in fields.items():
+        b.PrependUOffsetTRelativeSlot(slot, offset, 0)
+    return b.EndObject()
+
+
+def _process_unit(b: flatbuffers.Builder, kind: int, options: int) -> int:
+    b.StartObject(2)
+    b.PrependUint8Slot(0, kind, 0)
+    b.PrependUOffsetTRelativeSlot(1, options, 0)
+    return b.EndObject()
+
+
+def metadata_buffer(mean: list[float], std: list[float], name: str = "test segmenter") -> bytes:
+    """A TFLite metadata flatbuffer (metadata_schema.fbs, identifier M001) written field by field as the schema
+    orders them: ModelMetadata{name, subgraph_metadata: [{input_tensor_metadata: [{process_units: [a
+    ScoreThresholdingOptions unit (ignored), NormalizationOptions{mean, std}]}]}], license}."""
+    b = flatbuffers.Builder(256)
+    floats = [_vector(b, lambda b, n: b.StartVector(4, n, 4), v, b.PrependFloat32) for v in (mean, std)]
+    normalization = _table(b, 2, {0: floats[0], 1: floats[1]})
+    units = [_process_unit(b, 3, _table(b, 1, {})), _process_unit(b, 1, normalization)]
+    tensor = _table(b, 7, {4: _offsets(b, units)})
+    subgraph = _table(b, 10, {2: _offsets(b, [tensor])})
+    subgraphs, title, licence = _offsets(b, [subgraph]), b.CreateString(name), b.CreateString("Apache-2.0")
+    b.Finish(_table(b, 8, {0: title, 3: subgraphs, 5: licence}), file_identifier=b"M001")
+    return bytes(b.Output())
+
+
+def segmenter(
+    size: tuple[int, int], classes: int, channels: int = 3, metadata: bytes | None = None, seed: int = 0
+) -> tuple[Graph, np.ndarray, np.ndarray]:
+    """A stand-in segmentation model as MediaPipe's end: a 1x1 convolution to `classes` channels, then a
+    LOGISTIC head (one class: a foreground probability) or a SOFTMAX head; (graph, weight, bias) so that a test
+    can compute its logits in NumPy."""
+    rng = np.random.default_rng(seed)
+    weight = rng.normal(0, 1.0, (classes, 1, 1, channels)).astype(np.float32)
+    # Centred on mid-grey of either input range (0..1 or -1..1), so that a photo gets more than one class.
+    bias = (-0.25 * weight.sum(axis=(1, 2, 3)) + rng.normal(0, 0.1, classes)).astype(np.float32)
+    g = Graph(metadata=metadata)
+    x = g.add((1, *size, channels))
+    opts = {"Padding": 1, "StrideW": 1, "StrideH": 1, "DilationWFactor": 1, "DilationHFactor": 1}
+    logits = g.op("CONV_2D", [x, g.const(weight), g.const(bias)], (1, *size, classes), ("Conv2DOptions", opts))
+    head = ("LOGISTIC", None) if classes == 1 else ("SOFTMAX", ("SoftmaxOptions", {"Beta": 1.0}))
+    g.inputs, g.outputs = [x], [g.op(head[0], [logits], (1, *size, classes), head[1])]
+    return g, weight[:, 0, 0, :], bias

@@ -399,3 +399,25 @@ def test_models_pulled_while_serving_are_offered_without_a_restart(
             _install(folder, tiny, "tiny")
             assert ids() == ["tiny", "pulled-b"] and httpx.get(f"{url}/healthz").json()["models"] == ids()
         assert "both named 'tiny'" in caplog.text
+
+
+def test_effects_pulled_while_serving_are_offered(site: dict, running, tmp_path, style_onnx) -> None:
+    """/api/effects re-reads the effects folder when it changes, as /api/models re-reads the models folder."""
+    import shutil
+
+    from liveseg.runtime.effects import Effect
+
+    shelf = tmp_path / "effects"
+    app = create_app([open_bundle(site["bundles"] / "tiny")], static_dir=site["static"], effects_dir=shelf)
+    with running(app) as url:
+        assert httpx.get(f"{url}/api/effects").json()["effects"] == []
+        folder = shelf / "style-late"
+        data = style_onnx(folder / "model.89abcdef.onnx").read_bytes()
+        Effect("style-late", "model.89abcdef.onnx", "89abcdef" + "0" * 56, len(data), 255, "MIT", "tests").dump(folder)
+        (shelf / "broken").mkdir()
+        (shelf / "broken" / "effect.json").write_text("{")  # unreadable: left out, the server keeps going
+        [listed] = httpx.get(f"{url}/api/effects").json()["effects"]
+        assert listed["id"] == "style-late" and httpx.get(url + listed["url"]).content == data
+        shutil.rmtree(folder)
+        assert httpx.get(f"{url}/api/effects").json()["effects"] == []
+        assert httpx.get(url + listed["url"]).status_code == 404

@@ -33,7 +33,7 @@ def _is_pulled(entry: Pretrained) -> bool:
 
 def _list() -> None:
     """One short block per model, wrapped to the terminal: a table of eight columns is unreadable at 80."""
-    from liveseg.export.pretrained import PRETRAINED
+    from liveseg.export.pretrained import PRETRAINED, describe_classes
 
     console = Console(highlight=False, markup=False)
     console.print("GFLOPs at the model's input size, a multiply-add counted as 2 FLOPs; sizes are downloads.\n")
@@ -42,12 +42,16 @@ def _list() -> None:
         console.print(
             Text.assemble((entry.name, "bold"), f"  {entry.download}", "  pulled" if _is_pulled(entry) else "")
         )
-        classes = f"{entry.classes} classes" if entry.classes else "effect (no classes)"
-        for line in (
-            f"{classes}, input {entry.size[0]}x{entry.size[1]}, GFLOPs {entry.gflops}",
+        lines = [
+            f"{describe_classes(entry)}, input {entry.size[0]}x{entry.size[1]}, GFLOPs {entry.gflops}",
             f"upstream: {entry.accuracy}",
             f"licence: {licence}",
-        ):
+        ]
+        if entry.source.sha256 is None:
+            lines.append("checksum: none published; recorded at first download, once the file passes a format check")
+        if entry.notes:
+            lines.append(f"note: {entry.notes}")
+        for line in lines:
             console.print(textwrap.fill(line, console.width, initial_indent="  ", subsequent_indent="    "))
 
 
@@ -66,6 +70,7 @@ def _list_json() -> None:
             "accept_licence": e.accept_licence,
             "classes": e.classes or None,
             "converter": e.converter,
+            "notes": e.notes or None,
             "pulled": _is_pulled(e),
         }
         for e in PRETRAINED.values()
@@ -85,8 +90,12 @@ def pull_cmd(
     accept_licence: Annotated[
         bool, typer.Option("--accept-licence", help="Accept a licence that restricts use (it is printed first).")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Download again even if cached (forgets a digest recorded at first use).")
+    ] = False,
 ) -> None:
-    """Download a pretrained model (VOC, ADE20K, Cityscapes) and turn it into a parity-checked bundle.
+    """Download a pretrained model (VOC, ADE20K, Cityscapes, MediaPipe's person models) and turn it into a
+    parity-checked bundle.
 
     The bundle lands in the liveseg models folder: `liveseg serve` lists it, `liveseg segment --model NAME`
     and `liveseg.load("NAME")` open it.
@@ -109,7 +118,7 @@ def pull_cmd(
     check_out_dir(paths.models_dir(), "the models folder")
     atomic.clean_stale(paths.models_dir())
     if entry.converter == "effect":
-        folder = pull_effect(name, location=from_)
+        folder = pull_effect(name, location=from_, force=force)
         err.print(f"Effect model installed in {escape(str(folder))}; `liveseg serve` offers it among the effects.")
         return
     with step_progress() as progress:
@@ -120,6 +129,7 @@ def pull_cmd(
             precisions=parse_precisions(precision),
             accept_licence=accept_licence,
             progress=progress,
+            force=force,
         )
     report_result(result, strict=False)
 
@@ -186,10 +196,18 @@ def import_cmd(
         str | None, typer.Option(help="Input size(s) HxW, comma-separated (default: the model's own, else 384x512).")
     ] = None,
     mean: Annotated[
-        str | None, typer.Option(help="Normalisation mean, R,G,B on 0..1 (default: ImageNet's for ONNX, 0 for TFLite).")
+        str | None,
+        typer.Option(
+            help="Normalisation mean, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, "
+            "else 0)."
+        ),
     ] = None,
     std: Annotated[
-        str | None, typer.Option(help="Normalisation std, R,G,B on 0..1 (default: ImageNet's for ONNX, 1 for TFLite).")
+        str | None,
+        typer.Option(
+            help="Normalisation std, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, "
+            "else 1)."
+        ),
     ] = None,
     layout: Annotated[str, typer.Option(help="Logits layout: nchw or nhwc.")] = "nchw",
     output: Annotated[str | None, typer.Option(help="The logits output's name (default: the first).")] = None,
@@ -211,18 +229,17 @@ def import_cmd(
     from liveseg.export.writer import BundleMeta
 
     is_tflite = source.suffix.lower() == ".tflite"
-    default_mean, default_std = (
-        ("0,0,0", "1,1,1") if is_tflite else (",".join(map(str, NORMALIZATION[k])) for k in ("mean", "std"))
-    )
-    mean_v, std_v = _floats(mean or default_mean, "--mean"), _floats(std or default_std, "--std")
-    if is_tflite:
-        network, converted = load_tflite(source, mean_v, std_v)
+    if is_tflite:  # unless given, the normalisation is the file's metadata's, else RGB on 0..1
+        given = (_floats(mean, "--mean") if mean else None, _floats(std, "--std") if std else None)
+        network, converted = load_tflite(source, *given)
         if converted.foreground and len(names) != 2:
             raise LivesegError(
                 f"{source} outputs one foreground probability, which becomes two classes; pass two --classes, "
                 "e.g. background,person."
             )
     else:
+        mean_v = _floats(mean or ",".join(map(str, NORMALIZATION["mean"])), "--mean")
+        std_v = _floats(std or ",".join(map(str, NORMALIZATION["std"])), "--std")
         network = load_network(source, mean_v, std_v, layout.lower(), output)
     sizes = parse_sizes(size) if size else [network.fixed_size or (384, 512)]
     meta = BundleMeta(
@@ -232,7 +249,7 @@ def import_cmd(
         classes=names,
         palette=colors,
         ignore_index=255,
-        normalization={"mean": mean_v, "std": std_v},
+        normalization={"mean": list(network.mean), "std": list(network.std)},
         source={"imported": source.name, "format": "tflite" if is_tflite else "onnx", "layout": layout.lower()},
     )
     settings = ExportSettings(sizes=sizes, precisions=parse_precisions(precision), name=name, no_data=True)

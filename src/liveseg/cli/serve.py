@@ -42,7 +42,7 @@ def serve(
     import webbrowser
 
     from liveseg import paths
-    from liveseg.runtime.effects import installed_effects
+    from liveseg.runtime.effects import effects_dir
     from liveseg.serve import server
     from liveseg.serve.app import create_app, parse_cors
     from liveseg.serve.models import find_bundles
@@ -50,15 +50,14 @@ def serve(
     console = Console()
     bundles = find_bundles(model or [])
     watched = None if model else paths.models_dir()  # without --model, what is pulled while serving is offered too
-    effects = installed_effects()
     hosts = [host, *(allow_host or [])]
     app = create_app(
         bundles,
         static_dir=paths.STATIC_DIR,
         cors_origins=parse_cors(cors),
         allowed_hosts=hosts,
-        effects=effects,
         models_dir=watched,
+        effects_dir=effects_dir(),
     )
     sock = server.bind(host, port)
     url = server.url_for(host, sock)
@@ -70,7 +69,7 @@ def serve(
         console.print(
             f"models pulled into {escape(str(watched))} are offered as they appear", highlight=False, soft_wrap=True
         )
-    for _, e in effects:
+    for _, e in app.state.effects.effects().values():
         console.print(f"effect model [bold]{escape(e.name)}[/]", highlight=False, soft_wrap=True)
     if not (paths.STATIC_DIR / "index.html").is_file():
         console.print(

@@ -99,11 +99,21 @@ def load_network(
     return Network(model, inputs[0].name, chosen, tuple(mean), tuple(std), layout)
 
 
-def load_tflite(path: Path, mean: Sequence[float], std: Sequence[float]) -> tuple[Network, tflite.Converted]:
-    """A TFLite model converted to an ONNX network (`liveseg.export.tflite`), fed `(pixels / 255 - mean) / std`."""
+def load_tflite(
+    path: Path,
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+    default: tuple[Sequence[float], Sequence[float]] = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)),
+) -> tuple[Network, tflite.Converted]:
+    """A TFLite model converted to an ONNX network (`liveseg.export.tflite`), fed `(pixels / 255 - mean) / std`.
+    A `mean` or `std` not given comes from the file's metadata (its publisher's normalisation), else `default`
+    (RGB on 0..1, MediaPipe's convention)."""
+    converted = tflite.convert(path)
+    found = converted.metadata.normalization(str(path)) if converted.metadata else None
+    mean = mean if mean is not None else (found or default)[0]
+    std = std if std is not None else (found or default)[1]
     if len(mean) != 3 or len(std) != 3 or any(s <= 0 for s in std):
         raise LivesegError("--mean and --std need three values each (R,G,B on 0..1), std above zero.")
-    converted = tflite.convert(path)
     return Network(converted.model, tflite.INPUT, tflite.OUTPUT, tuple(mean), tuple(std)), converted
 
 

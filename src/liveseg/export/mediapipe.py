@@ -5,19 +5,23 @@ files: the general model (256x256) and the landscape one (144x256, the video-cal
 single-channel sigmoid, so they become two-class bundles (background, person; see `liveseg.export.tflite`)
 with the same in-graph pre/post-processing as every bundle. They take RGB on 0..1, so the normalisation is
 mean 0, std 1. The weights are not committed: `build_bundled` converts them at set-up and wheel build time.
+
+MediaPipe's hosted ImageSegmenter models are `liveseg pull` entries (`liveseg.export.pretrained`); their class
+lists are here (`CLASS_LISTS`), importable without onnx so that `liveseg pull --list` works from any install.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.progress import Progress
 
 from liveseg.errors import LivesegError
-from liveseg.export.imported import complexity, import_bundle, load_tflite
-from liveseg.export.variants import ExportResult, ExportSettings
-from liveseg.export.writer import BundleMeta
+
+if TYPE_CHECKING:
+    from liveseg.export.variants import ExportResult
 
 NPM_PACKAGE = "@mediapipe/selfie_segmentation"
 NPM_VERSION = "0.1.1675465747"
@@ -27,6 +31,18 @@ PERSON_DATASET = "selfie"  # the manifest's dataset: two classes, a person in fr
 PERSON_CLASSES = ("background", "person")
 PERSON_PALETTE = ((0, 0, 0), (255, 112, 40))
 UNIT_RANGE = {"mean": (0.0, 0.0, 0.0), "std": (1.0, 1.0, 1.0)}  # MediaPipe feeds RGB on 0..1
+MULTICLASS_DATASET = "selfie-multiclass"
+HAIR_DATASET = "hair"
+# The class lists of MediaPipe's segmentation models, by the manifest's dataset name: (names, colours). A model
+# ending in one sigmoid channel has two classes, (background, what the probability is of).
+CLASS_LISTS: dict[str, tuple[tuple[str, ...], tuple[tuple[int, int, int], ...]]] = {
+    PERSON_DATASET: (PERSON_CLASSES, PERSON_PALETTE),
+    MULTICLASS_DATASET: (
+        ("background", "hair", "body-skin", "face-skin", "clothes", "others"),
+        ((0, 0, 0), (120, 60, 20), (255, 180, 140), (255, 210, 170), (40, 90, 200), (160, 160, 160)),
+    ),
+    HAIR_DATASET: (("background", "hair"), ((0, 0, 0), (150, 80, 30))),
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,10 @@ def convert_person_model(
     source: Path, out: Path, model: BundledModel, progress: Progress | None = None
 ) -> ExportResult:
     """One selfie TFLite file → a parity-checked two-class bundle with its model card."""
+    from liveseg.export.imported import complexity, import_bundle, load_tflite
+    from liveseg.export.variants import ExportSettings
+    from liveseg.export.writer import BundleMeta
+
     network, converted = load_tflite(source, UNIT_RANGE["mean"], UNIT_RANGE["std"])
     if not converted.foreground:
         raise LivesegError(f"{source} does not end in a single-channel sigmoid; it is not a selfie model.")

@@ -4,7 +4,9 @@
 `--from` overrides) and turns it into a bundle in `paths.models_dir()/<name>`, parity-checked like every
 bundle: torchvision state dicts load into liveseg's own copy of the architecture (`liveseg.models`, same
 parameter names) and export through PyTorch; ONNX files (e.g. Hugging Face exports) are imported unchanged
-between liveseg's in-graph pre- and post-processing (`liveseg.export.imported`).
+between liveseg's in-graph pre- and post-processing (`liveseg.export.imported`); TFLite files (MediaPipe's
+hosted segmentation models) are converted to ONNX first (`liveseg.export.tflite`), without PyTorch, fed the
+normalisation their metadata gives.
 
 Adding a model is one `register_pretrained(...)` with its `Source`. The registry itself imports neither PyTorch
 nor onnx, so that `liveseg pull --list` works from any install.
@@ -24,13 +26,15 @@ from rich.progress import Progress
 from liveseg import paths, sources
 from liveseg.data import NORMALIZATION, get_info
 from liveseg.errors import LivesegError
+from liveseg.export.mediapipe import CLASS_LISTS, HAIR_DATASET, MULTICLASS_DATASET, PERSON_DATASET, UNIT_RANGE
 from liveseg.sources import Source, register_source
 
 if TYPE_CHECKING:
+    from liveseg.export.tflite import Converted
     from liveseg.export.variants import ExportResult, ExportSettings
     from liveseg.export.writer import BundleMeta
 
-Converter = Literal["torchvision", "onnx", "effect"]
+Converter = Literal["torchvision", "onnx", "tflite", "effect"]
 # Converters that need a library a serve-only install lacks: the module they import and the extra that installs it.
 REQUIRES: dict[Converter, tuple[str, str]] = {"torchvision": ("torch", "train")}
 
@@ -41,7 +45,7 @@ class Pretrained:
 
     name: str  # the bundle's name, as `liveseg segment --model NAME` and the web app show it
     source: Source
-    classes: str  # a liveseg dataset name: its class names and palette label the outputs
+    classes: str  # a liveseg dataset name or a key of `mediapipe.CLASS_LISTS`: its class names and palette
     converter: Converter
     size: tuple[int, int]  # default input size of the bundle (height, width)
     accuracy: str  # as the upstream reports it; not measured here
@@ -52,10 +56,12 @@ class Pretrained:
     gflops: str
     model: str = ""  # liveseg architecture the weights load into (torchvision converter)
     scale: int = 1  # effect models: the pixel range they take and return (1 or 255)
+    # The input normalisation on 0..1 RGB; a TFLite file's own metadata, when it has some, takes precedence.
     mean: Sequence[float] = NORMALIZATION["mean"]
     std: Sequence[float] = NORMALIZATION["std"]
     accept_licence: bool = False  # the licence restricts use: `pull` needs --accept-licence
     bytes: int | None = None  # the upstream file's size as its host lists it; None: not published
+    notes: str = ""  # what a user must know to use it (shown by `pull --list`, kept in the manifest and card)
 
     @property
     def url(self) -> str:
@@ -258,6 +264,116 @@ for _style, (_revision, _digest) in _STYLES.items():
     )
 
 
+_MEDIAPIPE_MODELS = "https://storage.googleapis.com/mediapipe-models/image_segmenter"
+_MEDIAPIPE_ORIGIN = "https://ai.google.dev/edge/mediapipe/solutions/vision/image_segmenter#models"
+_MEDIAPIPE_LICENCE = "Apache-2.0 (MediaPipe's model cards); https://www.apache.org/licenses/LICENSE-2.0"
+
+
+def _mediapipe(model: str, precision: str, digest: str | None, description: str, **entry) -> Pretrained:
+    """A MediaPipe ImageSegmenter model as Google hosts it: version 1 of `model` at `precision` (a versioned path,
+    never `latest`, which moves). The TFLite file converts without PyTorch."""
+    return Pretrained(
+        name=f"mediapipe-{model.removesuffix('_256x256').replace('_', '-')}",
+        source=Source(
+            name=f"mediapipe-{model}-{precision}-v1",
+            kind="file",
+            filename=f"{model}.tflite",
+            sha256=digest,
+            license=_MEDIAPIPE_LICENCE,
+            origin=_MEDIAPIPE_ORIGIN,
+            url=f"{_MEDIAPIPE_MODELS}/{model}/{precision}/1",
+            description=description,
+        ),
+        converter="tflite",
+        licence="Apache-2.0",
+        gflops="unknown until pulled (then measured into the manifest)",
+        accuracy="not stated here (see MediaPipe's model card)",
+        **entry,
+    )
+
+
+_FOREGROUND_NOTE = (
+    "A foreground model for selfie and video-call scenes: it marks what dominates the foreground close to the "
+    "camera (a pet or an object held to the lens too) and misses people far away."
+)
+register_pretrained(
+    _mediapipe(
+        "selfie_segmenter",
+        "float16",
+        "191ac9529ae506ee0beefa6b2c945a172dab9d07d1e802a290a4e4038226658b",
+        "MediaPipe selfie segmenter (square, 256x256), fp16 weights, TFLite",
+        classes=PERSON_DATASET,
+        size=(256, 256),
+        citation="Google MediaPipe, Selfie Segmentation model card",
+        mean=UNIT_RANGE["mean"],
+        std=UNIT_RANGE["std"],
+        bytes=249_537,
+        notes=_FOREGROUND_NOTE + " One sigmoid output: person where p > 0.5.",
+    )
+)
+register_pretrained(
+    _mediapipe(
+        "deeplab_v3",
+        "float32",
+        None,  # no published digest: recorded at first download, once the file passes the TFLite check
+        "MediaPipe DeepLab v3 (Pascal VOC, 21 classes, 257x257), TFLite",
+        classes="voc",
+        size=(257, 257),
+        citation="Chen et al., Rethinking Atrous Convolution for Semantic Image Segmentation, 2017",
+        mean=(0.5, 0.5, 0.5),  # -1..1
+        std=(0.5, 0.5, 0.5),
+        notes="Pascal VOC's 20 object classes and background; input normalised to -1..1.",
+    )
+)
+register_pretrained(
+    _mediapipe(
+        "selfie_multiclass_256x256",
+        "float32",
+        "c6748b1253a99067ef71f7e26ca71096cd449baefa8f101900ea23016507e0e0",
+        "MediaPipe selfie multiclass segmenter (6 classes, 256x256), TFLite",
+        classes=MULTICLASS_DATASET,
+        size=(256, 256),
+        citation="Google MediaPipe, Selfie Multiclass Segmentation model card",
+        mean=UNIT_RANGE["mean"],
+        std=UNIT_RANGE["std"],
+        bytes=16_371_837,
+        notes="People close to the camera, split into hair, body skin, face skin, clothes and others (accessories).",
+    )
+)
+register_pretrained(
+    _mediapipe(
+        "hair_segmenter",
+        "float32",
+        "2628cf3ce5f695f604cbea2841e00befcaa3624bf80caf3664bef2656d59bf84",
+        "MediaPipe hair segmenter (hair vs background, 512x512), TFLite",
+        classes=HAIR_DATASET,
+        size=(512, 512),
+        citation="Google MediaPipe, Hair Segmentation model card",
+        mean=UNIT_RANGE["mean"],
+        std=UNIT_RANGE["std"],
+        bytes=781_618,
+        notes="Its input has a 4th channel, the previous frame's hair mask; liveseg feeds it zeros (every frame is "
+        "segmented on its own), so the steadiness MediaPipe gets from that feedback is absent.",
+    )
+)
+
+
+def class_list(dataset: str) -> tuple[tuple[str, ...], tuple[tuple[int, int, int], ...]]:
+    """(class names, colours) of an entry's `classes`: MediaPipe's lists, else a liveseg dataset's."""
+    if dataset in CLASS_LISTS:
+        return CLASS_LISTS[dataset]
+    info = get_info(dataset)
+    return info.classes, info.palette
+
+
+def describe_classes(entry: Pretrained) -> str:
+    """The entry's classes for people: named when they are few, else the dataset and how many."""
+    if not entry.classes:
+        return "effect (no classes)"
+    names = class_list(entry.classes)[0]
+    return f"classes: {', '.join(names)}" if len(names) <= 6 else f"{entry.classes} classes ({len(names)})"
+
+
 def pull_command(name: str) -> str | None:
     """The command that installs the segmentation model `name`, if it is registered: what to tell someone who asks
     for it before pulling it (licence acceptance included, since that pull would otherwise be refused)."""
@@ -299,8 +415,10 @@ def pull(
     precisions: Sequence[str] | None = None,
     accept_licence: bool = False,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ExportResult:
-    """Download `name`'s upstream file (verified, cached) and write its bundle to `paths.models_dir()/name`."""
+    """Download `name`'s upstream file (verified, cached; `force`: downloaded again) and write its bundle to
+    `paths.models_dir()/name`."""
     from liveseg.export.variants import ExportSettings
 
     entry = get_pretrained(name)
@@ -313,9 +431,11 @@ def pull(
     settings = ExportSettings(sizes=list(sizes or [entry.size]), name=name, no_data=True)
     if precisions is not None:
         settings.precisions = list(precisions)
-    file = sources.fetch(entry.source, location=location, progress=progress is not None)
-    meta = _meta(entry)
+    file = sources.fetch(entry.source, location=location, progress=progress is not None, force=force)
     out = paths.models_dir() / name
+    if entry.converter == "tflite":
+        return _convert_tflite(entry, file, out, settings, progress)
+    meta = _meta(entry)
     if entry.converter == "onnx":
         from liveseg.export.imported import import_bundle, load_network
 
@@ -323,27 +443,83 @@ def pull(
     return _convert_torchvision(entry, file, out, settings, meta, progress)
 
 
-def _meta(entry: Pretrained) -> BundleMeta:
+def _meta(
+    entry: Pretrained, normalization: tuple[Sequence[float], Sequence[float]] | None = None, card: str | None = None
+) -> BundleMeta:
     from liveseg.export.writer import BundleMeta
 
-    info = get_info(entry.classes)
+    classes, palette = class_list(entry.classes)
+    mean, std = normalization or (entry.mean, entry.std)
+    source = {
+        "pulled": entry.source.name,
+        "origin": entry.source.origin,
+        "license": entry.source.license,
+        "citation": entry.citation,
+        "accuracy": entry.accuracy,
+        "sha256": entry.source.sha256,
+    }
     return BundleMeta(
         name=entry.name,
         model={"name": entry.model or entry.converter, "kwargs": {}},
         dataset=entry.classes,
-        classes=info.classes,
-        palette=info.palette,
-        ignore_index=info.ignore_index,
-        normalization={"mean": entry.mean, "std": entry.std},
-        source={
-            "pulled": entry.source.name,
-            "origin": entry.source.origin,
-            "license": entry.source.license,
-            "citation": entry.citation,
-            "accuracy": entry.accuracy,
-            "sha256": entry.source.sha256,
-        },
+        classes=classes,
+        palette=palette,
+        ignore_index=255 if entry.classes in CLASS_LISTS else get_info(entry.classes).ignore_index,
+        normalization={"mean": list(mean), "std": list(std)},
+        source=source | ({"notes": entry.notes} if entry.notes else {}),
+        card=card,
     )
+
+
+def _convert_tflite(
+    entry: Pretrained, file: Path, out: Path, settings: ExportSettings, progress: Progress | None
+) -> ExportResult:
+    """A TFLite file → a bundle, normalised as its metadata says (else as the entry says), with a model card."""
+    from liveseg.export.imported import complexity, import_bundle, load_tflite
+
+    network, converted = load_tflite(file, default=(entry.mean, entry.std))
+    params, gflops = complexity(network, converted.size)
+    card = _tflite_card(entry, converted, (network.mean, network.std), params, gflops)
+    return import_bundle(network, out, settings, _meta(entry, (network.mean, network.std), card), progress)
+
+
+def _tflite_card(
+    entry: Pretrained,
+    converted: Converted,
+    normalization: tuple[Sequence[float], Sequence[float]],
+    params: int,
+    gflops: float,
+) -> str:
+    h, w = converted.size
+    mean, std = (", ".join(f"{v:g}" for v in values) for values in normalization)
+    told = "its metadata" if converted.metadata and converted.metadata.mean else "this entry (the file has no metadata)"
+    head = (
+        "a single sigmoid channel p, turned into the logits (−x/2, x/2): the foreground wins where p > 0.5"
+        if converted.foreground
+        else "logits per class (a final softmax is dropped: the arg-max is unchanged)"
+    )
+    extra = (
+        f"\n- **Extra input channels**: {converted.extra_channels}, fed zeros (see the notes)."
+        if converted.extra_channels
+        else ""
+    )
+    return f"""# {entry.name}
+
+{entry.source.description}. {entry.notes}
+
+- **Source**: {entry.url}, by Google (MediaPipe); {entry.source.origin}.
+- **Licence**: {entry.source.license}. The weights are MediaPipe's, unchanged; liveseg converted the graph from
+  TFLite to ONNX (`liveseg.export.tflite`) and added its in-graph pre- and post-processing.
+- **Network**: {params / 1e6:.2f} M parameters, {gflops:.3f} GFLOPs at {h}x{w} (a multiply-add counts as two FLOPs).
+- **Input**: RGB resized to {h}x{w}, normalised as `(pixels / 255 − mean) / std` with mean ({mean}) and
+  std ({std}), as {told} says.{extra}
+- **Output**: {head}; classes {", ".join(class_list(entry.classes)[0])}.
+- **Upstream accuracy**: {entry.accuracy}.
+- **Citation**: {entry.citation}.
+
+Pulled with `liveseg pull {entry.name}`; every variant was checked against the converted network in onnxruntime
+before it was written.
+"""
 
 
 def _convert_torchvision(
@@ -369,9 +545,9 @@ def _convert_torchvision(
     return export_network(net.eval(), meta, out, settings, progress)
 
 
-def pull_effect(name: str, location: str | None = None, progress: bool = True) -> Path:
-    """Download an effect model (verified, cached), check that it maps an image to an image, and install it for
-    the web app's effect picker; returns its folder."""
+def pull_effect(name: str, location: str | None = None, progress: bool = True, force: bool = False) -> Path:
+    """Download an effect model (verified, cached; `force`: downloaded again), check that it maps an image to an
+    image, and install it for the web app's effect picker; returns its folder."""
     import onnx
 
     from liveseg import atomic
@@ -380,7 +556,7 @@ def pull_effect(name: str, location: str | None = None, progress: bool = True) -
     entry = get_pretrained(name)
     if entry.converter != "effect":
         raise LivesegError(f"{name} is a segmentation model, not an effect model.")
-    file = sources.fetch(entry.source, location=location, progress=progress)
+    file = sources.fetch(entry.source, location=location, progress=progress, force=force)
     atomic.clean_stale(effects_dir())
     try:
         graph = onnx.load(str(file)).graph

@@ -24,6 +24,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from liveseg.errors import LivesegError
+from liveseg.export import tflite_metadata
 
 OPSET = 18
 # The file format version written: onnx's newest (14 with onnx 1.23) is past what onnxruntime-web 1.30 reads (13);
@@ -57,6 +58,7 @@ class Converted:
     extra_channels: int  # input channels past RGB that were fed zeros (MediaPipe's hair model: the previous mask)
     description: str
     labels: list[str] | None  # from the file's metadata, when it has a label file
+    metadata: tflite_metadata.Metadata | None = None  # TFLite metadata (normalisation), when the file has it
 
 
 @dataclass
@@ -151,7 +153,8 @@ def convert(path: Path) -> Converted:
         g.node("Identity", [logits], OUTPUT)
     channels = 2 if foreground else _tensor_shape(subgraph, out_index)[-1]
     onnx_model = _model(g, size, channels, path)
-    return Converted(onnx_model, size, channels, foreground, extra, _description(model), _labels(path))
+    metadata = tflite_metadata.read(model, data)
+    return Converted(onnx_model, size, channels, foreground, extra, _description(model), _labels(path), metadata)
 
 
 def _read(path: Path) -> bytes:

@@ -30,7 +30,7 @@ from liveseg.runtime.bundle import Bundle
 from liveseg.runtime.effects import Effect
 from liveseg.serve.files import Files, is_vite_hashed
 from liveseg.serve.middleware import HostGuard, IsolationHeaders, PathGuard
-from liveseg.serve.models import Catalogue, ServedModel
+from liveseg.serve.models import Catalogue, EffectShelf, ServedModel
 
 # Binary formats that barely compress; compressing them would also hide Content-Length, which the web app
 # uses for download progress.
@@ -56,16 +56,18 @@ def create_app(
     allowed_hosts: Sequence[str] = (),
     effects: Iterable[tuple[Path, Effect]] = (),
     models_dir: Path | None = None,
+    effects_dir: Path | None = None,
 ) -> Starlette:
     """Serve `bundles`, every bundle in `models_dir` (re-read when it changes: see `Catalogue`), the effect models
-    `effects` ((folder, effect) pairs) and the web app in `static_dir`; `cors_origins` ("*" or exact origins) may
-    fetch them. `app.state.catalogue` holds the models.
+    `effects` ((folder, effect) pairs) and those in `effects_dir` (re-read likewise: `EffectShelf`) and the web app
+    in `static_dir`; `cors_origins` ("*" or exact origins) may fetch them. `app.state.catalogue` holds the models,
+    `app.state.effects` the effects.
 
     Requests must name the server by an IP address, localhost, this machine's host name or one of
     `allowed_hosts` ("*": any) in their Host header. Every variant file is checked against its sha256 here.
     """
     catalogue = Catalogue(bundles, models_dir)
-    effect_files = {e.name: (Files(folder, immutable=lambda _: True), e) for folder, e in effects}
+    shelf = EffectShelf(effects, effects_dir)
     static_dir = Path(static_dir)
     static = Files(static_dir, immutable=is_vite_hashed)
 
@@ -89,12 +91,12 @@ def create_app(
     async def api_effects(request: Request) -> Response:
         listed = [
             {"id": name, "url": f"/effects/{name}/{e.file}", "scale": e.scale, "license": e.license, "origin": e.origin}
-            for name, (_, e) in effect_files.items()
+            for name, (_, e) in (await run_in_threadpool(shelf.effects)).items()
         ]
         return JSONResponse({"effects": listed})
 
     async def effect_file(request: Request) -> Response:
-        found = effect_files.get(request.path_params["id"])
+        found = (await run_in_threadpool(shelf.effects)).get(request.path_params["id"])
         if found is None or request.path_params["file"] != found[1].file:
             raise HTTPException(status_code=404)
         return await found[0].get_response(found[1].file, request.scope)
@@ -130,6 +132,7 @@ def create_app(
     middleware.append(Middleware(GZipMiddleware, compresslevel=6, exclude_content_types=_NO_GZIP))
     app = Starlette(routes=routes, middleware=middleware)
     app.state.catalogue = catalogue
+    app.state.effects = shelf
     return app
 
 

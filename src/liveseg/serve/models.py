@@ -12,6 +12,7 @@ from pathlib import Path
 
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle, bundled_bundles, open_bundle
+from liveseg.runtime.effects import EFFECT_FILE, Effect
 from liveseg.runtime.manifest import MODEL_CARD
 from liveseg.serve.files import Files
 
@@ -106,9 +107,9 @@ def _clash(first: ServedModel, second: ServedModel) -> LivesegError:
 Stamp = tuple[int, int]  # a manifest's inode and modification time
 
 
-def _stamps(folder: Path) -> dict[str, Stamp]:
-    """Each bundle folder of `folder` by name, with its manifest's stamp: one listing and one stat per bundle,
-    cheap enough for every request. A pull replaces a bundle's folder whole, so its stamp changes."""
+def _stamps(folder: Path, file: str = "manifest.json") -> dict[str, Stamp]:
+    """Each bundle (or effect) folder of `folder` by name, with the stamp of its `file`: one listing and one stat
+    per folder, cheap enough for every request. A pull replaces a folder whole, so its stamp changes."""
     try:
         entries = list(os.scandir(folder))
     except OSError:  # no models folder (yet)
@@ -118,7 +119,7 @@ def _stamps(folder: Path) -> dict[str, Stamp]:
         if entry.name.startswith("."):  # work in progress (liveseg.atomic)
             continue
         try:
-            stat = os.stat(os.path.join(entry.path, "manifest.json"))
+            stat = os.stat(os.path.join(entry.path, file))
         except OSError:
             continue
         stamps[entry.name] = (stat.st_ino, stat.st_mtime_ns)
@@ -168,3 +169,38 @@ class Catalogue:
                 continue
             found[name] = models[model.id] = model
         self._stamps, self._found, self._models = stamps, found, models
+
+
+class EffectShelf:
+    """The effect models a server offers: `effects` ((folder, effect) pairs), and every effect installed in
+    `folder` (`runtime.effects.effects_dir()`), re-read when one there is added, replaced or removed, as `Catalogue`
+    re-reads bundles; an unreadable one is left out with a warning."""
+
+    def __init__(self, effects: Iterable[tuple[Path, Effect]], folder: Path | None = None) -> None:
+        self._fixed = {e.name: (Files(path, immutable=lambda _: True), e) for path, e in effects}
+        self._folder = folder
+        self._lock = threading.Lock()
+        self._stamps: dict[str, Stamp] | None = None
+        self._effects = self._fixed
+
+    def effects(self) -> dict[str, tuple[Files, Effect]]:
+        """The effects by name, the folder re-read first if it changed."""
+        if self._folder is not None:
+            stamps = _stamps(self._folder, EFFECT_FILE)
+            with self._lock:
+                if stamps != self._stamps:
+                    self._effects = self._fixed | self._read(self._folder, stamps)
+                    self._stamps = stamps
+        return self._effects
+
+    @staticmethod
+    def _read(folder: Path, stamps: dict[str, Stamp]) -> dict[str, tuple[Files, Effect]]:
+        found = {}
+        for name in sorted(stamps):
+            try:
+                effect = Effect.load(folder / name)
+            except LivesegError as exc:
+                _log.warning("not serving the effect %s: %s", folder / name, exc)
+                continue
+            found[effect.name] = (Files(folder / name, immutable=lambda _: True), effect)
+        return found
