@@ -47,6 +47,7 @@ CONVERTER_SOURCES = tuple(
     ROOT / "src" / "liveseg" / name
     for name in (
         "export/tflite.py",
+        "export/tflite_metadata.py",
         "export/mediapipe.py",
         "export/imported.py",
         "export/wrap.py",
