@@ -171,6 +171,22 @@ def test_import_tflite_takes_its_normalisation_from_the_metadata(cli, models, tm
     assert manifest["normalization"] == {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}
 
 
+def test_import_tflite_refusals_are_one_sentence(cli, one_error, models, tmp_path: Path) -> None:
+    from tests.export.tflite_models import Graph, segmenter, serialize
+
+    g = Graph()
+    x = g.add((1, 32, 32, 3))
+    g.inputs, g.outputs = [x], [g.op("SQRT", [x], (1, 32, 32, 3))]
+    unsupported = tmp_path / "sqrt.tflite"
+    unsupported.write_bytes(serialize(g))
+    text = one_error(cli("import", unsupported, "--name", "x", "--classes", "a,b,c", env=models))
+    assert "TFLite operator SQRT" in text
+    foreground = tmp_path / "fg.tflite"
+    foreground.write_bytes(serialize(segmenter((32, 32), 1)[0]))
+    text = one_error(cli("import", foreground, "--name", "x", "--classes", "voc", env=models))
+    assert "pass two --classes, e.g. background,person" in text
+
+
 def test_serve_only_install_pulls_a_mediapipe_model(models, http_files) -> None:
     """MediaPipe's DeepLab (unpinned) from a mirror, without PyTorch: the TFLite file converts, normalised -1..1
     as its metadata says, and the unpinned digest is announced."""

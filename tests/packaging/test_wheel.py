@@ -112,6 +112,8 @@ def test_wheel_carries_web_app_and_default_bundle(sdist: Path, wheel: Path) -> N
     assert {f"liveseg/assets/default/{v.file}" for v in bundle.all_variants} | {
         "liveseg/assets/default/manifest.json"
     } <= names
+    for person in ("person-selfie", "person-selfie-landscape"):  # converted at build time, with their card
+        assert {f"liveseg/assets/bundled/{person}/{f}" for f in ("manifest.json", "MODEL_CARD.md")} <= names
     assert not any(n.startswith(("tests/", "web/", "src/")) or "__pycache__" in n for n in names)
     assert f"Version: {liveseg.__version__}" in metadata
     assert "Provides-Extra: train" in metadata and "Provides-Extra: bench" in metadata
