@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from liveseg.cli.options import require
 from liveseg.errors import LivesegError
 
 bench_app = typer.Typer(
@@ -261,6 +262,8 @@ def python(
     report: Report = DEFAULT_REPORT,
 ) -> None:
     """onnxruntime CPU per thread count, PyTorch eager, CUDA when present; latency, fps, RSS and efficiency."""
+    # PyTorch is optional here: its runs are left out without it.
+    require("bench", "psutil", "matplotlib", command="bench python")
     from liveseg.bench.report import write_report
 
     run_python_bench(model, precision, size, threads, batch, frames, checkpoint, torch, quick, out)
@@ -294,6 +297,7 @@ def browser(
 ) -> None:
     """The web app in headless Chromium vs its module API and the seed-style, TF.js and MediaPipe pipelines on one
     60 fps fake webcam, counting only distinct camera frames; per-stage times and fps per backend."""
+    require("bench", "playwright", "psutil", "matplotlib", command="bench browser")
     from liveseg.bench.report import write_report
 
     run_browser_bench(
@@ -317,6 +321,7 @@ def soak(
 ) -> None:
     """The web app live on the fake webcam for minutes: JS heap, worker memory, renderer RSS, fps and legend/stats
     updates at every interval; growth and slope of each."""
+    require("bench", "playwright", "psutil", "matplotlib", command="bench soak")
     from liveseg.bench.report import write_report
 
     run_soak_bench(model, precision, size, backend, threads, minutes, interval, images, quick, out)
@@ -335,6 +340,7 @@ def run_all(
 ) -> None:
     """Python and browser benchmarks and the soak with their defaults, then BENCHMARKS.md: the one command that
     regenerates it."""
+    require("bench", "playwright", "psutil", "matplotlib", command="bench all")
     from liveseg.bench.report import write_report
 
     run_python_bench(model, None, None, "1,2", "1,8", frames, None, True, False, out)
@@ -345,6 +351,7 @@ def run_all(
 
 def report_only(out: Out = DEFAULT_OUT, report: Report = DEFAULT_REPORT) -> None:
     """Re-render the tables, charts and BENCHMARKS.md from the JSON already in --out."""
+    require("bench", "matplotlib", command="bench report")
     from liveseg.bench.report import RESULT_FILES, write_report
 
     if not any((out / name).is_file() for name in RESULT_FILES.values()):
@@ -367,6 +374,7 @@ def train_bench(
 ) -> None:
     """Training throughput (img/s) of the file and in-memory pipelines, fp32 and bf16, through `liveseg train`'s
     own code; writes OUT/train.json."""
+    require("train", "torch", "albumentations", command="bench train")
     from liveseg.bench.report import save_json
     from liveseg.bench.train import PIPELINES, run_train_bench
     from liveseg.cli.options import parse_size
@@ -401,6 +409,7 @@ def ray_bench(
 ) -> None:
     """Scaling of `liveseg segment --engine ray` on a local Ray against the plain path: images/s per CPU count,
     label PNGs written; writes OUT/ray.json (needs liveseg\\[ray])."""
+    require("ray", command="bench ray")
     from liveseg.bench.ray import RayBenchOptions, run_ray_bench
     from liveseg.bench.report import save_json
 

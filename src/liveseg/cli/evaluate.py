@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from liveseg.cli.options import check_out_dir, parse_size, refuse_overwriting
+from liveseg.cli.options import check_out_dir, parse_size, refuse_overwriting, require
 from liveseg.errors import LivesegError
 
 
@@ -96,6 +96,8 @@ def eval_cmd(
     The confusion matrix is accumulated over the whole split with void pixels ignored; mIoU averages the
     classes that occur in the ground truth or the predictions.
     """
+    # confusion.png needs matplotlib, a checkpoint PyTorch: said before the split is scored, not after.
+    require("train", "matplotlib", *(() if _is_bundle(model) else ("torch",)), command="eval")
     from liveseg.data import get_dataset
     from liveseg.evaluate.evaluator import evaluate
     from liveseg.evaluate.report import write_confusion_png, write_json

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Column, Table
 
 from liveseg import atomic
-from liveseg.cli.options import check_out_dir, parse_precisions, parse_sizes, refuse_replacing
+from liveseg.cli.options import check_out_dir, parse_precisions, parse_sizes, refuse_replacing, require
 from liveseg.errors import LivesegError
 
 
@@ -75,6 +75,7 @@ def export_cmd(
     """Export a checkpoint (or a bundle again) to a browser bundle; every variant is checked against PyTorch."""
     from liveseg.serve.models import check_bundle_name
 
+    require("train", "torch", "onnxscript", command="export")
     # Up front, so that a bad --out or --name fails now rather than after the export and its parity checks.
     if name is not None:
         check_bundle_name(name, "pass --name")

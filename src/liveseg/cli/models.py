@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from liveseg.cli.options import parse_size
+from liveseg.cli.options import parse_size, require
 
 
 def register(app: typer.Typer) -> None:
@@ -16,6 +16,7 @@ def models_command(
     num_classes: int = typer.Option(11, help="Number of output classes."),
 ) -> None:
     """List every architecture with its parameters and GFLOPs (FLOPs = 2 x multiply-adds)."""
+    require("train", "torch", command="models")
     from rich.console import Console
     from rich.table import Table
 

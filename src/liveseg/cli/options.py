@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from liveseg import extras
 from liveseg.errors import LivesegError
 
 
@@ -71,3 +72,9 @@ def refuse_replacing(folder: Path, inputs: Iterable[Path | None], option: str = 
                 f"{option} {folder} holds the input {source}, and that folder is replaced as a whole; "
                 f"pass another {option}."
             )
+
+
+def require(extra: str, *modules: str, command: str) -> None:
+    """Refuse `liveseg COMMAND`, before any work, when this install lacks `modules` of `extra` (all of the extra's
+    when none are named): one sentence naming the extra, instead of a traceback after the work."""
+    extras.require(extra, *modules, what=f"`liveseg {command}`")

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from liveseg.cli.options import check_out_dir, refuse_overwriting
+from liveseg.cli.options import check_out_dir, refuse_overwriting, require
 from liveseg.errors import LivesegError
 from liveseg.limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 
@@ -117,6 +117,8 @@ def segment_cmd(
 
     if engine not in ENGINES:
         raise LivesegError(f"--engine {engine!r} is not one of {', '.join(ENGINES)}.")
+    if engine == "ray":
+        require("ray", command="segment --engine ray")
     opts = Options(out=out, save=_parse_save(save), batch=batch, frames=frames, alpha=alpha, max_pixels=max_pixels)
     check_out_dir(out)
     hw = parse_size(size) if size else None

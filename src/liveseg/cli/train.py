@@ -13,7 +13,7 @@ from typing import Annotated, Any, get_type_hints
 import typer
 
 from liveseg import atomic
-from liveseg.cli.options import check_out_dir, parse_size, refuse_overwriting
+from liveseg.cli.options import check_out_dir, parse_size, refuse_overwriting, require
 from liveseg.errors import LivesegError
 from liveseg.train.config import TrainConfig
 
@@ -92,6 +92,7 @@ def train_cmd(**options: Any) -> None:
 
     Distillation (--teacher): KL divergence to a trained model's softened logits is added to the loss.
     """
+    require("train", "torch", "albumentations", command="train")
     nproc = options.pop("nproc")
     cfg = config_from_options(options)
     out = cfg.out_dir
