@@ -16,8 +16,9 @@ from typing import Annotated
 
 import typer
 
-from liveseg.cli.options import require
+from liveseg.cli.options import choice, comma_list, require
 from liveseg.errors import LivesegError
+from liveseg.runtime.manifest import PRECISIONS
 
 bench_app = typer.Typer(
     help="Benchmark a bundle in Python runtimes and in a real browser; write BENCHMARKS.md.", no_args_is_help=True
@@ -244,7 +245,9 @@ def run_soak_bench(
 
 def python(
     model: Model = "default",
-    precision: Annotated[str | None, typer.Option(help="Comma list (default: every precision in the bundle).")] = None,
+    precision: Annotated[
+        str | None, typer.Option(help="Variants (default: every precision in the bundle).", **comma_list(PRECISIONS))
+    ] = None,
     size: Annotated[str | None, typer.Option(help="HxW list, e.g. 360x480,180x240 (default: the bundle's).")] = None,
     threads: Annotated[str, typer.Option(help="CPU thread counts to compare.")] = "1,2",
     batch: Annotated[str, typer.Option(help="Batch sizes (throughput).")] = "1,8",
@@ -281,9 +284,13 @@ TfjsVenv = Annotated[Path, typer.Option(help="Virtual env with onnx2tf and tenso
 
 def browser(
     model: Model = "default",
-    precision: Annotated[str | None, typer.Option(help="Precision variant (default: the bundle's default).")] = None,
+    precision: Annotated[
+        choice(PRECISIONS) | None, typer.Option(help="Precision variant (default: the bundle's default).")
+    ] = None,
     size: Annotated[str | None, typer.Option(help="HxW variant (default: the bundle's default).")] = None,
-    backends: Annotated[str, typer.Option(help="onnxruntime-web / TF.js backends.")] = DEFAULT_BACKENDS,
+    backends: Annotated[
+        str, typer.Option(help="onnxruntime-web / TF.js backends.", **comma_list(BACKENDS))
+    ] = DEFAULT_BACKENDS,
     threads: Threads = 2,
     frames: Annotated[int, typer.Option(min=2, help="Measured frames per page (after warm-up).")] = 100,
     seed: Annotated[bool, typer.Option(help="Run the seed-style baseline page.")] = True,
@@ -308,9 +315,11 @@ def browser(
 
 def soak(
     model: Model = "default",
-    precision: Annotated[str | None, typer.Option(help="Precision variant (default: the bundle's default).")] = None,
+    precision: Annotated[
+        choice(PRECISIONS) | None, typer.Option(help="Precision variant (default: the bundle's default).")
+    ] = None,
     size: Annotated[str | None, typer.Option(help="HxW variant (default: the bundle's default).")] = None,
-    backend: Annotated[str, typer.Option(help="The app's backend.")] = "wasm",
+    backend: Annotated[choice(BACKENDS), typer.Option(help="The app's backend.")] = "wasm",
     threads: Threads = 2,
     minutes: Minutes = 10.0,
     interval: Interval = 10.0,
@@ -331,7 +340,7 @@ def soak(
 def run_all(
     model: Model = "default",
     frames: Annotated[int, typer.Option(min=2, help="Measured frames per configuration.")] = 100,
-    backends: Annotated[str, typer.Option(help="Browser backends.")] = DEFAULT_BACKENDS,
+    backends: Annotated[str, typer.Option(help="Browser backends.", **comma_list(BACKENDS))] = DEFAULT_BACKENDS,
     minutes: Minutes = 10.0,
     tfjs_venv: TfjsVenv = Path(".venv-bench"),
     images: Images = None,

@@ -15,8 +15,9 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Column, Table
 
 from liveseg import atomic
-from liveseg.cli.options import check_out_dir, parse_precisions, parse_sizes, refuse_replacing, require
+from liveseg.cli.options import check_out_dir, comma_list, parse_precisions, parse_sizes, refuse_replacing, require
 from liveseg.errors import LivesegError
+from liveseg.runtime.manifest import PRECISIONS
 
 
 def _parse_eval_images(text: str) -> int | None:
@@ -58,7 +59,7 @@ def export_cmd(
     ],
     out: Annotated[Path, typer.Option(help="Bundle directory to create (an earlier bundle there is replaced).")],
     size: Annotated[str, typer.Option(help="Input size(s) HxW, comma-separated, e.g. 360x480,240x320.")] = "360x480",
-    precision: Annotated[str, typer.Option(help="Comma list of fp32, fp16, int8.")] = "fp32,fp16,int8",
+    precision: Annotated[str, typer.Option(help="Variants to write.", **comma_list(PRECISIONS))] = "fp32,fp16,int8",
     name: Annotated[str | None, typer.Option(help="Bundle name (default: DATASET-MODEL).")] = None,
     version: Annotated[str, typer.Option(help="Bundle version written to the manifest.")] = "1.0.0",
     data_root: Annotated[Path | None, typer.Option(help="Dataset folder for parity, calibration and val mIoU.")] = None,

@@ -15,8 +15,9 @@ from rich.text import Text
 
 from liveseg import atomic, paths
 from liveseg.cli.export import report_result, step_progress
-from liveseg.cli.options import check_out_dir, parse_precisions, parse_sizes
+from liveseg.cli.options import check_out_dir, choice, comma_list, parse_precisions, parse_sizes
 from liveseg.errors import LivesegError
+from liveseg.runtime.manifest import PRECISIONS
 
 if TYPE_CHECKING:
     from liveseg.export.pretrained import Pretrained
@@ -81,7 +82,7 @@ def pull_cmd(
         str | None, typer.Option("--from", help="Folder or URL holding the upstream file (a mirror, or offline).")
     ] = None,
     size: Annotated[str | None, typer.Option(help="Input size(s) HxW, comma-separated (default: the model's).")] = None,
-    precision: Annotated[str, typer.Option(help="Comma list of fp32, fp16, int8.")] = "fp32,fp16,int8",
+    precision: Annotated[str, typer.Option(help="Variants to write.", **comma_list(PRECISIONS))] = "fp32,fp16,int8",
     accept_licence: Annotated[
         bool, typer.Option("--accept-licence", help="Accept a licence that restricts use (it is printed first).")
     ] = False,
@@ -191,9 +192,9 @@ def import_cmd(
     std: Annotated[
         str | None, typer.Option(help="Normalisation std, R,G,B on 0..1 (default: ImageNet's for ONNX, 1 for TFLite).")
     ] = None,
-    layout: Annotated[str, typer.Option(help="Logits layout: nchw or nhwc.")] = "nchw",
+    layout: Annotated[choice(("nchw", "nhwc")), typer.Option(help="Logits layout.", case_sensitive=False)] = "nchw",
     output: Annotated[str | None, typer.Option(help="The logits output's name (default: the first).")] = None,
-    precision: Annotated[str, typer.Option(help="Comma list of fp32, fp16, int8.")] = "fp32,fp16,int8",
+    precision: Annotated[str, typer.Option(help="Variants to write.", **comma_list(PRECISIONS))] = "fp32,fp16,int8",
     out: Annotated[Path | None, typer.Option(help="Bundle folder (default: the models folder / NAME).")] = None,
 ) -> None:
     """Turn your own ONNX or TFLite segmentation network into a parity-checked bundle with in-graph pre- and

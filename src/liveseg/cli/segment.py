@@ -18,9 +18,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from liveseg.cli.options import check_out_dir, refuse_overwriting, require
+from liveseg.cli.options import check_out_dir, choice, comma_list, refuse_overwriting, require
 from liveseg.errors import LivesegError
 from liveseg.limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
+from liveseg.runtime.batch import SAVE_KINDS
+from liveseg.runtime.manifest import PRECISIONS
 
 if TYPE_CHECKING:
     from liveseg.runtime import Segmenter
@@ -30,8 +32,6 @@ ENGINES = ("local", "ray")
 
 
 def _parse_save(text: str) -> tuple[str, ...]:
-    from liveseg.runtime.batch import SAVE_KINDS
-
     kinds = tuple(dict.fromkeys(k.strip().lower() for k in text.split(",") if k.strip()))
     unknown = [k for k in kinds if k not in SAVE_KINDS]
     if unknown or not kinds:
@@ -70,11 +70,16 @@ def segment_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="Images, folders (searched recursively) or videos.")],
     out: Annotated[Path, typer.Option(help="Output folder.")],
     model: Annotated[
-        str, typer.Option(help="Bundle folder, its manifest.json, a pulled model's name, or 'default'.")
+        str,
+        typer.Option(
+            metavar="<FOLDER|NAME>",
+            help="A bundle folder (or its manifest.json), or a NAME: 'default', a bundled model (person-selfie) or "
+            "one from `liveseg pull --list`.",
+        ),
     ] = "default",
-    save: Annotated[str, typer.Option(help="Comma list of labels, color, overlay, json.")] = "labels",
+    save: Annotated[str, typer.Option(help="What to write per input.", **comma_list(SAVE_KINDS))] = "labels",
     precision: Annotated[
-        str | None, typer.Option(help="Variant precision: fp32, fp16 or int8 (default: the bundle's default).")
+        choice(PRECISIONS) | None, typer.Option(help="Variant precision (default: the bundle's default).")
     ] = None,
     size: Annotated[str | None, typer.Option(help="Variant input size HxW (default: the bundle's).")] = None,
     batch: Annotated[int, typer.Option(min=1, help="Images per onnxruntime call.")] = 8,
@@ -92,7 +97,8 @@ def segment_cmd(
         ),
     ] = DEFAULT_MAX_PIXELS,
     engine: Annotated[
-        str, typer.Option(help="local: in this process; ray: on the actors of a Ray cluster (liveseg\\[ray]).")
+        choice(ENGINES),
+        typer.Option(help="local: in this process; ray: on the actors of a Ray cluster (liveseg\\[ray])."),
     ] = "local",
     ray_address: Annotated[
         str | None,
@@ -115,8 +121,6 @@ def segment_cmd(
     from liveseg.runtime import load
     from liveseg.runtime.batch import Options, Outcome, collect, segment_images, segment_videos
 
-    if engine not in ENGINES:
-        raise LivesegError(f"--engine {engine!r} is not one of {', '.join(ENGINES)}.")
     if engine == "ray":
         require("ray", command="segment --engine ray")
     opts = Options(out=out, save=_parse_save(save), batch=batch, frames=frames, alpha=alpha, max_pixels=max_pixels)
