@@ -122,7 +122,7 @@ def pull_cmd(
             accept_licence=accept_licence,
             progress=progress,
         )
-    report_result(result, strict=False)
+    report_result(result)
 
 
 def _classes(spec: str) -> tuple[str, list[str], list[list[int]]]:
@@ -240,7 +240,7 @@ def import_cmd(
     atomic.clean_stale(target.parent)
     with step_progress() as progress:
         result = import_bundle(network, target, settings, meta, progress)
-    report_result(result, strict=True)
+    report_result(result)
 
 
 def register(app: typer.Typer) -> None:
