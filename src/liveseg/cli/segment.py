@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -137,7 +139,7 @@ def segment_cmd(
         ray.start(ray_address)
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as progress:
+    with Progress(*columns, console=console) as progress, _writing(out):
         if engine == "ray":
             advance = partial(progress.advance, progress.add_task("inputs on Ray", total=len(jobs)))
             outcome.add(
@@ -151,6 +153,19 @@ def segment_cmd(
                 segment_images(segmenter, images, opts, progress, outcome)
             segment_videos(segmenter, [j for j in jobs if j.video], opts, progress, outcome)
     _summary(console, outcome, segmenter, out)
+
+
+@contextmanager
+def _writing(out: Path) -> Iterator[None]:
+    """An OSError escaping the work is a failed write (inputs that cannot be read are failures of their own): a
+    full disk stops the run in one sentence. Every output is written atomically, so none is left half-written."""
+    try:
+        yield
+    except OSError as exc:
+        raise LivesegError(
+            f"Writing into {out} failed ({exc.strerror or exc}); the outputs written so far are complete and "
+            "nothing is half-written; free some space or pass another --out, then run again."
+        ) from None
 
 
 def _summary(console: Console, outcome: Outcome, segmenter: Segmenter, out: Path) -> None:
