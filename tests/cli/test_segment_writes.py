@@ -1,5 +1,5 @@
-"""`liveseg segment` when writing fails: a full disk (an injected ENOSPC) stops the run in one sentence, leaving
-complete outputs only."""
+"""What `liveseg segment` writes: nothing half-written when the disk is full (an injected ENOSPC stops the run in one
+sentence), and videos as a player shows their input (rotation, each frame's timing)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,16 @@ def test_a_full_disk_is_one_sentence_and_leaves_nothing_half_written(street: Pat
     assert error.startswith(f"Writing into {out} failed (No space left on device);") and error.endswith("again.")
     assert sorted(p.name for p in out.iterdir()) == ["a.png"]  # no temporaries, no partial file
     assert np.asarray(Image.open(out / "a.png")).shape == Image.open(street).size[::-1]
+
+
+def test_a_phone_video_comes_out_upright_with_its_own_timing(cli, sideways_video, tmp_path: Path) -> None:
+    import av
+
+    video = sideways_video(tmp_path / "phone.mp4")
+    proc = cli("segment", video, "--out", tmp_path / "out", "--save", "overlay", "--threads", "1")
+    assert proc.returncode == 0, proc.stderr
+    with av.open(str(tmp_path / "out" / "phone.overlay.mp4")) as container:
+        frames = list(container.decode(video=0))
+    assert {(f.width, f.height) for f in frames} == {(32, 64)}  # portrait, as the phone showed it
+    times = [round(float(f.pts * f.time_base) * 1000) for f in frames]
+    assert times == [0, 33, 100, 500, 533]  # the 400 ms stall kept, not flattened to 1/30 s steps

@@ -4,8 +4,9 @@ Output names: an INPUT file `x/photo.jpg` writes `OUT/photo.png` (labels), `OUT/
 `OUT/photo.overlay.png`, `OUT/photo.json`; files found under an INPUT folder keep their path relative to
 that folder (`photos/a/b.jpg` → `OUT/a/b.png`), so equal stems in different sub-folders do not collide.
 A video `clip.mp4` writes `OUT/clip.overlay.mp4` / `OUT/clip.color.mp4` and, with `frames`, `OUT/clip/000000.png`
-etc. per frame. Every file is written atomically. An input that cannot be read is a failure (one sentence naming
-it) and the others go on.
+etc. per frame; frames are segmented upright (a phone's rotation applied) and keep their own timestamps.
+Every file is written atomically. An input that cannot be read is a failure (one sentence naming it) and the
+others go on.
 
 The unit of work is a *share* (`shares`): `batch` consecutive images, which go through onnxruntime in one call, or
 one video. The single-process run and liveseg.runtime.ray cut the inputs into the same shares and run the same
@@ -18,6 +19,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +34,7 @@ from liveseg.runtime.io import (
     is_video,
     probe_video,
     read_image,
-    read_video,
+    read_video_timed,
     write_videos,
 )
 
@@ -182,10 +184,16 @@ def _segment_video(segmenter: Segmenter, job: Job, opts: Options, progress: Prog
     wanted = renders(opts.save)
     task = progress.add_task(escape(job.source.name), total=info.frames or None)
     frame_dir = opts.out / job.stem
+    times: list[Fraction | None] = []  # each frame's, read before it is rendered: the output keeps them
+
+    def read() -> Iterator[np.ndarray]:
+        for rgb, time in read_video_timed(job.source):
+            times.append(time)
+            yield rgb
 
     def rendered() -> Iterator[list[np.ndarray]]:
         index = 0
-        for batch in _batched(read_video(job.source), opts.batch):
+        for batch in _batched(read(), opts.batch):
             for result in segmenter.segment_batch(batch):
                 if opts.frames:
                     write_image_outputs(result, frame_dir / f"{index:06d}", opts.save, opts.alpha)
@@ -194,5 +202,5 @@ def _segment_video(segmenter: Segmenter, job: Job, opts: Options, progress: Prog
                 index += 1
                 progress.advance(task)
 
-    write_videos(outputs(job, opts), rendered(), info.fps)
+    write_videos(outputs(job, opts), rendered(), info.fps, times)
     progress.remove_task(task)
