@@ -130,6 +130,9 @@ def test_import_then_segment_by_name(cli, models, make_onnx, tmp_path: Path, str
     )
     assert proc.returncode == 0, proc.stderr
     assert (Path(models["LIVESEG_MODELS"]) / "my-net" / "manifest.json").is_file()
+    # Piped, the steps are plain lines as they happen (no live display a pipe would never show).
+    steps = [line for line in proc.stderr.splitlines() if line.startswith("[") and " s] " in line]
+    assert any("64x96: composing the labels graph" in line for line in steps), proc.stderr
     out = tmp_path / "masks"
     proc = cli("segment", street, "--model", "my-net", "--out", out, env=models)
     assert proc.returncode == 0, proc.stderr

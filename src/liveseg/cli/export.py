@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from liveseg import atomic
@@ -104,10 +105,37 @@ def export_cmd(
 
 @contextmanager
 def step_progress() -> Iterator[Progress]:
-    """The progress display of a conversion (export, import, pull): a bar per stage, its temporaries scratch."""
+    """The progress display of a conversion (export, import, pull): a bar per stage on a terminal, plain lines
+    elsewhere (a pipe or a log shows no live display, and conversions take minutes); its temporaries scratch."""
+    console = Console(stderr=True)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with atomic.scratch(), Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    live = Progress(*columns, console=console, transient=True) if console.is_terminal else LineProgress(console)
+    with atomic.scratch(), live as progress:
         yield progress
+
+
+class LineProgress(Progress):
+    """A progress that prints one plain line each time a stage starts or describes its next step, with the time
+    since the start, and draws nothing live."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(console=console, disable=True)
+        self._start = time.monotonic()
+
+    def add_task(self, description: str, *args: Any, **kwargs: Any) -> TaskID:
+        task = super().add_task(description, *args, **kwargs)
+        self._say(description)
+        return task
+
+    def update(self, task_id: TaskID, *, description: str | None = None, **kwargs: Any) -> None:
+        super().update(task_id, description=description, **kwargs)
+        if description is not None:
+            self._say(description)
+
+    def _say(self, text: str) -> None:
+        self.console.print(
+            f"[{time.monotonic() - self._start:5.0f} s] {text}", markup=False, highlight=False, soft_wrap=True
+        )
 
 
 def report_result(result) -> None:
