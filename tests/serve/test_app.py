@@ -399,3 +399,10 @@ def test_models_pulled_while_serving_are_offered_without_a_restart(
             _install(folder, tiny, "tiny")
             assert ids() == ["tiny", "pulled-b"] and httpx.get(f"{url}/healthz").json()["models"] == ids()
         assert "both named 'tiny'" in caplog.text
+
+
+def test_a_range_in_an_unknown_unit_is_ignored(client: httpx.Client, site: dict, urls) -> None:
+    data = (site["bundles"] / "tiny" / site["manifest"]["variants"][0]["file"]).read_bytes()
+    r = client.get(urls["variant"], headers={"Range": "items=0-5"})  # RFC 9110: ignored, the whole file sent
+    assert r.status_code == 200 and r.content == data
+    assert client.get(urls["variant"], headers={"Range": "Bytes=0-5"}).status_code == 206  # units are case-blind
