@@ -13,6 +13,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -363,3 +364,29 @@ def _style_onnx(path: Path, size: int = 32) -> Path:
 def style_onnx():
     """`style_onnx(path, size=32)`: a small effect model in the form of the ONNX Model Zoo's style transfer."""
     return _style_onnx
+
+
+def _sideways_video(path: Path, rotation: int, times_ms: list[int]) -> Path:
+    """A 64x32 (WxH) H.264 mp4 stored sideways with a display matrix of `rotation` degrees (counter-clockwise, as
+    phones write them), red in the stored top-left quarter, each frame at its time in `times_ms`."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 32, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        stream.set_display_rotation(rotation)
+        for time in times_ms:
+            rgb = np.zeros((32, 64, 3), np.uint8)
+            rgb[:16, :32] = (255, 0, 0)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = time, Fraction(1, 1000)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+@pytest.fixture(scope="session")
+def sideways_video():
+    """`sideways_video(path, rotation=-90, times_ms=(0, 33, 100, 500, 533))`: a phone-style video, see above."""
+    return lambda path, rotation=-90, times_ms=(0, 33, 100, 500, 533): _sideways_video(path, rotation, list(times_ms))

@@ -28,3 +28,12 @@ def max_image_pixels() -> int:
     if not text.isdigit() or int(text) < 1:
         raise LivesegError(f"{MAX_PIXELS_ENV}={text!r} is not a positive number of pixels, e.g. 64000000.")
     return int(text)
+
+
+def above_pixel_limit(height: int, width: int) -> str | None:
+    """Why an input of `height`x`width` is refused before anything is allocated, or None when it is within
+    `max_image_pixels()`: a network's input tensors at that size would exhaust memory."""
+    limit = max_image_pixels()
+    if height * width <= limit:
+        return None
+    return f"{height}x{width} is {height * width:,} pixels, above liveseg's limit of {limit:,} ({MAX_PIXELS_ENV})"

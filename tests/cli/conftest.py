@@ -109,3 +109,31 @@ def read_only_folder(shared_dir: Path) -> Path:
     locked.mkdir()
     locked.chmod(0o555)
     return locked
+
+
+# A serve-only install (`pip install liveseg`): every module an extra provides fails to import, as if absent.
+SERVE_ONLY = """
+import sys
+from liveseg.extras import EXTRAS
+BLOCKED = {m for modules in EXTRAS.values() for m in modules.values()}
+class _Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}")
+sys.meta_path.insert(0, _Absent())
+from liveseg.cli import main
+sys.argv = ["liveseg", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.fixture(scope="session")
+def serve_only():
+    """`serve_only(*args, env=None)`: `liveseg ARGS` in a subprocess that can import none of the extras."""
+
+    def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        full_env = {**os.environ, "COLUMNS": "400", **(env or {})}
+        command = [sys.executable, "-c", SERVE_ONLY, *map(str, args)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, env=full_env)
+
+    return run

@@ -137,6 +137,9 @@ def test_import_then_segment_by_name(cli, models, make_onnx, tmp_path: Path, str
     )
     assert proc.returncode == 0, proc.stderr
     assert (Path(models["LIVESEG_MODELS"]) / "my-net" / "manifest.json").is_file()
+    # Piped, the steps are plain lines as they happen (no live display a pipe would never show).
+    steps = [line for line in proc.stderr.splitlines() if line.startswith("[") and " s] " in line]
+    assert any("64x96: composing the labels graph" in line for line in steps), proc.stderr
     out = tmp_path / "masks"
     proc = cli("segment", street, "--model", "my-net", "--out", out, env=models)
     assert proc.returncode == 0, proc.stderr
@@ -203,3 +206,28 @@ def test_serve_only_install_pulls_a_mediapipe_model(models, http_files) -> None:
     manifest = json.loads((Path(models["LIVESEG_MODELS"]) / "mediapipe-deeplab-v3" / "manifest.json").read_text())
     assert len(manifest["classes"]) == 21 and manifest["normalization"]["mean"] == [0.5, 0.5, 0.5]
     assert manifest["source"]["sha256"] is None and "Apache-2.0" in manifest["source"]["license"]
+
+
+def _conv(path: Path, classes: int, height: int | str, width: int | str) -> Path:
+    """A 1x1 convolution from the image to `classes` logits, its input fixed to `height`x`width` or symbolic."""
+    image = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, height, width])
+    logits = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, classes, height, width])
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [classes, 3, 1, 1], [1.0] * classes * 3)
+    graph = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"])], "g", [image], [logits], [weight])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), path)
+    return path
+
+
+def test_import_refuses_one_class_and_sizes_above_the_pixel_limit(cli, one_error, models, tmp_path: Path) -> None:
+    (tmp_path / "one.json").write_text('[{"name": "person", "color": [255, 0, 0]}]')
+    one = _conv(tmp_path / "one.onnx", 1, "h", "w")
+    text = one_error(
+        cli("import", one, "--name", "x", "--classes", tmp_path / "one.json", "--size", "64x64", env=models)
+    )
+    assert "outputs 1 channel where liveseg needs one logit per class" in text
+    huge = _conv(tmp_path / "huge.onnx", 2, 100_000, 100_000)
+    text = one_error(cli("import", huge, "--name", "x", "--classes", "a,b", env=models))
+    assert "fixed input 100000x100000 is 10,000,000,000 pixels, above liveseg's limit of 64,000,000" in text
+    text = one_error(cli("import", one, "--name", "x", "--classes", "a,b", "--size", "9000x9000", env=models))
+    assert text.endswith("above liveseg's limit of 64,000,000 (LIVESEG_MAX_PIXELS); pass a smaller --size.")
+    assert not (tmp_path / "models" / "x").exists()

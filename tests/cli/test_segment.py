@@ -57,6 +57,8 @@ def test_all_renders(liveseg_cli: str, bundle_dir: Path, val_pairs, tmp_path: Pa
     assert Image.open(out / f"{stem}.color.png").size == Image.open(out / f"{stem}.overlay.png").size == (480, 360)
     d = json.loads((out / f"{stem}.json").read_text())
     assert np.array_equal(decode_map(d), labels) and set(d["legend"]) <= {c for c in d["shares"]}
+    ids = {c["id"]: c["name"] for c in d["classes"]}  # the ids of the map, each with its name and colour
+    assert set(ids) == set(np.unique(labels).tolist()) and all(d["legend"][n] for n in ids.values())
 
 
 def test_stem_collision_is_refused(liveseg_cli: str, bundle_dir: Path, val_pairs, tmp_path: Path) -> None:

@@ -121,3 +121,21 @@ def test_a_deeply_nested_manifest_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2 and "nests too deeply" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_any_other_host_than_loopback_warns_and_the_access_log_is_a_flag(tiny: str, stop) -> None:
+    proc, url, lines = start("--model", tiny, "--host", "0.0.0.0", "--port", "0", "--access-log")
+    stop.append(proc)
+    warning = [line for line in lines if line.startswith("warning:")]
+    assert len(warning) == 1 and "exposed to the network" in warning[0]
+    port = url.rsplit(":", 1)[1].rstrip("/")
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=15)
+    assert '"GET /healthz HTTP/1.1" 200' in rest
+    quiet, url, lines = start("--model", tiny, "--port", "0")
+    stop.append(quiet)
+    assert not any("warning" in line for line in lines)
+    assert httpx.get(f"{url}healthz").status_code == 200
+    quiet.send_signal(signal.SIGINT)
+    assert "GET /healthz" not in quiet.communicate(timeout=15)[0]

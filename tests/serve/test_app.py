@@ -421,3 +421,10 @@ def test_effects_pulled_while_serving_are_offered(site: dict, running, tmp_path,
         shutil.rmtree(folder)
         assert httpx.get(f"{url}/api/effects").json()["effects"] == []
         assert httpx.get(url + listed["url"]).status_code == 404
+
+
+def test_a_range_in_an_unknown_unit_is_ignored(client: httpx.Client, site: dict, urls) -> None:
+    data = (site["bundles"] / "tiny" / site["manifest"]["variants"][0]["file"]).read_bytes()
+    r = client.get(urls["variant"], headers={"Range": "items=0-5"})  # RFC 9110: ignored, the whole file sent
+    assert r.status_code == 200 and r.content == data
+    assert client.get(urls["variant"], headers={"Range": "Bytes=0-5"}).status_code == 206  # units are case-blind

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,19 @@ def test_resume_refuses_a_changed_recipe_unless_forced(tiny_camvid: Path, tmp_pa
     assert train(same, console=quiet).epoch == 1
     forced = small_config(tiny_camvid, tmp_path / "run", epochs=2, max_val_images=1, resume=True, resume_force=True)
     assert train(forced, console=quiet).epoch == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "damage"),
+    [("train_config", [1]), ("optimizer", "x"), ("rng", 3), ("history", 7), ("epoch", "2"), ("history", [1]),
+     ("rng", {"python": 1}), ("optimizer", {"state": {}, "param_groups": 5})],
+)  # fmt: skip
+def test_a_damaged_resume_state_is_one_sentence(
+    trained_checkpoint: Path, tmp_path: Path, tiny_camvid: Path, small_config, key: str, damage
+) -> None:
+    ckpt = checkpoint.load(trained_checkpoint.with_name("last.pt"))
+    damaged = tmp_path / "last.pt"
+    torch.save({**ckpt, key: damage}, damaged)
+    run, _, _ = loop.setup(small_config(tiny_camvid, tmp_path, resume=True, resume_force=True))
+    with pytest.raises(LivesegError, match=rf"^{re.escape(str(damaged))} has a damaged resume state \(.*\); resume "):
+        loop.resume(run, damaged)

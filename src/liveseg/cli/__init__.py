@@ -25,7 +25,6 @@ app = typer.Typer(
     name="liveseg",
     help="Real-time semantic segmentation in the browser: train, evaluate, export, serve, segment, benchmark.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 

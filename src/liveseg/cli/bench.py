@@ -16,7 +16,9 @@ from typing import Annotated
 
 import typer
 
+from liveseg.cli.options import choice, comma_list, require
 from liveseg.errors import LivesegError
+from liveseg.runtime.manifest import PRECISIONS
 
 bench_app = typer.Typer(
     help="Benchmark a bundle in Python runtimes and in a real browser; write BENCHMARKS.md.", no_args_is_help=True
@@ -243,7 +245,9 @@ def run_soak_bench(
 
 def python(
     model: Model = "default",
-    precision: Annotated[str | None, typer.Option(help="Comma list (default: every precision in the bundle).")] = None,
+    precision: Annotated[
+        str | None, typer.Option(help="Variants (default: every precision in the bundle).", **comma_list(PRECISIONS))
+    ] = None,
     size: Annotated[str | None, typer.Option(help="HxW list, e.g. 360x480,180x240 (default: the bundle's).")] = None,
     threads: Annotated[str, typer.Option(help="CPU thread counts to compare.")] = "1,2",
     batch: Annotated[str, typer.Option(help="Batch sizes (throughput).")] = "1,8",
@@ -261,6 +265,8 @@ def python(
     report: Report = DEFAULT_REPORT,
 ) -> None:
     """onnxruntime CPU per thread count, PyTorch eager, CUDA when present; latency, fps, RSS and efficiency."""
+    # PyTorch is optional here: its runs are left out without it.
+    require("bench", "psutil", "matplotlib", command="bench python")
     from liveseg.bench.report import write_report
 
     run_python_bench(model, precision, size, threads, batch, frames, checkpoint, torch, quick, out)
@@ -278,9 +284,13 @@ TfjsVenv = Annotated[Path, typer.Option(help="Virtual env with onnx2tf and tenso
 
 def browser(
     model: Model = "default",
-    precision: Annotated[str | None, typer.Option(help="Precision variant (default: the bundle's default).")] = None,
+    precision: Annotated[
+        choice(PRECISIONS) | None, typer.Option(help="Precision variant (default: the bundle's default).")
+    ] = None,
     size: Annotated[str | None, typer.Option(help="HxW variant (default: the bundle's default).")] = None,
-    backends: Annotated[str, typer.Option(help="onnxruntime-web / TF.js backends.")] = DEFAULT_BACKENDS,
+    backends: Annotated[
+        str, typer.Option(help="onnxruntime-web / TF.js backends.", **comma_list(BACKENDS))
+    ] = DEFAULT_BACKENDS,
     threads: Threads = 2,
     frames: Annotated[int, typer.Option(min=2, help="Measured frames per page (after warm-up).")] = 100,
     seed: Annotated[bool, typer.Option(help="Run the seed-style baseline page.")] = True,
@@ -294,6 +304,7 @@ def browser(
 ) -> None:
     """The web app in headless Chromium vs its module API and the seed-style, TF.js and MediaPipe pipelines on one
     60 fps fake webcam, counting only distinct camera frames; per-stage times and fps per backend."""
+    require("bench", "playwright", "psutil", "matplotlib", command="bench browser")
     from liveseg.bench.report import write_report
 
     run_browser_bench(
@@ -304,9 +315,11 @@ def browser(
 
 def soak(
     model: Model = "default",
-    precision: Annotated[str | None, typer.Option(help="Precision variant (default: the bundle's default).")] = None,
+    precision: Annotated[
+        choice(PRECISIONS) | None, typer.Option(help="Precision variant (default: the bundle's default).")
+    ] = None,
     size: Annotated[str | None, typer.Option(help="HxW variant (default: the bundle's default).")] = None,
-    backend: Annotated[str, typer.Option(help="The app's backend.")] = "wasm",
+    backend: Annotated[choice(BACKENDS), typer.Option(help="The app's backend.")] = "wasm",
     threads: Threads = 2,
     minutes: Minutes = 10.0,
     interval: Interval = 10.0,
@@ -317,6 +330,7 @@ def soak(
 ) -> None:
     """The web app live on the fake webcam for minutes: JS heap, worker memory, renderer RSS, fps and legend/stats
     updates at every interval; growth and slope of each."""
+    require("bench", "playwright", "psutil", "matplotlib", command="bench soak")
     from liveseg.bench.report import write_report
 
     run_soak_bench(model, precision, size, backend, threads, minutes, interval, images, quick, out)
@@ -361,7 +375,7 @@ def person(
 def run_all(
     model: Model = "default",
     frames: Annotated[int, typer.Option(min=2, help="Measured frames per configuration.")] = 100,
-    backends: Annotated[str, typer.Option(help="Browser backends.")] = DEFAULT_BACKENDS,
+    backends: Annotated[str, typer.Option(help="Browser backends.", **comma_list(BACKENDS))] = DEFAULT_BACKENDS,
     minutes: Minutes = 10.0,
     tfjs_venv: TfjsVenv = Path(".venv-bench"),
     images: Images = None,
@@ -370,6 +384,7 @@ def run_all(
 ) -> None:
     """Python and browser benchmarks and the soak with their defaults, then BENCHMARKS.md: the one command that
     regenerates it."""
+    require("bench", "playwright", "psutil", "matplotlib", command="bench all")
     from liveseg.bench.report import write_report
 
     run_python_bench(model, None, None, "1,2", "1,8", frames, None, True, False, out)
@@ -380,6 +395,7 @@ def run_all(
 
 def report_only(out: Out = DEFAULT_OUT, report: Report = DEFAULT_REPORT) -> None:
     """Re-render the tables, charts and BENCHMARKS.md from the JSON already in --out."""
+    require("bench", "matplotlib", command="bench report")
     from liveseg.bench.report import RESULT_FILES, write_report
 
     if not any((out / name).is_file() for name in RESULT_FILES.values()):
@@ -431,6 +447,7 @@ def train_bench(
 ) -> None:
     """Training throughput (img/s) of the file and in-memory pipelines, fp32 and bf16, through `liveseg train`'s
     own code; writes OUT/train.json."""
+    require("train", "torch", "albumentations", command="bench train")
     from liveseg.bench.report import save_json
     from liveseg.bench.train import PIPELINES, run_train_bench
     from liveseg.cli.options import parse_size
@@ -465,6 +482,7 @@ def ray_bench(
 ) -> None:
     """Scaling of `liveseg segment --engine ray` on a local Ray against the plain path: images/s per CPU count,
     label PNGs written; writes OUT/ray.json (needs liveseg\\[ray])."""
+    require("ray", command="bench ray")
     from liveseg.bench.ray import RayBenchOptions, run_ray_bench
     from liveseg.bench.report import save_json
 

@@ -10,8 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from liveseg.cli.options import check_out_dir, parse_size, refuse_overwriting
+from liveseg.cli.options import check_out_dir, choice, parse_size, refuse_overwriting, require
 from liveseg.errors import LivesegError
+from liveseg.runtime.manifest import PRECISIONS
+from liveseg.train.config import DEVICES
 
 
 def _parse_scales(text: str) -> tuple[float, ...]:
@@ -77,7 +79,7 @@ def eval_cmd(
         Path | None, typer.Option(help="Where report.json and confusion.png go (default: runs/eval/…).")
     ] = None,
     max_images: Annotated[int | None, typer.Option(min=1, help="Evaluate the first N images only.")] = None,
-    device: Annotated[str, typer.Option(help="Checkpoints: auto, cpu or cuda.")] = "auto",
+    device: Annotated[choice(DEVICES), typer.Option(help="Checkpoints: where to run.")] = "auto",
     scales: Annotated[str, typer.Option(help="Checkpoints: test-time scales, e.g. 0.75,1.0,1.25.")] = "1.0",
     flip: Annotated[bool, typer.Option(help="Checkpoints: also average the horizontally flipped image.")] = False,
     window: Annotated[
@@ -87,7 +89,8 @@ def eval_cmd(
         ),
     ] = None,
     precision: Annotated[
-        str | None, typer.Option(help="Bundles: which precision variant to run (default: the bundle's default).")
+        choice(PRECISIONS) | None,
+        typer.Option(help="Bundles: which precision variant to run (default: the bundle's default)."),
     ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads (default: the library's choice).")] = None,
 ) -> None:
@@ -96,6 +99,8 @@ def eval_cmd(
     The confusion matrix is accumulated over the whole split with void pixels ignored; mIoU averages the
     classes that occur in the ground truth or the predictions.
     """
+    # confusion.png needs matplotlib, a checkpoint PyTorch: said before the split is scored, not after.
+    require("train", "matplotlib", *(() if _is_bundle(model) else ("torch",)), command="eval")
     from liveseg.data import get_dataset
     from liveseg.evaluate.evaluator import evaluate
     from liveseg.evaluate.report import write_confusion_png, write_json

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import typer
+import re
 
-from liveseg.cli.options import parse_size
+import typer
+from rich import box
+from rich.table import Table
+
+from liveseg.cli.options import parse_size, require
 
 
 def register(app: typer.Typer) -> None:
@@ -16,16 +20,32 @@ def models_command(
     num_classes: int = typer.Option(11, help="Number of output classes."),
 ) -> None:
     """List every architecture with its parameters and GFLOPs (FLOPs = 2 x multiply-adds)."""
+    require("train", "torch", command="models")
     from rich.console import Console
-    from rich.table import Table
 
     from liveseg import models
 
     h, w = parse_size(size)
-    table = Table(title=f"liveseg model zoo at {h}x{w}, {num_classes} classes")
-    for col in ("model", "params (M)", f"GFLOPs @ {h}x{w}", "paper"):
-        table.add_column(col, justify="right" if col[0] in "pG" else "left")
+    rows = []
     for name in models.list_models():
         params, gflops = models.complexity(models.create(name, num_classes=num_classes), (h, w))
-        table.add_row(name, f"{params / 1e6:.2f}", f"{gflops:.2f}", models.get_config(name).paper)
-    Console().print(table)
+        rows.append((name, params, gflops, models.get_config(name).paper))
+    Console().print(zoo_table(rows, (h, w), num_classes))
+
+
+def zoo_table(rows: list[tuple[str, int, float, str]], size: tuple[int, int], num_classes: int) -> Table:
+    """One line per architecture, within 80 columns: the paper as its authors and year, not its whole title."""
+    table = Table(title=f"{size[0]}x{size[1]} input, {num_classes} classes", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("model", no_wrap=True)
+    table.add_column("params (M)", justify="right")
+    table.add_column("GFLOPs", justify="right")
+    table.add_column("paper", no_wrap=True)
+    for name, params, gflops, paper in rows:
+        table.add_row(name, f"{params / 1e6:.2f}", f"{gflops:.2f}", _citation(paper))
+    return table
+
+
+def _citation(paper: str) -> str:
+    """'Fast-SCNN: ... (Poudel et al., 2019)' → 'Poudel et al., 2019': the first author-and-year in brackets."""
+    found = re.search(r"\(([^()]*\d{4})\)", paper)
+    return found[1] if found else paper

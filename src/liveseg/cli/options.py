@@ -6,7 +6,9 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, Literal
 
+from liveseg import extras
 from liveseg.errors import LivesegError
 
 
@@ -71,3 +73,27 @@ def refuse_replacing(folder: Path, inputs: Iterable[Path | None], option: str = 
                 f"{option} {folder} holds the input {source}, and that folder is replaced as a whole; "
                 f"pass another {option}."
             )
+
+
+def require(extra: str, *modules: str, command: str) -> None:
+    """Refuse `liveseg COMMAND`, before any work, when this install lacks `modules` of `extra` (all of the extra's
+    when none are named): one sentence naming the extra, instead of a traceback after the work."""
+    extras.require(extra, *modules, what=f"`liveseg {command}`")
+
+
+def choice(values: Iterable[str]) -> Any:
+    """The type of an option that takes one of `values`: Typer shows them in --help, checks them and completes them."""
+    return Literal[tuple(values)]
+
+
+def comma_list(values: Iterable[str]) -> dict[str, Any]:
+    """`typer.Option` arguments for a comma list of `values` (e.g. --precision fp32,int8): --help shows the values
+    and the shell completes each item after the last comma."""
+    values = tuple(values)
+
+    def complete(incomplete: str) -> list[str]:
+        done, _, last = incomplete.rpartition(",")
+        given = set(done.split(","))
+        return [f"{done},{v}" if done else v for v in values if v.startswith(last) and v not in given]
+
+    return {"metavar": "<" + ",".join(values) + ">", "autocompletion": complete}

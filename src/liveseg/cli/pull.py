@@ -15,8 +15,9 @@ from rich.text import Text
 
 from liveseg import atomic, paths
 from liveseg.cli.export import report_result, step_progress
-from liveseg.cli.options import check_out_dir, parse_precisions, parse_sizes
+from liveseg.cli.options import check_out_dir, choice, comma_list, parse_precisions, parse_sizes
 from liveseg.errors import LivesegError
+from liveseg.runtime.manifest import PRECISIONS
 
 if TYPE_CHECKING:
     from liveseg.export.pretrained import Pretrained
@@ -86,7 +87,7 @@ def pull_cmd(
         str | None, typer.Option("--from", help="Folder or URL holding the upstream file (a mirror, or offline).")
     ] = None,
     size: Annotated[str | None, typer.Option(help="Input size(s) HxW, comma-separated (default: the model's).")] = None,
-    precision: Annotated[str, typer.Option(help="Comma list of fp32, fp16, int8.")] = "fp32,fp16,int8",
+    precision: Annotated[str, typer.Option(help="Variants to write.", **comma_list(PRECISIONS))] = "fp32,fp16,int8",
     accept_licence: Annotated[
         bool, typer.Option("--accept-licence", help="Accept a licence that restricts use (it is printed first).")
     ] = False,
@@ -131,7 +132,7 @@ def pull_cmd(
             progress=progress,
             force=force,
         )
-    report_result(result, strict=False)
+    report_result(result)
 
 
 def _classes(spec: str) -> tuple[str, list[str], list[list[int]]]:
@@ -209,9 +210,9 @@ def import_cmd(
             "else 1)."
         ),
     ] = None,
-    layout: Annotated[str, typer.Option(help="Logits layout: nchw or nhwc.")] = "nchw",
+    layout: Annotated[choice(("nchw", "nhwc")), typer.Option(help="Logits layout.", case_sensitive=False)] = "nchw",
     output: Annotated[str | None, typer.Option(help="The logits output's name (default: the first).")] = None,
-    precision: Annotated[str, typer.Option(help="Comma list of fp32, fp16, int8.")] = "fp32,fp16,int8",
+    precision: Annotated[str, typer.Option(help="Variants to write.", **comma_list(PRECISIONS))] = "fp32,fp16,int8",
     out: Annotated[Path | None, typer.Option(help="Bundle folder (default: the models folder / NAME).")] = None,
 ) -> None:
     """Turn your own ONNX or TFLite segmentation network into a parity-checked bundle with in-graph pre- and
@@ -256,7 +257,7 @@ def import_cmd(
     atomic.clean_stale(target.parent)
     with step_progress() as progress:
         result = import_bundle(network, target, settings, meta, progress)
-    report_result(result, strict=True)
+    report_result(result)
 
 
 def register(app: typer.Typer) -> None:

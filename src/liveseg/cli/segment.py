@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,9 +20,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from liveseg.cli.options import check_out_dir, refuse_overwriting
+from liveseg.cli.options import check_out_dir, choice, comma_list, refuse_overwriting, require
 from liveseg.errors import LivesegError
 from liveseg.limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
+from liveseg.runtime.batch import SAVE_KINDS
+from liveseg.runtime.manifest import PRECISIONS
 from liveseg.runtime.stabilise import DEFAULT_STRENGTH
 
 if TYPE_CHECKING:
@@ -31,8 +35,6 @@ ENGINES = ("local", "ray")
 
 
 def _parse_save(text: str) -> tuple[str, ...]:
-    from liveseg.runtime.batch import SAVE_KINDS
-
     kinds = tuple(dict.fromkeys(k.strip().lower() for k in text.split(",") if k.strip()))
     unknown = [k for k in kinds if k not in SAVE_KINDS]
     if unknown or not kinds:
@@ -72,11 +74,16 @@ def segment_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="Images, folders (searched recursively) or videos.")],
     out: Annotated[Path, typer.Option(help="Output folder.")],
     model: Annotated[
-        str, typer.Option(help="Bundle folder, its manifest.json, a pulled model's name, or 'default'.")
+        str,
+        typer.Option(
+            metavar="<FOLDER|NAME>",
+            help="A bundle folder (or its manifest.json), or a NAME: 'default', a bundled model (person-selfie) or "
+            "one from `liveseg pull --list`.",
+        ),
     ] = "default",
-    save: Annotated[str, typer.Option(help="Comma list of labels, color, overlay, json.")] = "labels",
+    save: Annotated[str, typer.Option(help="What to write per input.", **comma_list(SAVE_KINDS))] = "labels",
     precision: Annotated[
-        str | None, typer.Option(help="Variant precision: fp32, fp16 or int8 (default: the bundle's default).")
+        choice(PRECISIONS) | None, typer.Option(help="Variant precision (default: the bundle's default).")
     ] = None,
     size: Annotated[str | None, typer.Option(help="Variant input size HxW (default: the bundle's).")] = None,
     batch: Annotated[int, typer.Option(min=1, help="Images per onnxruntime call.")] = 8,
@@ -102,7 +109,8 @@ def segment_cmd(
         ),
     ] = DEFAULT_MAX_PIXELS,
     engine: Annotated[
-        str, typer.Option(help="local: in this process; ray: on the actors of a Ray cluster (liveseg\\[ray]).")
+        choice(ENGINES),
+        typer.Option(help="local: in this process; ray: on the actors of a Ray cluster (liveseg\\[ray])."),
     ] = "local",
     ray_address: Annotated[
         str | None,
@@ -125,8 +133,8 @@ def segment_cmd(
     from liveseg.runtime import load
     from liveseg.runtime.batch import Options, Outcome, collect, segment_images, segment_videos
 
-    if engine not in ENGINES:
-        raise LivesegError(f"--engine {engine!r} is not one of {', '.join(ENGINES)}.")
+    if engine == "ray":
+        require("ray", command="segment --engine ray")
     opts = Options(
         out=out, save=_parse_save(save), batch=batch, frames=frames, alpha=alpha, max_pixels=max_pixels,
         stabilise=strength if stabilise else 0.0,
@@ -144,7 +152,7 @@ def segment_cmd(
         ray.start(ray_address)
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as progress:
+    with Progress(*columns, console=console) as progress, _writing(out):
         if engine == "ray":
             advance = partial(progress.advance, progress.add_task("inputs on Ray", total=len(jobs)))
             outcome.add(
@@ -158,6 +166,19 @@ def segment_cmd(
                 segment_images(segmenter, images, opts, progress, outcome)
             segment_videos(segmenter, [j for j in jobs if j.video], opts, progress, outcome)
     _summary(console, outcome, segmenter, out)
+
+
+@contextmanager
+def _writing(out: Path) -> Iterator[None]:
+    """An OSError escaping the work is a failed write (inputs that cannot be read are failures of their own): a
+    full disk stops the run in one sentence. Every output is written atomically, so none is left half-written."""
+    try:
+        yield
+    except OSError as exc:
+        raise LivesegError(
+            f"Writing into {out} failed ({exc.strerror or exc}); the outputs written so far are complete and "
+            "nothing is half-written; free some space or pass another --out, then run again."
+        ) from None
 
 
 def _summary(console: Console, outcome: Outcome, segmenter: Segmenter, out: Path) -> None:

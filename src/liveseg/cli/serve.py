@@ -37,6 +37,9 @@ def serve(
     header_timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds a client may take to send a request's headers.")
     ] = DEFAULT_HEADER_TIMEOUT,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log every request (uvicorn's access log) to standard error.")
+    ] = False,
 ) -> None:
     """Serve the web app and the models on http://HOST:PORT/ until Ctrl-C."""
     import webbrowser
@@ -79,11 +82,17 @@ def serve(
             soft_wrap=True,
         )
     if not server.is_loopback(host):
-        console.print("[yellow]note:[/] browsers allow the camera only on localhost or HTTPS.", highlight=False)
+        console.print(
+            f"[yellow]warning:[/] listening on {escape(host)}, the app and the models are exposed to the network: "
+            "anyone who can reach this machine may use them (and browsers allow their camera only on localhost or "
+            "HTTPS).",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"liveseg serving at [bold cyan]{escape(url)}[/]  (Ctrl-C to stop)", highlight=False, soft_wrap=True)
 
     on_started = (lambda: webbrowser.open(url)) if open_browser else None
-    server.run(app, sock, on_started=on_started, header_timeout=header_timeout)
+    server.run(app, sock, on_started=on_started, header_timeout=header_timeout, access_log=access_log)
     console.print("stopped", highlight=False)
 
 

@@ -13,9 +13,9 @@ from typing import Annotated, Any, get_type_hints
 import typer
 
 from liveseg import atomic
-from liveseg.cli.options import check_out_dir, parse_size, refuse_overwriting
+from liveseg.cli.options import check_out_dir, choice, parse_size, refuse_overwriting, require
 from liveseg.errors import LivesegError
-from liveseg.train.config import TrainConfig
+from liveseg.train.config import DEVICES, LOSSES, OPTIMIZER_DEFAULTS, SCHEDULES, TrainConfig
 
 
 def _parse_scale(text: str) -> tuple[float, float]:
@@ -44,6 +44,8 @@ def _parse_model_args(items: list[str]) -> dict:
 
 # Options typed as text on the command line, and the parser that turns each into the config's value.
 _TEXT = {"crop": parse_size, "scale": _parse_scale, "val_size": parse_size}
+# Options that take one of a few values: --help lists them and the shell completes them.
+_CHOICES = {"device": DEVICES, "optimizer": tuple(OPTIMIZER_DEFAULTS), "schedule": SCHEDULES, "loss": LOSSES}
 
 
 def _format(value: Any) -> str | None:
@@ -63,6 +65,8 @@ def _option_parameters() -> list[inspect.Parameter]:
         kind = hints[f.name]
         if f.name in _TEXT:
             kind, default = (str if default is not None else str | None), _format(default)
+        elif f.name in _CHOICES:
+            kind = choice(_CHOICES[f.name])
         elif f.name == "model_kwargs":
             kind, default = list[str] | None, None
         name = f.metadata["flag"] or f.name
@@ -92,6 +96,7 @@ def train_cmd(**options: Any) -> None:
 
     Distillation (--teacher): KL divergence to a trained model's softened logits is added to the loss.
     """
+    require("train", "torch", "albumentations", command="train")
     nproc = options.pop("nproc")
     cfg = config_from_options(options)
     out = cfg.out_dir

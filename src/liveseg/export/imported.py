@@ -35,6 +35,7 @@ from liveseg.export.variants import (
 )
 from liveseg.export.wrap import labels_graph
 from liveseg.export.writer import BundleMeta, finish
+from liveseg.limits import above_pixel_limit
 from liveseg.runtime.session import create_session
 
 MIN_OPSET = 18  # Split takes `num_outputs`, Resize and the Reduce* ops `axes`, from opset 18 on
@@ -258,10 +259,20 @@ def import_bundle(
     check_out(out)
     check_settings(settings)
     fixed = network.fixed_size
+    if fixed is not None and (why := above_pixel_limit(*fixed)):
+        raise LivesegError(f"The network's fixed input {why}; it cannot be imported.")
     if fixed is not None and any(size != fixed for size in settings.sizes):
         raise LivesegError(f"The network only takes {fixed[0]}x{fixed[1]} images; pass --size {fixed[0]}x{fixed[1]}.")
+    if why := next(filter(None, (above_pixel_limit(*size) for size in settings.sizes)), None):
+        raise LivesegError(f"The input size {why}; pass a smaller --size.")
     run = _runner(network)
     classes = run(np.zeros((1, 3, *settings.sizes[0]), np.float32)).shape[1]
+    if classes < 2:
+        raise LivesegError(
+            f"The network outputs {classes} channel where liveseg needs one logit per class, for two classes or "
+            "more; export it with a background channel (a TFLite model's single foreground probability is imported "
+            "as two classes)."
+        )
     if classes != len(meta.classes):
         raise LivesegError(
             f"The network outputs {classes} classes but the class list has {len(meta.classes)}; "

@@ -14,7 +14,6 @@ nor onnx, so that `liveseg pull --list` works from any install.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 from rich.progress import Progress
 
-from liveseg import paths, sources
+from liveseg import extras, paths, sources
 from liveseg.data import NORMALIZATION, get_info
 from liveseg.errors import LivesegError
 from liveseg.export.mediapipe import CLASS_LISTS, HAIR_DATASET, MULTICLASS_DATASET, PERSON_DATASET, UNIT_RANGE
@@ -35,8 +34,8 @@ if TYPE_CHECKING:
     from liveseg.export.writer import BundleMeta
 
 Converter = Literal["torchvision", "onnx", "tflite", "effect"]
-# Converters that need a library a serve-only install lacks: the module they import and the extra that installs it.
-REQUIRES: dict[Converter, tuple[str, str]] = {"torchvision": ("torch", "train")}
+# Converters that need a library a serve-only install lacks: the extra that installs it and the module they import.
+REQUIRES: dict[Converter, tuple[str, str]] = {"torchvision": ("train", "torch")}
 
 
 @dataclass(frozen=True)
@@ -394,18 +393,9 @@ def check_licence(entry: Pretrained, accepted: bool) -> None:
 
 def check_requirements(entry: Pretrained) -> None:
     """A converter's library that this install lacks is named with its extra, before anything is downloaded."""
-    if entry.converter not in REQUIRES:
-        return
-    module, extra = REQUIRES[entry.converter]
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except ImportError:  # a broken or blocked install counts as absent
-        found = False
-    if not found:
-        raise LivesegError(
-            f"Converting {entry.name} needs the {module} package, which this install lacks; run "
-            f"pip install 'liveseg[{extra}]', then pull again."
-        )
+    if entry.converter in REQUIRES:
+        extra, module = REQUIRES[entry.converter]
+        extras.require(extra, module, what=f"Converting {entry.name}")
 
 
 def pull(

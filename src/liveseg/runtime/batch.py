@@ -5,8 +5,9 @@ Output names: an INPUT file `x/photo.jpg` writes `OUT/photo.png` (labels), `OUT/
 that folder (`photos/a/b.jpg` → `OUT/a/b.png`), so equal stems in different sub-folders do not collide.
 A video `clip.mp4` writes `OUT/clip.overlay.mp4` / `OUT/clip.color.mp4` for the renders `save` names, one lossless
 label PNG per frame `OUT/clip/000000.png` etc. when it names labels, and with `frames` every `save` kind per frame
-there; a video's frames are stabilised (liveseg.runtime.stabilise) at `Options.stabilise`. Every file is written
-atomically. An input that cannot be read is a failure (one sentence naming it) and the others go on.
+there; frames are segmented upright (a phone's rotation applied), keep their own timestamps, and are stabilised
+(liveseg.runtime.stabilise) at `Options.stabilise`. Every file is written atomically. An input that cannot be read
+is a failure (one sentence naming it) and the others go on.
 
 The unit of work is a *share* (`shares`): `batch` consecutive images, which go through onnxruntime in one call, or
 one video. The single-process run and liveseg.runtime.ray cut the inputs into the same shares and run the same
@@ -19,6 +20,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +35,7 @@ from liveseg.runtime.io import (
     is_video,
     probe_video,
     read_image,
-    read_video,
+    read_video_timed,
     write_videos,
 )
 
@@ -178,11 +180,17 @@ def _segment_video(segmenter: Segmenter, job: Job, opts: Options, progress: Prog
     wanted = renders(opts.save)
     task = progress.add_task(escape(job.source.name), total=info.frames or None)
     frame_dir = opts.out / job.stem
+    times: list[Fraction | None] = []  # each frame's, read before it is rendered: the output keeps them
+
+    def read() -> Iterator[np.ndarray]:
+        for rgb, time in read_video_timed(job.source):
+            times.append(time)
+            yield rgb
 
     per_frame = frame_kinds(opts)
 
     def rendered() -> Iterator[list[np.ndarray]]:
-        results = segmenter.stream(read_video(job.source), opts.batch, strength=opts.stabilise)
+        results = segmenter.stream(read(), opts.batch, strength=opts.stabilise)
         for index, result in enumerate(results):
             if per_frame:
                 write_image_outputs(result, frame_dir / f"{index:06d}", per_frame, opts.alpha)
@@ -191,7 +199,7 @@ def _segment_video(segmenter: Segmenter, job: Job, opts: Options, progress: Prog
             progress.advance(task)
 
     if wanted:
-        write_videos(outputs(job, opts), rendered(), info.fps)
+        write_videos(outputs(job, opts), rendered(), info.fps, times)
     elif not sum(1 for _ in rendered()):
         raise LivesegError(f"Video {job.source} has no decodable frames; replace or remove it.")
     progress.remove_task(task)

@@ -41,9 +41,9 @@ def resize_nearest(labels: np.ndarray, height: int, width: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class VideoInfo:
-    width: int
+    width: int  # as stored; a rotated video's frames are read upright, its sides swapped
     height: int
-    fps: Fraction
+    fps: Fraction  # the average rate: the frames' own timestamps may step unevenly
     frames: int  # 0 when the container does not say
 
 
@@ -55,13 +55,23 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
 
 
 def read_video(path: str | os.PathLike) -> Iterator[np.ndarray]:
-    """Yield the frames of the first video stream as HxWx3 uint8 RGB arrays."""
+    """Yield the frames of the first video stream as HxWx3 uint8 RGB arrays, upright (see `read_video_timed`)."""
+    return (rgb for rgb, _ in read_video_timed(path))
+
+
+def read_video_timed(path: str | os.PathLike) -> Iterator[tuple[np.ndarray, Fraction | None]]:
+    """Yield (frame, its presentation time in seconds, None where the file gives none) for each frame of the first
+    video stream. A phone's portrait video is stored sideways with a display matrix: its frames are turned as a
+    player shows them, so that the network sees the scene upright and the outputs are upright too."""
     import av
 
     with _open_input(path) as container:
         try:
             for frame in container.decode(video=0):
-                yield frame.to_ndarray(format="rgb24")
+                rgb = frame.to_ndarray(format="rgb24")
+                turns = round(getattr(frame, "rotation", 0) / 90)  # counter-clockwise quarter turns (PyAV ≥ 14)
+                time = frame.pts * frame.time_base if frame.pts is not None and frame.time_base else None
+                yield (np.ascontiguousarray(np.rot90(rgb, turns)) if turns % 4 else rgb), time
         except av.FFmpegError as exc:
             raise LivesegError(f"Video {path} is corrupt ({exc}); replace or remove it.") from None
 
@@ -79,14 +89,21 @@ def _open_input(path: str | os.PathLike):
     return container
 
 
-def write_videos(paths: Sequence[str | os.PathLike], frames: Iterable[Sequence[np.ndarray]], fps: Fraction) -> int:
+def write_videos(
+    paths: Sequence[str | os.PathLike],
+    frames: Iterable[Sequence[np.ndarray]],
+    fps: Fraction,
+    times: Sequence[Fraction | None] = (),
+) -> int:
     """Encode one H.264 mp4 per path in a single pass (each item of `frames` holds one RGB frame per path).
 
-    Browsers play yuv420p H.264; every file appears atomically, once all frames are written.
-    Returns the number of frames.
+    Browsers play yuv420p H.264; every file appears atomically, once all frames are written. `times[i]`, when
+    present by the time frame i is yielded, is its presentation time in seconds (`read_video_timed`'s), so that
+    uneven frame timing is kept; frames without one follow the last at 1/`fps`. Returns the number of frames.
     """
     paths = list(paths)
     count = 0
+    clock = _Clock(fps, times)
 
     def encode(tmps: list[Path]) -> None:
         nonlocal count
@@ -98,10 +115,13 @@ def write_videos(paths: Sequence[str | os.PathLike], frames: Iterable[Sequence[n
             for group in frames:
                 if not streams:
                     streams = [_add_stream(out, rgb, fps) for out, rgb in zip(outs, group, strict=True)]
+                pts = clock.pts(count)
                 for out, stream, rgb in zip(outs, streams, group, strict=True):
                     # yuv420p needs even sides: pad odd ones by repeating the last row/column.
                     rgb = np.pad(rgb, ((0, rgb.shape[0] % 2), (0, rgb.shape[1] % 2), (0, 0)), mode="edge")
-                    out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+                    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                    frame.pts, frame.time_base = pts, TIME_BASE
+                    out.mux(stream.encode(frame))
                 count += 1
             if not streams:
                 raise LivesegError("The input video has no decodable frames; nothing to write.")
@@ -119,8 +139,32 @@ def write_videos(paths: Sequence[str | os.PathLike], frames: Iterable[Sequence[n
     return count
 
 
+# Output timestamps are in 1/90000 s, MPEG's clock: fine enough for any frame rate's steps.
+TIME_BASE = Fraction(1, 90_000)
+
+
+class _Clock:
+    """Output timestamps: the input frames' own times from the first one on, strictly increasing, else 1/fps
+    after the previous frame."""
+
+    def __init__(self, fps: Fraction, times: Sequence[Fraction | None]) -> None:
+        self.step = max(1, round(1 / (fps * TIME_BASE)))
+        self.times = times
+        self.start: Fraction | None = None
+        self.last = -self.step  # so that a first frame without a time is at 0
+
+    def pts(self, index: int) -> int:
+        time = self.times[index] if index < len(self.times) else None
+        if time is not None and self.start is None:
+            self.start = time
+        wanted = round((time - self.start) / TIME_BASE) if time is not None else self.last + self.step
+        self.last = max(wanted, self.last + 1)
+        return self.last
+
+
 def _add_stream(out, rgb: np.ndarray, fps: Fraction):
     stream = out.add_stream("libx264", rate=fps)
+    stream.codec_context.time_base = TIME_BASE  # the encoder's clock: at 1/fps it would round times to even steps
     stream.width, stream.height = rgb.shape[1] + rgb.shape[1] % 2, rgb.shape[0] + rgb.shape[0] % 2
     stream.pix_fmt = "yuv420p"
     stream.options = {"crf": "20"}

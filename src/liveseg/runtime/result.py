@@ -95,7 +95,8 @@ class SegmentationResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, shaped like tfjs-models/deeplab's `segment()` output, with a compact class map.
 
-        `segmentationMap` holds class ids (not RGBA colours as in tfjs), encoded as `encoding` names.
+        `segmentationMap` holds class ids (not RGBA colours as in tfjs), encoded as `encoding` names; `classes`
+        lists the classes present with the id each has in that map (`legend` and `shares` are keyed by name).
         """
         packed = zlib.compress(np.ascontiguousarray(self.labels).tobytes())
         return {
@@ -105,6 +106,10 @@ class SegmentationResult:
             "segmentationMap": base64.b64encode(packed).decode("ascii"),
             "encoding": MAP_ENCODING,
             "shares": {c["name"]: round(c["share"], 6) for c in self.legend},
+            "classes": [
+                {"id": c["id"], "name": c["name"], "color": list(c["color"]), "share": round(c["share"], 6)}
+                for c in self.legend
+            ],
         }
 
 

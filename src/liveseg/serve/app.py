@@ -29,7 +29,7 @@ from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle
 from liveseg.runtime.effects import Effect
 from liveseg.serve.files import Files, is_vite_hashed
-from liveseg.serve.middleware import HostGuard, IsolationHeaders, PathGuard
+from liveseg.serve.middleware import ForeignRanges, HostGuard, IsolationHeaders, PathGuard
 from liveseg.serve.models import Catalogue, EffectShelf, ServedModel
 
 # Binary formats that barely compress; compressing them would also hide Content-Length, which the web app
@@ -118,6 +118,7 @@ def create_app(
         Middleware(IsolationHeaders, cross_origin_resources=bool(cors_origins)),
         Middleware(HostGuard, names=["localhost", socket.gethostname(), *allowed_hosts]),
         Middleware(PathGuard),
+        Middleware(ForeignRanges),
     ]
     if cors_origins:
         middleware.append(

@@ -37,6 +37,22 @@ class PathGuard:
         await self.app(scope, receive, send)
 
 
+class ForeignRanges:
+    """Drop a Range header whose unit is not `bytes`, the one unit served: RFC 9110 (section 14.2) says to ignore
+    it and answer with the whole file, where Starlette would answer 400."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            kept = [(k, v) for k, v in headers if k != b"range" or v.partition(b"=")[0].strip().lower() == b"bytes"]
+            if len(kept) != len(headers):
+                scope = {**scope, "headers": kept}
+        await self.app(scope, receive, send)
+
+
 class IsolationHeaders:
     """Cross-origin isolation (so onnxruntime-web may use WASM threads), nosniff, and a default cache policy.
 

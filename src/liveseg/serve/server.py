@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import signal
 import socket
 import threading
@@ -113,16 +114,20 @@ def run(
     sock: socket.socket,
     on_started: Callable[[], None] | None = None,
     header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    access_log: bool = False,
 ) -> None:
-    """Serve until Ctrl-C or SIGTERM, then shut down gracefully and return normally."""
+    """Serve until Ctrl-C or SIGTERM, then shut down gracefully and return normally; `access_log`: uvicorn's
+    line per request, while its other messages stay at warnings."""
     config = uvicorn.Config(
         app,
         http=with_header_timeout(header_timeout),
         log_level="warning",
-        access_log=False,
+        access_log=access_log,
         lifespan="off",
         timeout_graceful_shutdown=3,
     )
+    if access_log:  # the Config set every uvicorn logger to log_level; access lines are logged at info
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     server = uvicorn.Server(config)
     if on_started is not None:
         threading.Thread(target=_when_started, args=(server, on_started), daemon=True).start()

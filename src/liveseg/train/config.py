@@ -9,6 +9,7 @@ from typing import Any
 
 from liveseg.errors import LivesegError
 
+DEVICES = ("auto", "cpu", "cuda")  # the --device values (train, eval)
 SCHEDULES = ("poly", "cosine")
 LOSSES = ("ce", "balanced", "ohem")
 
@@ -48,7 +49,7 @@ class TrainConfig:
     batch: int = option(8, "Images per training batch.")
     crop: tuple[int, int] = option((360, 480), "Training crop HEIGHTxWIDTH, after random scaling.")
     scale: tuple[float, float] = option((0.5, 2.0), "Random scale range MIN,MAX applied before cropping.")
-    device: str = option("auto", "auto, cpu or cuda.")
+    device: str = option("auto", "Where to train (auto: cuda when present, else cpu).")
     out: str = option("runs/train", "Run folder: last.pt, best.pt, log.csv.")
     amp: bool = option(True, "bf16 autocast on CUDA and on CPUs with native bf16 (AVX-512-BF16/AMX).")
     optimizer: str = option("adamw", "adamw or sgd (momentum 0.9).")

@@ -342,11 +342,43 @@ def make_checkpoint(run: Run) -> dict:
     }
 
 
+# The resume state's plain values and the type each has in an intact last.pt; tensors' states are checked by the
+# objects that load them.
+RESUME_TYPES: dict[str, type | tuple[type, ...]] = {
+    "train_config": dict, "optimizer": dict, "scheduler": dict, "scaler": dict, "rng": dict, "history": list,
+    "epoch": int, "best_miou": (int, float), "metrics": dict,
+}  # fmt: skip
+
+
 def resume(run: Run, path: Path) -> None:
-    """Restore everything `make_checkpoint` saved; the next epoch is the one after the checkpoint's."""
+    """Restore everything `make_checkpoint` saved; the next epoch is the one after the checkpoint's.
+
+    A damaged resume state (a field of the wrong type or shape, however it came about) is one sentence, found
+    before the run is touched where the types tell, else by the loader that refuses it."""
     ckpt = checkpoint.load(path, map_location=run.device)
     if "raw_state_dict" not in ckpt:
         raise LivesegError(f"{path} holds no resume state; resume from a last.pt, not a best.pt.")
+    for key, kind in RESUME_TYPES.items():
+        value = ckpt.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise _damaged(path, f"its {key} is a {type(value).__name__}")
+    if ckpt["epoch"] < 0 or not all(isinstance(entry, dict) for entry in ckpt["history"]):
+        raise _damaged(path, "its epoch is negative or its history holds more than epoch records")
+    try:
+        _restore(run, path, ckpt)
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _damaged(path, f"{type(exc).__name__}: {first[:120]}") from None
+
+
+def _damaged(path: Path, what: str) -> LivesegError:
+    return LivesegError(
+        f"{path} has a damaged resume state ({what}); resume from an intact last.pt, or train anew in another --out."
+    )
+
+
+def _restore(run: Run, path: Path, ckpt: dict) -> None:
+    """Load every part of the resume state into `run`; options that changed are refused first."""
     for key, mine in (("model", run.cfg.model), ("data", run.cfg.data)):
         theirs = ckpt["train_config"][key]
         if theirs != mine:
