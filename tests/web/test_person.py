@@ -118,6 +118,8 @@ def test_an_effect_is_not_painted_over_by_the_class_colours(
     assert page.locator("#opacity").is_disabled()
     assert page.locator("#opacity-value").inner_text() == "off"
     assert page.evaluate("window.liveseg.stats().overlayOpacity") == 0
+    note = page.locator("#guidance")  # a person model on a file: say it is a foreground model for selfie scenes
+    assert note.is_visible() and "selfies and video calls" in note.inner_text()
     assert problems.errors == []
 
 

@@ -258,7 +258,9 @@ export class App {
     const scenes = sceneModels(models);
     this.scenes?.show(Boolean(scenes.people && scenes.street), sceneOf(current, models), this.source === null);
     const street = current && isStreetModel(current.manifest) ? current : null;
-    this.guidance?.update(street, this.source?.kind === "camera", scenes.people ?? null);
+    const camera = this.source?.kind === "camera";
+    const personOnFile = Boolean(current && isPersonModel(current.manifest) && this.source && !camera);
+    this.guidance?.update(street, camera, scenes.people ?? null, personOnFile);
   }
 
   private modelChanged(entry: ModelEntry): void {

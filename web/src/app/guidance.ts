@@ -1,6 +1,8 @@
 /**
- * The note under the view while a street-scene model runs on a camera: it stays as long as that is so, says
- * what the model does not know, and switches to a person model in one click when one is installed.
+ * The note under the view when the model does not fit the source: a street-scene model on a camera (it says what
+ * the model does not know and switches to a person model in one click when one is installed), or a person model
+ * on a video or image file (a foreground model for selfie scenes: it marks whatever is close to the lens as
+ * person, and misses people far from it).
  */
 
 import { $ } from "./dom";
@@ -16,11 +18,18 @@ export class Guidance {
   }
 
   /** Show or hide the note for the model `streetModel` (null: not a street model) on a camera or not. */
-  update(streetModel: ModelEntry | null, camera: boolean, person: ModelEntry | null): void {
+  update(streetModel: ModelEntry | null, camera: boolean, person: ModelEntry | null, personOnFile = false): void {
     this.person = person;
     const box = $("guidance");
-    box.hidden = !(streetModel && camera);
-    if (box.hidden || !streetModel) return;
+    box.hidden = !((streetModel && camera) || personOnFile);
+    if (box.hidden) return;
+    if (!streetModel) {
+      $("guidance-text").textContent =
+        "The person model is made for selfies and video calls: it marks whatever is close to the camera (a pet, " +
+        "a cup held up) as person and misses people far away. For street scenes, choose Street scenes.";
+      $("guidance-use").hidden = true;
+      return;
+    }
     const knows = `${streetModel.id} knows street scenes (road, car, pedestrian…), not people: a person here comes out as road or car.`;
     $("guidance-text").textContent = person
       ? `${knows} A person model is installed.`
