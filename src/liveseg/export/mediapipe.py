@@ -136,7 +136,9 @@ def _card(model: BundledModel, size: tuple[int, int], params: int, gflops: float
 
 It is a foreground model for selfie and video-call scenes: one or two people close to the camera. It marks
 whatever dominates the foreground, so a pet or an object held close to the lens can come out as `person`,
-and people far from the camera (street scenes) are missed: use a street or general model for those.
+and people far from the camera (street scenes) are missed: use a street or general model for those. Measured
+on sample photographs (`liveseg.bench.photos`), share of pixels marked `person` by the general / landscape
+model: two portraits 0.58 and 0.55 / 0.57 and 0.57; a cat close-up 0.93 / 0.39; a cup of coffee 0.19 / 0.51.
 
 ## How it was made
 
