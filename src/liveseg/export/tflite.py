@@ -106,6 +106,26 @@ class _Op:
 def convert(path: Path) -> Converted:
     """Convert the TFLite file at `path`; every way it can be unusable is one sentence naming the problem."""
     data = _read(path)
+    model, subgraph, ops = _parse(data, path)
+    g = _Graph()
+    size, extra = _input(g, subgraph, path)
+    out_index = _single_output(subgraph, path)
+    skip, foreground = _head({o.outputs[0]: o for o in ops}.get(out_index))
+    for op in ops:
+        if op is skip:
+            continue
+        if any(_is_activation(op, i) and i not in g.tensors and i not in g.consts for i in op.inputs if i >= 0):
+            raise LivesegError(f"{path} feeds {op.code} an input that nothing computes; the file is inconsistent.")
+        OPERATORS[op.code](g, op)
+    _emit_logits(g, g.tensors[skip.inputs[0] if skip is not None else out_index], skip, foreground)
+    channels = 2 if foreground else _tensor_shape(subgraph, out_index)[-1]
+    onnx_model = _model(g, size, channels, path)
+    metadata = tflite_metadata.read(model, data)
+    return Converted(onnx_model, size, channels, foreground, extra, _description(model), _labels(path), metadata)
+
+
+def _parse(data: bytes, path: Path) -> tuple[object, object, list[_Op]]:
+    """The model, its one subgraph and its operators, refusing operators outside `OPERATORS` by name."""
     tfl = _tflite()
     try:
         model = tfl.Model.GetRootAsModel(data, 0)
@@ -124,37 +144,20 @@ def convert(path: Path) -> Converted:
             f"{path} uses the TFLite operator{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}, which liveseg "
             "cannot convert yet; convert the model to ONNX with another tool and run liveseg import on the .onnx file."
         )
-    g = _Graph()
-    size, extra = _input(g, subgraph, path)
-    out_index = _single_output(subgraph, path)
-    producers = {o.outputs[0]: o for o in ops}
-    head = producers.get(out_index)
-    skip, foreground = _head(head, subgraph)
-    for op in ops:
-        if op is skip:
-            continue
-        if any(_is_activation(op, i) and i not in g.tensors and i not in g.consts for i in op.inputs if i >= 0):
-            raise LivesegError(f"{path} feeds {op.code} an input that nothing computes; the file is inconsistent.")
-        OPERATORS[op.code](g, op)
-    logits = g.tensors[skip.inputs[0]] if skip is not None else g.tensors[out_index]
+    return model, subgraph, ops
+
+
+def _emit_logits(g: _Graph, logits: str, skip: _Op | None, foreground: bool) -> None:
+    """OUTPUT from the head's input: (−x/2, x/2) for a foreground probability, β·x under a dropped SOFTMAX."""
     if foreground:
-        half = g.const("head/half", np.array(0.5, np.float32))
-        neg = g.const("head/minus_half", np.array(-0.5, np.float32))
-        g.node(
-            "Concat",
-            [g.node("Mul", [logits, neg], "head/background"), g.node("Mul", [logits, half], "head/fg")],
-            OUTPUT,
-            axis=1,
-        )
+        halves = [g.const(f"head/{n}", np.array(v, np.float32)) for n, v in (("minus_half", -0.5), ("half", 0.5))]
+        parts = [g.node("Mul", [logits, h], f"head/{n}") for h, n in zip(halves, ("background", "fg"), strict=True)]
+        g.node("Concat", parts, OUTPUT, axis=1)
     elif skip is not None and skip.code == "SOFTMAX":
         beta = skip.options(_tflite().SoftmaxOptions).Beta() or 1.0
         g.node("Mul", [logits, g.const("head/beta", np.array(beta, np.float32))], OUTPUT)
     else:
         g.node("Identity", [logits], OUTPUT)
-    channels = 2 if foreground else _tensor_shape(subgraph, out_index)[-1]
-    onnx_model = _model(g, size, channels, path)
-    metadata = tflite_metadata.read(model, data)
-    return Converted(onnx_model, size, channels, foreground, extra, _description(model), _labels(path), metadata)
 
 
 def _read(path: Path) -> bytes:
@@ -214,7 +217,7 @@ def _single_output(subgraph, path: Path) -> int:
     return index
 
 
-def _head(head: _Op | None, subgraph) -> tuple[_Op | None, bool]:
+def _head(head: _Op | None) -> tuple[_Op | None, bool]:
     """(the final activation to drop, whether it is a single-channel foreground probability)."""
     if head is None or head.code not in ("LOGISTIC", "SOFTMAX"):
         return None, False
