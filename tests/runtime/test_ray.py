@@ -102,5 +102,6 @@ def test_without_ray_one_sentence(bundle_dir: Path, inputs: Path, tmp_path: Path
     proc = subprocess.run([sys.executable, "-c", hide_ray, *args], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert " ".join(proc.stderr.split()) == (
-        "error: Segmenting on Ray needs Ray, which is not installed: pip install 'liveseg[ray]'."
+        "error: `liveseg segment --engine ray` needs the ray package, which this install lacks; run pip install "
+        "'liveseg[ray]', then try again."
     )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from liveseg import extras
 from liveseg.errors import LivesegError
 from liveseg.runtime.batch import Job, Options, Outcome, segment_images, segment_videos, shares
 from liveseg.runtime.io import read_image
@@ -36,11 +37,10 @@ Work = Callable[[Segmenter, Batch], Batch]
 
 
 def _ray():
-    try:
-        import ray
-        import ray.data
-    except ImportError:
-        raise LivesegError("Segmenting on Ray needs Ray, which is not installed: pip install 'liveseg[ray]'.") from None
+    extras.require("ray", "ray", what="Segmenting on Ray")  # the one sentence every missing extra gets
+    import ray
+    import ray.data
+
     return ray
 
 
