@@ -14,6 +14,7 @@ from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle, bundled_bundles, open_bundle
 from liveseg.runtime.effects import EFFECT_FILE, Effect
 from liveseg.runtime.manifest import MODEL_CARD
+from liveseg.serve import files
 from liveseg.serve.files import Files
 
 _URL_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -76,15 +77,24 @@ def serve_bundle(bundle: Bundle) -> ServedModel:
     """Check `bundle` once (URL-safe name, every file's sha256) and list the files it may serve: they are then
     served with immutable caching."""
     name = check_bundle_name(bundle.name, f"re-export {bundle.root}")
+    # Stamped before hashing: a file changed during verify() has another stamp, so it is hashed again when asked for.
+    verified = {v.file: (v.sha256, _file_stamp(v.path)) for v in bundle.all_variants}
     bundle.verify()
     # Variant files carry the first 8 hex digits of their sha256 in their name: safe to cache forever.
     immutable = frozenset(v.file for v in bundle.all_variants if v.sha256[:8] in v.file)
     allowed = {"manifest.json", *(v.file for v in bundle.all_variants)}
     if (bundle.root / MODEL_CARD).is_file():
         allowed.add(MODEL_CARD)
-    return ServedModel(
-        id=name, bundle=bundle, files=Files(bundle.root, immutable=immutable.__contains__), allowed=frozenset(allowed)
-    )
+    served = Files(bundle.root, immutable=immutable.__contains__, verified=verified)
+    return ServedModel(id=name, bundle=bundle, files=served, allowed=frozenset(allowed))
+
+
+def _file_stamp(path: Path) -> files.Stamp:
+    """The file's stamp, or one no file has when it is missing (verify() then says so)."""
+    try:
+        return files.stamp(os.stat(path))
+    except OSError:
+        return (-1, -1, -1)
 
 
 def served_models(bundles: Iterable[Bundle]) -> dict[str, ServedModel]:
