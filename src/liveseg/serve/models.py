@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,14 +33,16 @@ def check_bundle_name(name: object, fix: str) -> str:
 
 def find_bundles(specs: Sequence[str]) -> list[Bundle]:
     """Open each `--model` value: `default`, a bundle directory, a manifest path, a directory of bundles or
-    a pulled model's name. Without any, the default and the bundled person models (a server adds the models
-    folder's bundles: `Catalogue`)."""
-    if not specs:
-        return [open_bundle("default"), *(open_bundle(p) for p in bundled_bundles())]
-    bundles: list[Bundle] = []
-    for spec in specs:
-        bundles.extend(_expand(spec))
-    return bundles
+    a pulled model's name."""
+    return [bundle for spec in specs for bundle in _expand(spec)]
+
+
+def default_bundles(taken: Collection[str] = ()) -> list[Bundle]:
+    """What a server offers besides the `--model` bundles: the default and the bundled person models, less those
+    whose names `taken` holds (the `--model` bundle of that name is served instead). A server adds the models
+    folder's bundles (`Catalogue`)."""
+    found = [open_bundle("default"), *(open_bundle(p) for p in bundled_bundles())]
+    return [bundle for bundle in found if bundle.name not in taken]
 
 
 def _expand(spec: str) -> list[Bundle]:
@@ -166,7 +168,10 @@ class Catalogue:
     def _reread(self, folder: Path, stamps: dict[str, Stamp], strict: bool) -> None:
         found: dict[str, ServedModel] = {}
         models = dict(self._fixed)
+        served = {os.path.realpath(m.bundle.root) for m in self._fixed.values()}
         for name, stamp in sorted(stamps.items()):
+            if os.path.realpath(folder / name) in served:  # a pulled model also named by --model
+                continue
             try:
                 model = self._found.get(name) if self._stamps.get(name) == stamp else None
                 model = model or serve_bundle(open_bundle(folder / name))
