@@ -20,7 +20,6 @@ and of the converter's sources (BUNDLED_STAMP) records what the bundles were mad
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -92,12 +91,13 @@ def is_fresh(expected: str) -> bool:
 
 
 def _atomic():
-    """liveseg.atomic, loaded from its file: the build environment has no liveseg installed, and the module is
-    stdlib-only."""
-    spec = importlib.util.spec_from_file_location("_liveseg_atomic", ROOT / "src" / "liveseg" / "atomic.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """liveseg.atomic from the checkout's src/: the build environment has no liveseg installed, and the module and
+    what it imports (liveseg.paths, liveseg.errors) need only the standard library."""
+    if str(ROOT / "src") not in sys.path:
+        sys.path.insert(0, str(ROOT / "src"))
+    from liveseg import atomic
+
+    return atomic
 
 
 def ensure_web_app(log=print) -> None:

@@ -221,8 +221,10 @@ def test_installed_wheel_serves_app_models_and_runtime(served: str, wheel: Path)
     body, headers = get(f"{served}/api/models")
     assert_isolated(headers)
     bundle = open_bundle("default")
-    (model,) = json.loads(body)["models"]
-    assert model["id"] == bundle.name and model["manifest"] == bundle.manifest.to_dict()
+    models = {m["id"]: m for m in json.loads(body)["models"]}
+    assert list(models) == [bundle.name, "person-selfie", "person-selfie-landscape"]  # the wheel's three
+    model = models[bundle.name]
+    assert model["manifest"] == bundle.manifest.to_dict()
 
     variant = bundle.variant(precision="fp32")
     data, headers = get(f"{served}{model['url']}{variant.file}")
