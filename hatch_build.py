@@ -8,6 +8,10 @@ a wheel built from it (as `python -m build` does) needs no Node. Editable instal
 checkout's static/ directly. `python hatch_build.py` runs the same check and build for a checkout
 (scripts/setup.sh uses it).
 
+The wheel carries what `liveseg serve` needs of static/: everything but the files that only the benchmark pages
+reach (`bench_only`: the pages, TF.js, MediaPipe's solution and its wasm), which `liveseg bench browser` serves from
+a checkout. The sdist carries all of static/.
+
 The person models are MediaPipe's selfie segmentation files from the npm package the web build installs
 (Apache-2.0, not committed), converted to bundles by `liveseg.export.mediapipe`; a fingerprint of those files
 and of the converter's sources (BUNDLED_STAMP) records what the bundles were made from.
@@ -16,7 +20,6 @@ and of the converter's sources (BUNDLED_STAMP) records what the bundles were mad
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -88,12 +91,13 @@ def is_fresh(expected: str) -> bool:
 
 
 def _atomic():
-    """liveseg.atomic, loaded from its file: the build environment has no liveseg installed, and the module is
-    stdlib-only."""
-    spec = importlib.util.spec_from_file_location("_liveseg_atomic", ROOT / "src" / "liveseg" / "atomic.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """liveseg.atomic from the checkout's src/: the build environment has no liveseg installed, and the module and
+    what it imports (liveseg.paths, liveseg.errors) need only the standard library."""
+    if str(ROOT / "src") not in sys.path:
+        sys.path.insert(0, str(ROOT / "src"))
+    from liveseg import atomic
+
+    return atomic
 
 
 def ensure_web_app(log=print) -> None:
@@ -113,6 +117,40 @@ def ensure_web_app(log=print) -> None:
     if not (STATIC / "index.html").is_file():
         raise RuntimeError("`npm run build` in web/ wrote no src/liveseg/serve/static/index.html; see its output.")
     _atomic().write_text(STAMP, expected + "\n")
+
+
+TEXT_SUFFIXES = (".html", ".js", ".mjs", ".css")
+
+
+def _reached(start: Path, names: dict[str, Path]) -> set[Path]:
+    """The files of static/ that `start` reaches through the file names written in it and in what it reaches
+    (Vite writes each import, worker and asset URL with the file's hashed name)."""
+    seen, todo = {start}, [start]
+    while todo:
+        path = todo.pop()
+        if path.suffix not in TEXT_SUFFIXES:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for found in (f for name, f in names.items() if name in text and f not in seen):
+            seen.add(found)
+            todo.append(found)
+    return seen
+
+
+def bench_only() -> list[str]:
+    """Paths (relative to static/) of the files only the benchmark pages reach: a file the app's index.html reaches,
+    or that no page reaches, stays in the wheel."""
+    files = [p for p in STATIC.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    names = {p.name: p for p in files}
+    app = _reached(STATIC / "index.html", names)
+    bench = set().union(*(_reached(page, names) for page in (STATIC / "bench").glob("*.html")))
+    return sorted(p.relative_to(STATIC).as_posix() for p in bench - app)
+
+
+def wheel_artifacts() -> list[str]:
+    """hatchling's artifact patterns of static/ for the wheel: all of it, less `bench_only` (gitignore syntax)."""
+    static = STATIC.relative_to(ROOT).as_posix()
+    return [f"/{static}/**", *(f"!/{static}/{rel}" for rel in bench_only())]
 
 
 def bundled_fingerprint() -> str:
@@ -163,7 +201,8 @@ else:
     from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
     class WebAppHook(BuildHookInterface):
-        """Runs before the sdist and the wheel are assembled; pyproject.toml lists static/ as an artifact."""
+        """Runs before the sdist and the wheel are assembled; pyproject.toml lists static/ as an artifact of the
+        sdist, this hook lists it for the wheel (less the benchmark-only files)."""
 
         PLUGIN_NAME = "custom"
 
@@ -171,3 +210,5 @@ else:
             if version != "editable":
                 ensure_web_app(log=self.app.display_info)
                 ensure_bundled_models(log=self.app.display_info)
+            if self.target_name == "wheel" and version != "editable":
+                build_data["artifacts"].extend(wheel_artifacts())

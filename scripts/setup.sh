@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a fresh machine: virtualenv, Python packages, the built web app, and (for tests) Chromium.
 #   scripts/setup.sh          what `liveseg serve` needs (no PyTorch)
-#   scripts/setup.sh --dev    also training/export (PyTorch CPU), Ray and the test tools (pytest, ruff, Chromium)
+#   scripts/setup.sh --dev    also training/export (PyTorch), video, Ray and the test tools (pytest, ruff, Chromium)
+# PyTorch: a torch already in the virtualenv is kept (LIVESEG_VENV=PATH uses yours, e.g. one with a CUDA build).
+# Otherwise torch==2.13.0 comes from pip's configured index; on PyPI that is the CUDA build (about 3 GB). For the
+# CPU build, point it at PyTorch's CPU wheel index: TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,13 +23,13 @@ fi
 pip=("$venv/bin/pip" install --quiet --disable-pip-version-check)
 
 if [[ $dev == 1 ]]; then
-  # torch first and pinned: a looser spec would pull the CUDA build (GBs) instead of the CPU one.
+  # torch first and pinned, the version the tests are run with; the train extra then keeps it (a range).
   if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
-    step "installing PyTorch 2.13.0 (CPU)"
-    "${pip[@]}" torch==2.13.0
+    step "installing PyTorch 2.13.0${TORCH_INDEX_URL:+ from $TORCH_INDEX_URL}"
+    "${pip[@]}" torch==2.13.0 ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
   fi
-  step "installing liveseg with the train, ray and dev extras"
-  "${pip[@]}" -e ".[train,ray,dev]"
+  step "installing liveseg with the train, video, ray and dev extras"
+  "${pip[@]}" -e ".[train,video,ray,dev]"
 else
   step "installing liveseg"
   "${pip[@]}" -e .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import re
@@ -385,3 +386,17 @@ def test_a_truncated_or_huge_index_is_one_sentence(http_files, camvid_root: Path
     monkeypatch.setattr(sources, "MAX_INDEX_BYTES", 100)
     with pytest.raises(LivesegError, match=r"SHA256SUMS is over 100 bytes, too large for a checksum list"):
         sources.fetch(src, dest=tmp_path / "d", location=location, progress=False)
+
+
+def test_a_full_disk_while_downloading_says_to_free_space(server, tmp_path: Path, monkeypatch) -> None:
+    url, served = server
+    (served / "README.md").write_bytes(b"x" * 10_000)
+    src = Source("readme", "file", "README.md", _sha(b"x" * 10_000), "test", "https://example.invalid/", url=url)
+
+    class FullDisk(io.BytesIO):
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sources, "open", lambda *args, **kwargs: FullDisk(), raising=False)
+    with pytest.raises(LivesegError, match=r"No space left on device\); free some space, then try again \(the part"):
+        sources.fetch(src, progress=False)

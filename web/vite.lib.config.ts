@@ -23,10 +23,11 @@ export default defineConfig({
   optimizeDeps: app.optimizeDeps,
   base: "./",
   publicDir: false,
-  worker: { format: "es", rollupOptions: { output: names } },
+  worker: { format: "es", rollupOptions: { output: { ...names, sourcemap: true } } },
   build: {
     outDir: resolve(root, "package/dist"),
     emptyOutDir: true,
+    sourcemap: true, // the package's own code, for users' debuggers
     target: app.build?.target,
     assetsInlineLimit: app.build?.assetsInlineLimit,
     chunkSizeWarningLimit: app.build?.chunkSizeWarningLimit,

@@ -21,6 +21,7 @@ EXTRAS: dict[str, dict[str, str]] = {
         "matplotlib": "matplotlib",
     },
     "bench": {"matplotlib": "matplotlib", "scikit-image": "skimage", "psutil": "psutil", "playwright": "playwright"},
+    "video": {"av": "av"},
     "ray": {"ray": "ray"},
 }
 

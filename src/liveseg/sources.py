@@ -29,6 +29,7 @@ forgets the file and its record.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import os
@@ -469,7 +470,8 @@ def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progre
         if not resume:
             target.unlink(missing_ok=True)
         kept = " (the part received is kept and the next fetch continues it)" if resume else ""
-        raise LivesegError(f"Fetching {_join(base, rel)} failed ({exc}); try again{kept}.") from exc
+        remedy = "free some space, then try again" if _disk_full(exc) else "try again"
+        raise LivesegError(f"Fetching {_join(base, rel)} failed ({exc}); {remedy}{kept}.") from exc
     except BaseException:
         if not resume:
             target.unlink(missing_ok=True)
@@ -482,6 +484,11 @@ def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progre
             f"{digest[:12]}…; the copy there is corrupt or different, so it was not kept."
         )
     return digest
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """A write failed for lack of space (or of quota): trying again as it is cannot help."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def sha256_file(path: Path) -> str:

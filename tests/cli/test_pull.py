@@ -231,3 +231,32 @@ def test_import_refuses_one_class_and_sizes_above_the_pixel_limit(cli, one_error
     text = one_error(cli("import", one, "--name", "x", "--classes", "a,b", "--size", "9000x9000", env=models))
     assert text.endswith("above liveseg's limit of 64,000,000 (LIVESEG_MAX_PIXELS); pass a smaller --size.")
     assert not (tmp_path / "models" / "x").exists()
+
+
+# Writing the pulled bundle's files hits a full disk, as a real ENOSPC would; the download itself goes through.
+DISK_FULL = """
+import errno, shutil, sys
+def copyfile(src, dst, *args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+shutil.copyfile = copyfile
+from liveseg.cli import main
+sys.argv = ["liveseg", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_full_disk_while_installing_is_one_sentence_and_installs_nothing(models, http_files) -> None:
+    from tests.export.tflite_models import segmenter, serialize
+
+    (http_files.root / "mirror").mkdir()
+    (http_files.root / "mirror" / "deeplab_v3.tflite").write_bytes(serialize(segmenter((257, 257), 21)[0]))
+    args = ("pull", "mediapipe-deeplab-v3", "--from", f"{http_files.url}/mirror", "--precision", "fp32")
+    proc = _without_torch(*args, env=models, script=DISK_FULL)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    error = " ".join(proc.stderr.split("error: ")[-1].split())  # after the progress lines
+    folder = models["LIVESEG_MODELS"]
+    assert error == (
+        f"Installing mediapipe-deeplab-v3 into {folder} failed (No space left on device); nothing was installed "
+        "or changed; free some space, then pull again."
+    )
+    assert list(Path(folder).iterdir()) == []  # no bundle, no temporary folder left behind

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -139,3 +141,29 @@ def test_any_other_host_than_loopback_warns_and_the_access_log_is_a_flag(tiny: s
     assert httpx.get(f"{url}healthz").status_code == 200
     quiet.send_signal(signal.SIGINT)
     assert "GET /healthz" not in quiet.communicate(timeout=15)[0]
+
+
+def test_a_model_is_served_as_well_as_the_others_or_alone_with_only(bundle_dir: Path, stop, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    shutil.copytree(bundle_dir, mine)
+    manifest = mine / "manifest.json"
+    manifest.write_text(json.dumps(json.loads(manifest.read_text()) | {"name": "mine"}))
+    pulled = Path(os.environ["LIVESEG_MODELS"]) / "pulled"  # the models folder is offered too
+    shutil.copytree(bundle_dir, pulled)
+    manifest = pulled / "manifest.json"
+    manifest.write_text(json.dumps(json.loads(manifest.read_text()) | {"name": "pulled"}))
+    try:
+        proc, url, _ = start("--model", str(mine), "--model", "pulled", "--port", "0")
+        stop.append(proc)
+        assert proc.stdout.readline().strip() == f"open mine at {url}?model=mine"
+        ids = [m["id"] for m in httpx.get(f"{url}api/models").json()["models"]]
+        assert ids[:2] == ["mine", "pulled"] and open_bundle("default").name in ids and len(ids) == len(set(ids))
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
+        proc, url, _ = start("--model", str(mine), "--only", "--port", "0")
+        stop.append(proc)
+        assert [m["id"] for m in httpx.get(f"{url}api/models").json()["models"]] == ["mine"]
+    finally:
+        shutil.rmtree(pulled)
+    result = subprocess.run([LIVESEG, "serve", "--only"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "pass at least one --model" in result.stderr

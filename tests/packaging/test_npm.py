@@ -77,9 +77,25 @@ def test_packed_files(tarball: Path) -> None:
         names = {m.name.removeprefix("package/") for m in tar.getmembers()}
         manifest = json.load(tar.extractfile("package/package.json"))
     wanted = {"liveseg.js", "liveseg.d.ts", "worker.js", "ort-wasm-simd-threaded.jsep.wasm"}
+    wanted |= {"liveseg.js.map", "worker.js.map", "image-model-worker.js.map"}
     assert {f"dist/{n}" for n in wanted} | {"package.json", "README.md"} <= names
     assert all(n.startswith("dist/") or n in ("package.json", "README.md") for n in names)
     assert manifest["exports"]["."]["types"] == "./dist/liveseg.d.ts"
+    assert manifest["engines"]["node"] and manifest["repository"]["directory"] == "web/package"
+
+
+def test_a_copy_prebundled_by_vites_dev_server_says_what_to_add(repo_root: Path, tmp_path: Path) -> None:
+    """Vite's dev server moves pre-bundled dependencies to node_modules/.vite/deps/, away from the workers."""
+    web = repo_root / "web"
+    tsc = web / "node_modules" / "typescript" / "bin" / "tsc"
+    flags = ["--outDir", str(tmp_path), "--module", "commonjs", "--target", "es2022", "--strict"]
+    run(["node", str(tsc), *flags, "src/lib/prebundled.ts"], web)
+    probe = f"""const {{ refusePrebundled }} = require({json.dumps(str(tmp_path / "prebundled.js"))});
+refusePrebundled("http://localhost:5173/node_modules/liveseg/dist/liveseg.js");
+try {{ refusePrebundled("http://localhost:5173/node_modules/.vite/deps/liveseg.js?v=0a1b2c3d"); }}
+catch (error) {{ console.log(error.message); }}"""
+    said = run(["node", "-e", probe], tmp_path).stdout.strip()
+    assert said.startswith("Vite's dev server pre-bundled liveseg") and 'exclude: ["liveseg"]' in said
 
 
 @pytest.mark.slow

@@ -107,7 +107,11 @@ def test_wheel_carries_web_app_and_default_bundle(sdist: Path, wheel: Path) -> N
         prefix = f"{NAME}/src/"
         built = {m.name.removeprefix(prefix) for m in tar.getmembers() if m.isfile() and "/serve/static/" in m.name}
     assert "liveseg/serve/static/index.html" in built
-    assert built <= names, f"the wheel lacks {sorted(built - names)[:5]}"
+    left_out = built - names
+    assert left_out and all(is_bench_only(n) for n in left_out), f"the wheel lacks {sorted(left_out)[:5]}"
+    assert not any(is_bench_only(n) for n in names)  # benchmark pages, TF.js, MediaPipe's solution and wasm
+    assert any(re.search(r"static/assets/worker-[^/]*\.js$", n) for n in names)
+    assert "liveseg/py.typed" in names
     bundle = open_bundle("default")
     assert {f"liveseg/assets/default/{v.file}" for v in bundle.all_variants} | {
         "liveseg/assets/default/manifest.json"
@@ -117,6 +121,20 @@ def test_wheel_carries_web_app_and_default_bundle(sdist: Path, wheel: Path) -> N
     assert not any(n.startswith(("tests/", "web/", "src/")) or "__pycache__" in n for n in names)
     assert f"Version: {liveseg.__version__}" in metadata
     assert "Provides-Extra: train" in metadata and "Provides-Extra: bench" in metadata
+    assert "Requires-Dist: av>=12; extra == 'video'" in metadata and "Requires-Dist: av>=12\n" not in metadata
+    assert "Requires-Dist: torch<3,>=2.13; extra == 'train'" in metadata
+    assert "Project-URL: Architecture, docs/ARCHITECTURE.md" in metadata
+    assert "Classifier: Programming Language :: Python :: 3.11" in metadata
+
+
+# What only `liveseg bench browser` serves, in a checkout: the pages and the peers' runtimes they load.
+BENCH_ONLY = re.compile(
+    r"static/(bench/|assets/bench/|assets/(tfjs|selfie_segmentation|mediapipe-solution|ort\.all\.min|common)[-_.])"
+)
+
+
+def is_bench_only(name: str) -> bool:
+    return BENCH_ONLY.search(name) is not None
 
 
 def test_wheel_build_without_node_on_stale_sources_says_what_to_do(sdist: Path, work: Path) -> None:
@@ -148,6 +166,14 @@ def test_installed_wheel_segments_a_camvid_image(venv: Path, work: Path, val_ima
     expected = liveseg.load().segment(val_image).labels
     assert labels.shape == expected.shape
     assert float((labels == expected).mean()) >= MIN_AGREEMENT
+
+
+def test_installed_wheel_names_the_video_extra_for_a_video(venv: Path, work: Path) -> None:
+    (work / "clip.mp4").write_bytes(b"")
+    args = ["liveseg", "segment", str(work / "clip.mp4"), "--out", str(work / "video-out")]
+    proc = subprocess.run(args, cwd=work, env=outside(venv), capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "needs the av package" in proc.stderr and "pip install 'liveseg[video]'" in proc.stderr
 
 
 @pytest.fixture(scope="module")
@@ -195,8 +221,10 @@ def test_installed_wheel_serves_app_models_and_runtime(served: str, wheel: Path)
     body, headers = get(f"{served}/api/models")
     assert_isolated(headers)
     bundle = open_bundle("default")
-    (model,) = json.loads(body)["models"]
-    assert model["id"] == bundle.name and model["manifest"] == bundle.manifest.to_dict()
+    models = {m["id"]: m for m in json.loads(body)["models"]}
+    assert list(models) == [bundle.name, "person-selfie", "person-selfie-landscape"]  # the wheel's three
+    model = models[bundle.name]
+    assert model["manifest"] == bundle.manifest.to_dict()
 
     variant = bundle.variant(precision="fp32")
     data, headers = get(f"{served}{model['url']}{variant.file}")

@@ -9,7 +9,8 @@ import av
 import numpy as np
 import pytest
 
-from liveseg.runtime.io import read_video_timed, write_videos
+from liveseg.errors import LivesegError
+from liveseg.runtime.io import read_video, read_video_timed, write_videos
 
 TIMES = [Fraction(0), Fraction(33, 1000), Fraction(100, 1000), Fraction(500, 1000), Fraction(533, 1000)]
 
@@ -59,3 +60,11 @@ def test_written_videos_keep_uneven_timing(sideways_video, tmp_path: Path) -> No
     evenly = tmp_path / "even.mp4"
     write_videos([evenly], ([rgb] for rgb, _ in frames), Fraction(30))  # no times: 1/fps steps, as before
     assert same_times(frame_times(evenly), [Fraction(i, 30) for i in range(5)])
+
+
+def test_without_pyav_videos_name_the_video_extra(monkeypatch, tmp_path: Path) -> None:
+    from liveseg import extras
+
+    monkeypatch.setattr(extras, "_importable", lambda module: module != "av")
+    with pytest.raises(LivesegError, match=r"needs the av package.*pip install 'liveseg\[video\]'"):
+        next(read_video(tmp_path / "clip.mp4"))

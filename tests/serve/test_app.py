@@ -6,6 +6,7 @@ import gzip
 import http.client
 import json
 import logging
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -428,3 +429,23 @@ def test_a_range_in_an_unknown_unit_is_ignored(client: httpx.Client, site: dict,
     r = client.get(urls["variant"], headers={"Range": "items=0-5"})  # RFC 9110: ignored, the whole file sent
     assert r.status_code == 200 and r.content == data
     assert client.get(urls["variant"], headers={"Range": "Bytes=0-5"}).status_code == 206  # units are case-blind
+
+
+def test_a_variant_changed_after_start_up_is_checked_again(site: dict, running, tmp_path, caplog) -> None:
+    bundle = tmp_path / "tiny"
+    shutil.copytree(site["bundles"] / "tiny", bundle)
+    variant = bundle / site["manifest"]["variants"][0]["file"]
+    original, mtime = variant.read_bytes(), variant.stat().st_mtime_ns
+    with running(create_app([open_bundle(bundle)], static_dir=site["static"])) as url:
+        file_url = f"{url}/models/tiny/{variant.name}"
+        variant.write_bytes(original)  # rewritten with the same bytes: a new mtime, hashed again, still served
+        os.utime(variant, ns=(mtime, mtime + 10**9))  # explicit: file systems' clocks tick coarsely
+        same = httpx.get(file_url, headers={"Accept-Encoding": "identity"})
+        variant.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))  # same size, other content
+        os.utime(variant, ns=(mtime, mtime + 2 * 10**9))
+        with caplog.at_level(logging.WARNING, logger="liveseg.serve.files"):
+            changed = httpx.get(file_url, headers={"Accept-Encoding": "identity"})
+    assert same.status_code == 200 and same.content == original and same.headers["cache-control"] == IMMUTABLE
+    assert changed.status_code == 409 and "immutable" not in changed.headers.get("cache-control", "")
+    assert changed.text.endswith("re-export or pull the model again, then restart liveseg serve.")
+    assert "changed on disk after the server verified it" in caplog.text

@@ -11,7 +11,7 @@ import pytest
 
 from liveseg import paths
 from liveseg.errors import LivesegError
-from liveseg.serve.models import find_bundles, served_models
+from liveseg.serve.models import default_bundles, find_bundles, served_models
 
 
 def test_a_directory_of_bundles_gives_each_of_them(site: dict) -> None:
@@ -31,33 +31,37 @@ def test_a_directory_without_bundles_is_refused(tmp_path: Path) -> None:
         find_bundles([str(tmp_path / "empty")])
 
 
-def test_no_model_means_the_embedded_default(site: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_names_the_embedded_default(site: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(paths, "DEFAULT_BUNDLE_DIR", site["bundles"] / "tiny")
     monkeypatch.setattr(paths, "BUNDLED_DIR", tmp_path / "no-bundled-models")
     monkeypatch.chdir(tmp_path)
-    assert [b.name for b in find_bundles([])] == ["tiny"]
+    assert [b.name for b in default_bundles()] == ["tiny"]
     assert [b.name for b in find_bundles(["default"])] == ["tiny"]
+    assert find_bundles([]) == []
 
 
-def test_no_model_means_the_default_and_the_bundled_person_models(
+def test_the_default_and_the_bundled_person_models_unless_a_model_takes_their_name(
     site: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(paths, "DEFAULT_BUNDLE_DIR", site["bundles"] / "tiny")
     bundled = tmp_path / "bundled"
     shutil.copytree(site["bundles"] / "tiny", bundled / "person-tiny")
+    manifest = bundled / "person-tiny" / "manifest.json"
+    manifest.write_text(json.dumps(json.loads(manifest.read_text()) | {"name": "person-tiny"}))
     monkeypatch.setattr(paths, "BUNDLED_DIR", bundled)
     monkeypatch.setenv("LIVESEG_MODELS", str(tmp_path / "models"))
-    assert [b.root.name for b in find_bundles([])] == ["tiny", "person-tiny"]
+    assert [b.name for b in default_bundles()] == ["tiny", "person-tiny"]
+    assert [b.name for b in default_bundles(taken={"tiny"})] == ["person-tiny"]  # a --model named tiny
     (tmp_path / "models").mkdir()
     shutil.copytree(site["bundles"] / "tiny", tmp_path / "models" / "person-tiny")  # a pulled one of that name wins
-    assert [b.root for b in find_bundles([])][1:] == []
+    assert [b.root for b in default_bundles()][1:] == []
 
 
 def test_missing_default_says_to_pass_a_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(paths, "DEFAULT_BUNDLE_DIR", tmp_path / "absent")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(LivesegError, match="--model"):
-        find_bundles([])
+        default_bundles()
 
 
 def test_a_local_directory_named_default_wins(site: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

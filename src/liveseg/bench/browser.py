@@ -115,11 +115,11 @@ class BrowserOptions:
 
 @contextmanager
 def serve(*bundles: Bundle, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`liveseg serve --port 0` in a subprocess (no bundle: its default choice, the embedded default and every
-    pulled bundle); yields its base URL (ending in /)."""
+    """`liveseg serve --port 0` in a subprocess serving `bundles` alone (none: its default choice, the embedded
+    default and every pulled bundle); yields its base URL (ending in /)."""
     if not (paths.STATIC_DIR / "index.html").is_file():
         raise LivesegError(f"The web app is not built ({paths.STATIC_DIR} has no index.html); run `make web`.")
-    models = [arg for bundle in bundles for arg in ("--model", str(bundle.root))]
+    models = [arg for bundle in bundles for arg in ("--model", str(bundle.root))] + (["--only"] if bundles else [])
     proc = subprocess.Popen(
         [sys.executable, "-m", "liveseg", "serve", *models, "--port", "0"],
         stdout=subprocess.PIPE,
@@ -394,7 +394,10 @@ def _check_build(pages: list[tuple[str, str]], probes: list[Probe]) -> None:
     wanted = {"api" if p == "liveseg-api" else p for p, _ in pages if p != "liveseg"} | ({"peak"} if probes else set())
     missing = sorted(n for n in wanted if not (paths.STATIC_DIR / "bench" / f"{n}.html").is_file())
     if missing:
-        raise LivesegError(f"The web build lacks the benchmark pages ({', '.join(missing)}); run `make web`.")
+        raise LivesegError(
+            f"The web build lacks the benchmark pages ({', '.join(missing)}), which the wheel leaves out; run "
+            "`make web` in a checkout of liveseg and `liveseg bench browser` from there."
+        )
 
 
 def run_browser(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -119,10 +121,13 @@ def pull_cmd(
     check_out_dir(paths.models_dir(), "the models folder")
     atomic.clean_stale(paths.models_dir())
     if entry.converter == "effect":
-        folder = pull_effect(name, location=from_, force=force)
+        from liveseg.runtime.effects import effects_dir
+
+        with _installing(name, effects_dir()):
+            folder = pull_effect(name, location=from_, force=force)
         err.print(f"Effect model installed in {escape(str(folder))}; `liveseg serve` offers it among the effects.")
         return
-    with step_progress() as progress:
+    with step_progress() as progress, _installing(name, paths.models_dir()):
         result = pull(
             name,
             location=from_,
@@ -133,6 +138,20 @@ def pull_cmd(
             force=force,
         )
     report_result(result)
+
+
+@contextmanager
+def _installing(name: str, folder: Path) -> Iterator[None]:
+    """An OSError escaping a pull is a failed write (a failed download is already a sentence of its own): a full
+    disk ends in one sentence. The bundle is written into a temporary folder that replaces the installed one only
+    when complete (`liveseg.atomic.directory`), so the failure leaves nothing half-installed."""
+    try:
+        yield
+    except OSError as exc:
+        raise LivesegError(
+            f"Installing {name} into {folder} failed ({exc.strerror or exc}); nothing was "
+            "installed or changed; free some space, then pull again."
+        ) from None
 
 
 def _classes(spec: str) -> tuple[str, list[str], list[list[int]]]:

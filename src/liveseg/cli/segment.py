@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from liveseg import extras
 from liveseg.cli.options import check_out_dir, choice, comma_list, refuse_overwriting, require
 from liveseg.errors import LivesegError
 from liveseg.limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
@@ -144,6 +145,8 @@ def segment_cmd(
     segmenter = load(model, precision=precision, size=hw, threads=threads)  # checks the bundle before any work
     outcome = Outcome()
     jobs = collect(inputs, outcome)
+    if any(job.video for job in jobs):
+        extras.require("video", "av", what="`liveseg segment` on a video")
     _check_outputs(jobs, opts)
     _clean_output_folders(jobs, opts)
     if engine == "ray":

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from liveseg.errors import LivesegError
 from liveseg.limits import DEFAULT_HEADER_TIMEOUT
 
 
@@ -17,9 +18,14 @@ def serve(
         typer.Option(
             "--model",
             "-m",
-            help="Bundle directory, manifest.json, directory of bundles, or 'default'; repeat to serve several.",
+            help="Bundle directory, manifest.json, directory of bundles, a pulled model's NAME or 'default', "
+            "served besides the default, person and pulled models; repeat to serve several.",
         ),
     ] = None,
+    only: Annotated[
+        bool,
+        typer.Option("--only", help="Serve the --model bundles alone: not the default, person or pulled models."),
+    ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0 picks a free one).")] = 8000,
     cors: Annotated[
@@ -48,11 +54,14 @@ def serve(
     from liveseg.runtime.effects import effects_dir
     from liveseg.serve import server
     from liveseg.serve.app import create_app, parse_cors
-    from liveseg.serve.models import find_bundles
+    from liveseg.serve.models import default_bundles, find_bundles
 
+    if only and not model:
+        raise LivesegError("--only serves the --model bundles alone; pass at least one --model.")
     console = Console()
-    bundles = find_bundles(model or [])
-    watched = None if model else paths.models_dir()  # without --model, what is pulled while serving is offered too
+    given = find_bundles(model or [])
+    bundles = given if only else [*given, *default_bundles(taken={b.name for b in given})]
+    watched = None if only else paths.models_dir()  # what is pulled while serving is offered too
     hosts = [host, *(allow_host or [])]
     app = create_app(
         bundles,
@@ -90,6 +99,9 @@ def serve(
             soft_wrap=True,
         )
     console.print(f"liveseg serving at [bold cyan]{escape(url)}[/]  (Ctrl-C to stop)", highlight=False, soft_wrap=True)
+    if given and not only:  # the page picks a person model for the camera and a street model for files
+        for b in given:
+            console.print(f"open {escape(b.name)} at {escape(url)}?model={escape(b.name)}", highlight=False)
 
     on_started = (lambda: webbrowser.open(url)) if open_browser else None
     server.run(app, sock, on_started=on_started, header_timeout=header_timeout, access_log=access_log)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from liveseg import atomic
+from liveseg import atomic, extras
 from liveseg.errors import LivesegError
 from liveseg.images import IMAGE_SUFFIXES as IMAGE_SUFFIXES  # the one image reader, re-exported
 from liveseg.images import ImageLike as ImageLike
@@ -63,6 +63,7 @@ def read_video_timed(path: str | os.PathLike) -> Iterator[tuple[np.ndarray, Frac
     """Yield (frame, its presentation time in seconds, None where the file gives none) for each frame of the first
     video stream. A phone's portrait video is stored sideways with a display matrix: its frames are turned as a
     player shows them, so that the network sees the scene upright and the outputs are upright too."""
+    extras.require("video", "av", what=f"Reading the video {path}")
     import av
 
     with _open_input(path) as container:
@@ -101,6 +102,7 @@ def write_videos(
     present by the time frame i is yielded, is its presentation time in seconds (`read_video_timed`'s), so that
     uneven frame timing is kept; frames without one follow the last at 1/`fps`. Returns the number of frames.
     """
+    extras.require("video", "av", what="Writing videos")
     paths = list(paths)
     count = 0
     clock = _Clock(fps, times)

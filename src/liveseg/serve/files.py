@@ -3,24 +3,32 @@
 Starlette's StaticFiles already resolves real paths (so symlinks cannot leave the served directory), answers
 If-None-Match with 304 and Range with 206/416; this subclass only adds an explicit MIME table (the system's
 /etc/mime.types differs between machines, and a wrong type for .wasm or .mjs breaks the browser) and the
-cache policy.
+cache policy, and re-checks the files it was told are verified: a file served with immutable caching that
+changes on disk afterwards must not reach a browser, which would keep it forever.
 """
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
+from liveseg.sources import sha256_file
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
+
+Stamp = tuple[int, int, int]  # a file's size, modification time (ns) and inode: what a change of it changes
+_log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {
     ".html": "text/html",
@@ -49,6 +57,10 @@ def media_type(path: str | os.PathLike) -> str:
     return MEDIA_TYPES.get(suffix) or mimetypes.guess_type(str(path))[0] or "application/octet-stream"
 
 
+def stamp(st: os.stat_result) -> Stamp:
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
 def is_hidden(relative_path: str) -> bool:
     """True when any component of the path starts with a dot (the Unix convention for hidden files)."""
     return any(part.startswith(".") for part in Path(relative_path).parts)
@@ -60,13 +72,21 @@ def is_vite_hashed(relative_path: str) -> bool:
 
 
 class Files(StaticFiles):
-    """Files of one directory; `immutable(relative_path)` says which of them carry a content hash."""
+    """Files of one directory; `immutable(relative_path)` says which of them carry a content hash. `verified` maps
+    relative paths to (sha256, stamp the file had when that digest was checked): such a file whose stamp differs
+    when asked for is hashed again, then served if it still has that digest and refused (409) otherwise."""
 
-    def __init__(self, directory: str | os.PathLike, immutable: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        immutable: Callable[[str], bool],
+        verified: Mapping[str, tuple[str, Stamp]] | None = None,
+    ) -> None:
         # check_dir=False: the web app may be built while the server runs.
         super().__init__(directory=directory, check_dir=False)
         self.root = Path(os.path.realpath(directory))
         self.immutable = immutable
+        self.verified = dict(verified or {})
 
     async def check_config(self) -> None:
         """A missing directory just means 404s (the web app is not built yet), not a crash."""
@@ -79,7 +99,24 @@ class Files(StaticFiles):
         full_path, stat_result = super().lookup_path(path)
         if stat_result is not None and is_hidden(os.path.relpath(os.path.realpath(full_path), self.root)):
             return "", None
+        if stat_result is not None and path in self.verified:
+            self._recheck(path, full_path, stat_result)
         return full_path, stat_result
+
+    def _recheck(self, path: str, full_path: str, stat_result: os.stat_result) -> None:
+        """Hash `path` again if it changed since it was verified (runs in a worker thread, as lookup_path does).
+        The stamp is taken before hashing, so a change during the hash is caught by the next request."""
+        sha256, verified = self.verified[path]
+        if stamp(stat_result) == verified:
+            return
+        if sha256_file(Path(full_path)) != sha256:
+            _log.warning("not serving %s: it changed on disk after the server verified it", full_path)
+            raise HTTPException(
+                status_code=409,
+                detail=f"{path} changed on disk after the server verified it and no longer matches its manifest's "
+                "sha256; re-export or pull the model again, then restart liveseg serve.",
+            )
+        self.verified[path] = (sha256, stamp(stat_result))
 
     def file_response(
         self, full_path: str | os.PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200

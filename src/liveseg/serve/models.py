@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle, bundled_bundles, open_bundle
 from liveseg.runtime.effects import EFFECT_FILE, Effect
 from liveseg.runtime.manifest import MODEL_CARD
+from liveseg.serve import files
 from liveseg.serve.files import Files
 
 _URL_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -32,14 +33,16 @@ def check_bundle_name(name: object, fix: str) -> str:
 
 def find_bundles(specs: Sequence[str]) -> list[Bundle]:
     """Open each `--model` value: `default`, a bundle directory, a manifest path, a directory of bundles or
-    a pulled model's name. Without any, the default and the bundled person models (a server adds the models
-    folder's bundles: `Catalogue`)."""
-    if not specs:
-        return [open_bundle("default"), *(open_bundle(p) for p in bundled_bundles())]
-    bundles: list[Bundle] = []
-    for spec in specs:
-        bundles.extend(_expand(spec))
-    return bundles
+    a pulled model's name."""
+    return [bundle for spec in specs for bundle in _expand(spec)]
+
+
+def default_bundles(taken: Collection[str] = ()) -> list[Bundle]:
+    """What a server offers besides the `--model` bundles: the default and the bundled person models, less those
+    whose names `taken` holds (the `--model` bundle of that name is served instead). A server adds the models
+    folder's bundles (`Catalogue`)."""
+    found = [open_bundle("default"), *(open_bundle(p) for p in bundled_bundles())]
+    return [bundle for bundle in found if bundle.name not in taken]
 
 
 def _expand(spec: str) -> list[Bundle]:
@@ -76,15 +79,24 @@ def serve_bundle(bundle: Bundle) -> ServedModel:
     """Check `bundle` once (URL-safe name, every file's sha256) and list the files it may serve: they are then
     served with immutable caching."""
     name = check_bundle_name(bundle.name, f"re-export {bundle.root}")
+    # Stamped before hashing: a file changed during verify() has another stamp, so it is hashed again when asked for.
+    verified = {v.file: (v.sha256, _file_stamp(v.path)) for v in bundle.all_variants}
     bundle.verify()
     # Variant files carry the first 8 hex digits of their sha256 in their name: safe to cache forever.
     immutable = frozenset(v.file for v in bundle.all_variants if v.sha256[:8] in v.file)
     allowed = {"manifest.json", *(v.file for v in bundle.all_variants)}
     if (bundle.root / MODEL_CARD).is_file():
         allowed.add(MODEL_CARD)
-    return ServedModel(
-        id=name, bundle=bundle, files=Files(bundle.root, immutable=immutable.__contains__), allowed=frozenset(allowed)
-    )
+    served = Files(bundle.root, immutable=immutable.__contains__, verified=verified)
+    return ServedModel(id=name, bundle=bundle, files=served, allowed=frozenset(allowed))
+
+
+def _file_stamp(path: Path) -> files.Stamp:
+    """The file's stamp, or one no file has when it is missing (verify() then says so)."""
+    try:
+        return files.stamp(os.stat(path))
+    except OSError:
+        return (-1, -1, -1)
 
 
 def served_models(bundles: Iterable[Bundle]) -> dict[str, ServedModel]:
@@ -156,7 +168,10 @@ class Catalogue:
     def _reread(self, folder: Path, stamps: dict[str, Stamp], strict: bool) -> None:
         found: dict[str, ServedModel] = {}
         models = dict(self._fixed)
+        served = {os.path.realpath(m.bundle.root) for m in self._fixed.values()}
         for name, stamp in sorted(stamps.items()):
+            if os.path.realpath(folder / name) in served:  # a pulled model also named by --model
+                continue
             try:
                 model = self._found.get(name) if self._stamps.get(name) == stamp else None
                 model = model or serve_bundle(open_bundle(folder / name))

@@ -3,6 +3,7 @@
 import { ortFiles, threadsOf, WorkerClient, workerFrame } from "./client";
 import type { ImageDone, ImageReady, InitImageModel } from "./image-model-protocol";
 import type { Backend } from "./options";
+import { refusePrebundled } from "./prebundled";
 import type { FrameSource, ImageLayout, ImageModel, ImageModelOptions, ImageModelOutput, SegmentOptions } from "./types";
 
 class WorkerImageModel implements ImageModel {
@@ -55,6 +56,7 @@ export async function createImageModel(options: ImageModelOptions): Promise<Imag
     threads: threadsOf(options.threads),
     ort: ortFiles(),
   };
+  refusePrebundled(import.meta.url);
   const worker = new Worker(new URL("./image-model-worker.ts", import.meta.url), {
     type: "module",
     name: "liveseg-image-model",

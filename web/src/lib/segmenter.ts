@@ -4,6 +4,7 @@ import { ortFiles, threadsOf, WorkerClient, workerFrame } from "./client";
 import { bundleBase, fetchManifest, inputChannels, LOGITS_OUTPUT, logitsVariant, parseSize, pickVariant } from "./manifest";
 import type { Backend } from "./options";
 import { clock } from "./pixels";
+import { refusePrebundled } from "./prebundled";
 import type { InitSegmenter, ModelFile, Ready, SegmentDone } from "./protocol";
 import type {
   ClassInfo,
@@ -148,6 +149,7 @@ export async function createSegmenter(options: SegmenterOptions): Promise<Segmen
     threads: threadsOf(options.threads),
     ort: ortFiles(),
   };
+  refusePrebundled(import.meta.url);
   const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: "liveseg-segmenter" });
   const client = new WorkerClient<Ready, SegmentDone>(worker, options.onProgress);
   try {
