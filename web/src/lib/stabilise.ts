@@ -36,6 +36,12 @@ export function weights(strength: number): Uint16Array {
   return table;
 }
 
+/** The strength that an option (true: the default, false: off, or a strength 0..1) asks for; 0 is off. */
+export function strengthOf(stabilise: boolean | number): number {
+  if (typeof stabilise === "boolean") return stabilise ? DEFAULT_STRENGTH : 0;
+  return checkStrength(stabilise);
+}
+
 export function margin(strength: number): number {
   return roundHalfEven(checkStrength(strength) * MAX_MARGIN);
 }
