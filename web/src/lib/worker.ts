@@ -218,7 +218,9 @@ class SegmentJob {
     if (!video) return 0;
     const t0 = clock();
     if (video.reset || video.strength === 0 || !maps.confidence) this.stabiliser.reset();
-    if (video.strength > 0 && maps.confidence) this.stabiliser.apply(maps.labels, maps.confidence, video.strength);
+    if (video.strength > 0 && maps.confidence) {
+      this.stabiliser.apply(maps.labels, maps.confidence, this.init.width, video.strength);
+    }
     return clock() - t0;
   }
 
