@@ -14,11 +14,14 @@ too, averaged over every window of 8.
 
 from __future__ import annotations
 
+import base64
+import io
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -276,10 +279,58 @@ def browser_cost_ms(repo: Path, frames: int = 300) -> dict:
     return {"ms": ms, "size": "288x384", "frames": frames, "chromium": version}
 
 
+MEDIAPIPE_JS = """
+async (urls) => (await window.segmentImages(urls)).map((m) => m.data)
+"""
+
+
+@contextmanager
+def mediapipe_selfie(size: tuple[int, int]) -> Iterator[Callable[[np.ndarray], np.ndarray]]:
+    """MediaPipe's selfie segmentation solution as it ships (web/bench/mediapipe-masks.html in headless Chromium,
+    its general 256x256 model): yields a function from a clip's frames to its person labels (mask ≥ 0.5), each
+    clip in a fresh page, its frames sent in order, so the solution's own smoothing of consecutive frames is on."""
+    from playwright.sync_api import sync_playwright
+
+    from liveseg.bench.browser import CHROMIUM, CHROMIUM_FLAGS, serve
+
+    with serve() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+
+        def labels(frames: np.ndarray) -> np.ndarray:
+            page = browser.new_page()
+            try:
+                page.goto(f"{url}bench/mediapipe-masks.html?model=0")
+                page.wait_for_function("window.ready === true || window.bench.state === 'error'", timeout=120_000)
+                if error := page.evaluate("window.bench.error"):
+                    raise LivesegError(f"MediaPipe's solution did not load ({error}); rebuild the web app.")
+                masks = page.evaluate(MEDIAPIPE_JS, [_data_url(f) for f in frames])
+            finally:
+                page.close()
+            probability = np.frombuffer(b"".join(base64.b64decode(m) for m in masks), np.uint8)
+            return (probability.reshape(len(frames), *size) >= 128).astype(np.uint8)
+
+        try:
+            yield labels
+        finally:
+            browser.close()
+
+
+def _data_url(image: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def run_temporal(
-    camvid: Segmenter, person: Segmenter | None, count: int, root: Path | None, progress: Callable[[int], Callable]
+    camvid: Segmenter,
+    person: Segmenter | None,
+    count: int,
+    root: Path | None,
+    progress: Callable[[int], Callable],
+    peer: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> dict:
-    """Every clip through its model once, then each method over the same outputs; Python's cost per frame."""
+    """Every clip through its model once, then each method over the same outputs; Python's cost per frame. `peer`
+    (a clip's frames → its labels), when given, is measured beside them on the person clips as "mediapipe"."""
     jobs = [(camvid, clip, len(camvid.classes)) for clip in camvid_clips(camvid.variant.size, count, root)]
     if person is not None:
         jobs += [(person, clip, len(person.classes)) for clip in portrait_clips(person)]
@@ -288,6 +339,8 @@ def run_temporal(
     for segmenter, clip, classes in jobs:
         labels, confidence = run_clip(segmenter, clip.frames)
         rows.append(evaluate_clip(segmenter.bundle.name, clip, labels, confidence, classes))
+        if peer is not None and segmenter is person:
+            rows[-1]["methods"]["mediapipe"] = metrics(peer(clip.frames), clip.truth, classes)
         if segmenter is camvid and clip.kind == "static":
             costs.append(python_cost_ms(labels, confidence))
         advance()
@@ -303,7 +356,7 @@ def run_temporal(
 
 
 def summary(results: dict) -> list[dict]:
-    """Per model and clip kind, each method's metrics averaged over the clips."""
+    """Per model and clip kind, each method's metrics averaged over the clips (the methods every clip has)."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for row in results["clips"]:
         groups.setdefault((row["model"], row["kind"]), []).append(row)
@@ -311,7 +364,8 @@ def summary(results: dict) -> list[dict]:
     for (model, kind), rows in groups.items():
         means = {
             method: {k: float(np.mean([r["methods"][method][k] for r in rows])) for k in ("flicker", "miou", "vc8")}
-            for method in METHODS
+            for method in rows[0]["methods"]
+            if all(method in r["methods"] for r in rows)
         }
         out.append({"model": model, "kind": kind, "clips": len(rows), "methods": means})
     return out
