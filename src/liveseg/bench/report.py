@@ -743,7 +743,10 @@ def temporal_section(temporal: dict, chart: Path) -> list[str]:
     header = ["model", "clips", "method", "flicker", "vs none", "mIoU", "Δ mIoU", "VC_8"]
     cost = [f"- Python (numpy): {_f(temporal['python_ms']['ms'], 2)} ms per frame at {temporal['python_ms']['size']}."]
     if b := temporal.get("browser_ms"):
-        cost.append(f"- Browser (headless Chromium {b['chromium']}): {_f(b['ms'], 2)} ms per frame at {b['size']}.")
+        cost.append(
+            f"- Browser (headless Chromium {b['chromium']}, timer steps of 0.1 ms): {_f(b['ms'], 2)} ms per frame at "
+            f"{b['size']} on a pan of a blocky 4-class scene (the state moves every frame)."
+        )
     lines = [TEMPORAL_HEADING, "", method, "", _md_table(header, rows), "", *cost, ""]
     return [*lines, f"![{chart.stem}]({chart.as_posix()})", ""]
 
