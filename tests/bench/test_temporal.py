@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from liveseg.bench.report import TEMPORAL_HEADING, save_json, write_temporal
-from liveseg.bench.temporal import METHODS, flicker_series, metrics, video_consistency
+from liveseg.bench.temporal import METHODS, PAN_PX, flicker_series, metrics, slid_majority, video_consistency
 
 
 def test_flicker_counts_changes_only_where_the_truth_stays() -> None:
@@ -17,6 +17,16 @@ def test_flicker_counts_changes_only_where_the_truth_stays() -> None:
     pred[1, 0, 3] = 1  # one flicker at frame 1, undone at frame 2: two changes where the truth stayed
     assert flicker_series(pred, truth).tolist() == [1 / 4, 1 / 3]
     assert video_consistency(pred, truth, window=2) == (3 / 4 + 2 / 3) / 2
+
+
+def test_pan_truth_moves_with_the_scene_alone() -> None:
+    scene = np.zeros((3, 4 + 2 * PAN_PX), np.uint8)
+    scene[:, 5:] = 1
+    labels = np.stack([scene[:, t * PAN_PX : t * PAN_PX + 4] for t in range(3)])
+    labels[1, 0, 0] = 1  # one frame's disagreement is outvoted
+    truth = slid_majority(labels, 2)
+    assert truth[1, 0, 0] == 0
+    assert (truth[:, 1:] == labels[:, 1:]).all()
 
 
 def test_the_section_replaces_only_its_own(tmp_path: Path) -> None:

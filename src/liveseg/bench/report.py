@@ -709,11 +709,16 @@ TEMPORAL_METHOD = (
     "frames under simulated camera noise (Gaussian sensor noise σ {sigma:g} levels, a per-frame exposure gain of "
     "1 ± {gain:g}, ±{jitter} px jitter), so the truth never changes; *pan* ones slide a window {pan} px per frame "
     "across the still, the truth sliding with it (same noise, no jitter). CamVid val frames use their ground "
-    "truth; the portraits (person model) use the model's own output on the clean frames. *flicker*: share of "
+    "truth; the portraits (person model) use the model's own output on the clean frames (on a pan, the label most "
+    "clean frames give each scene point, sliding with the pan: a model's output is not shift-equivariant). "
+    "*flicker*: share of "
     "pixels whose label changes between consecutive frames where the truth does not; *VC_8*: among pixels whose "
     "truth is constant over 8 frames, the share whose label is too. *none* is the model as it is, *hysteresis* "
     "the issue's floor (keep the label unless the new confidence beats the kept one's, decayed ×0.9, by 0.15), "
-    "*stabiliser* liveseg's at strength {strength:g}. Figures were measured on a shared machine."
+    "*stabiliser* liveseg's at strength {strength:g} (it follows sustained global motion, lets confident pixels "
+    "follow the frame and holds uncertain and oscillating ones), *mediapipe* MediaPipe's selfie segmentation "
+    "solution as it ships (its general model in Chromium, frames sent in order, mask ≥ 0.5). Figures were "
+    "measured on a shared machine."
 )
 
 
@@ -738,7 +743,10 @@ def temporal_section(temporal: dict, chart: Path) -> list[str]:
     header = ["model", "clips", "method", "flicker", "vs none", "mIoU", "Δ mIoU", "VC_8"]
     cost = [f"- Python (numpy): {_f(temporal['python_ms']['ms'], 2)} ms per frame at {temporal['python_ms']['size']}."]
     if b := temporal.get("browser_ms"):
-        cost.append(f"- Browser (headless Chromium {b['chromium']}): {_f(b['ms'], 2)} ms per frame at {b['size']}.")
+        cost.append(
+            f"- Browser (headless Chromium {b['chromium']}, timer steps of 0.1 ms): {_f(b['ms'], 2)} ms per frame at "
+            f"{b['size']} on a pan of a blocky 4-class scene (the state moves every frame)."
+        )
     lines = [TEMPORAL_HEADING, "", method, "", _md_table(header, rows), "", *cost, ""]
     return [*lines, f"![{chart.stem}]({chart.as_posix()})", ""]
 

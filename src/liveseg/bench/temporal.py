@@ -14,11 +14,14 @@ too, averaged over every window of 8.
 
 from __future__ import annotations
 
+import base64
+import io
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,8 +166,22 @@ def camvid_clips(size: tuple[int, int], count: int, root: Path | None) -> list[t
     return clips
 
 
+def slid_majority(labels: np.ndarray, classes: int) -> np.ndarray:
+    """A pan clip's labels (T×H×W) made to move with the scene: each scene point gets the label most frames give
+    it, and the windows slide over that again. A model's output is not shift-equivariant, so its labels of clean
+    frames change under a pan where the scene does not; truth must not."""
+    t, h, w = labels.shape
+    votes = np.zeros((classes, h, w + PAN_PX * (t - 1)), np.int32)
+    for i in range(t):
+        for c in range(classes):
+            votes[c, :, i * PAN_PX : i * PAN_PX + w] += labels[i] == c
+    scene = votes.argmax(0).astype(np.uint8)
+    return np.stack([scene[:, i * PAN_PX : i * PAN_PX + w] for i in range(t)])
+
+
 def portrait_clips(segmenter: Segmenter) -> list[Clip]:
-    """Static and pan clips of the portraits; the truth is the model's own output on the clean frames."""
+    """Static and pan clips of the portraits; the truth is the model's own output on the clean frames (on a pan,
+    the labels most clean frames give each scene point, sliding with the pan)."""
     from liveseg.bench.photos import portraits
 
     clips = []
@@ -173,7 +190,10 @@ def portrait_clips(segmenter: Segmenter) -> list[Clip]:
         for make in (static_clip, pan_clip):
             clean = make(name, image, blank, segmenter.variant.size, seed=None)
             noisy = make(name, image, blank, segmenter.variant.size, seed=k)
-            clips.append(Clip(name, noisy.kind, noisy.frames, run_clip(segmenter, clean.frames)[0]))
+            truth = run_clip(segmenter, clean.frames)[0]
+            if noisy.kind == "pan":
+                truth = slid_majority(truth, len(segmenter.classes))
+            clips.append(Clip(name, noisy.kind, noisy.frames, truth))
     return clips
 
 
@@ -204,21 +224,25 @@ def evaluate_clip(model: str, clip: Clip, labels: np.ndarray, confidence: np.nda
 BROWSER_JS = """
 (frames) => {
   const { Stabiliser, DEFAULT_STRENGTH } = window.__stabilise;
-  const [h, w] = [288, 384];
-  const labels = [], conf = [];
+  const [h, w, block, pan] = [288, 384, 24, 2];
   let seed = 1;
   const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) & 255;
-  for (let f = 0; f < 4; f++) {
-    const l = new Uint8Array(h * w), c = new Uint8Array(h * w);
-    for (let i = 0; i < l.length; i++) { l[i] = rand() % 4; c[i] = rand(); }
-    labels.push(l); conf.push(c);
-  }
+  const sceneW = w + pan * frames;
+  const scene = new Uint8Array((h / block) * Math.ceil(sceneW / block)).map(() => rand() % 4);
   const s = new Stabiliser();
   const times = [];
   for (let t = 0; t < frames; t++) {
-    const l = labels[t % 4].slice(), c = conf[t % 4].slice();
+    const labels = new Uint8Array(h * w), confidence = new Uint8Array(h * w);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x, noisy = rand() < 13;
+        const id = scene[Math.floor(y / block) * Math.ceil(sceneW / block) + Math.floor((x + t * pan) / block)];
+        labels[i] = noisy ? (id + 1) % 4 : id;
+        confidence[i] = noisy ? 128 + (rand() >> 2) : 160 + (rand() % 96);
+      }
+    }
     const t0 = performance.now();
-    s.apply(l, c, DEFAULT_STRENGTH);
+    s.apply(labels, confidence, w, DEFAULT_STRENGTH);
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -228,8 +252,8 @@ BROWSER_JS = """
 
 
 def browser_cost_ms(repo: Path, frames: int = 300) -> dict:
-    """Median ms per frame of web/src/lib/stabilise.ts in headless Chromium at 288x384 (4 classes, random
-    confidences: the worst case, every pixel takes the slow path half the time)."""
+    """Median ms per frame of web/src/lib/stabilise.ts in headless Chromium at 288x384 on a pan (the state moves
+    every frame) of a 4-class scene of 24 px blocks, 5% of its pixels flipped with low confidence."""
     from playwright.sync_api import sync_playwright
 
     from liveseg.bench.browser import CHROMIUM, CHROMIUM_FLAGS
@@ -255,10 +279,58 @@ def browser_cost_ms(repo: Path, frames: int = 300) -> dict:
     return {"ms": ms, "size": "288x384", "frames": frames, "chromium": version}
 
 
+MEDIAPIPE_JS = """
+async (urls) => (await window.segmentImages(urls)).map((m) => m.data)
+"""
+
+
+@contextmanager
+def mediapipe_selfie(size: tuple[int, int]) -> Iterator[Callable[[np.ndarray], np.ndarray]]:
+    """MediaPipe's selfie segmentation solution as it ships (web/bench/mediapipe-masks.html in headless Chromium,
+    its general 256x256 model): yields a function from a clip's frames to its person labels (mask ≥ 0.5), each
+    clip in a fresh page, its frames sent in order, so the solution's own smoothing of consecutive frames is on."""
+    from playwright.sync_api import sync_playwright
+
+    from liveseg.bench.browser import CHROMIUM, CHROMIUM_FLAGS, serve
+
+    with serve() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+
+        def labels(frames: np.ndarray) -> np.ndarray:
+            page = browser.new_page()
+            try:
+                page.goto(f"{url}bench/mediapipe-masks.html?model=0")
+                page.wait_for_function("window.ready === true || window.bench.state === 'error'", timeout=120_000)
+                if error := page.evaluate("window.bench.error"):
+                    raise LivesegError(f"MediaPipe's solution did not load ({error}); rebuild the web app.")
+                masks = page.evaluate(MEDIAPIPE_JS, [_data_url(f) for f in frames])
+            finally:
+                page.close()
+            probability = np.frombuffer(b"".join(base64.b64decode(m) for m in masks), np.uint8)
+            return (probability.reshape(len(frames), *size) >= 128).astype(np.uint8)
+
+        try:
+            yield labels
+        finally:
+            browser.close()
+
+
+def _data_url(image: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def run_temporal(
-    camvid: Segmenter, person: Segmenter | None, count: int, root: Path | None, progress: Callable[[int], Callable]
+    camvid: Segmenter,
+    person: Segmenter | None,
+    count: int,
+    root: Path | None,
+    progress: Callable[[int], Callable],
+    peer: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> dict:
-    """Every clip through its model once, then each method over the same outputs; Python's cost per frame."""
+    """Every clip through its model once, then each method over the same outputs; Python's cost per frame. `peer`
+    (a clip's frames → its labels), when given, is measured beside them on the person clips as "mediapipe"."""
     jobs = [(camvid, clip, len(camvid.classes)) for clip in camvid_clips(camvid.variant.size, count, root)]
     if person is not None:
         jobs += [(person, clip, len(person.classes)) for clip in portrait_clips(person)]
@@ -267,6 +339,8 @@ def run_temporal(
     for segmenter, clip, classes in jobs:
         labels, confidence = run_clip(segmenter, clip.frames)
         rows.append(evaluate_clip(segmenter.bundle.name, clip, labels, confidence, classes))
+        if peer is not None and segmenter is person:
+            rows[-1]["methods"]["mediapipe"] = metrics(peer(clip.frames), clip.truth, classes)
         if segmenter is camvid and clip.kind == "static":
             costs.append(python_cost_ms(labels, confidence))
         advance()
@@ -282,7 +356,7 @@ def run_temporal(
 
 
 def summary(results: dict) -> list[dict]:
-    """Per model and clip kind, each method's metrics averaged over the clips."""
+    """Per model and clip kind, each method's metrics averaged over the clips (the methods every clip has)."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for row in results["clips"]:
         groups.setdefault((row["model"], row["kind"]), []).append(row)
@@ -290,7 +364,8 @@ def summary(results: dict) -> list[dict]:
     for (model, kind), rows in groups.items():
         means = {
             method: {k: float(np.mean([r["methods"][method][k] for r in rows])) for k in ("flicker", "miou", "vc8")}
-            for method in METHODS
+            for method in rows[0]["methods"]
+            if all(method in r["methods"] for r in rows)
         }
         out.append({"model": model, "kind": kind, "clips": len(rows), "methods": means})
     return out

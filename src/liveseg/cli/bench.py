@@ -10,7 +10,7 @@ import shlex
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -411,7 +411,10 @@ def temporal(
     ] = "person-selfie",
     clips: Annotated[int, typer.Option(min=1, help="CamVid val frames, each made into a static and a pan clip.")] = 4,
     data_root: Annotated[Path | None, typer.Option(help="CamVid folder (default: liveseg data dir / camvid).")] = None,
-    browser: Annotated[bool, typer.Option(help="Also time the TypeScript stabiliser in headless Chromium.")] = True,
+    browser: Annotated[
+        bool,
+        typer.Option(help="Also time the TypeScript stabiliser and run MediaPipe's selfie solution in Chromium."),
+    ] = True,
     out: Out = DEFAULT_OUT,
     report: Report = DEFAULT_REPORT,
 ) -> None:
@@ -419,13 +422,15 @@ def temporal(
     label-hysteresis floor), and its cost per frame in Python and the browser; writes OUT/temporal.json."""
     from liveseg.bench import machine
     from liveseg.bench.report import TEMPORAL_JSON, save_json, write_temporal
-    from liveseg.bench.temporal import browser_cost_ms, run_temporal
+    from liveseg.bench.temporal import browser_cost_ms, mediapipe_selfie, run_temporal
     from liveseg.runtime import load
 
     camvid = load(model, threads=1)
     person_model = load(person, threads=1) if person and person != "none" else None
-    with _progress("bench temporal") as progress:
-        results = run_temporal(camvid, person_model, clips, data_root, progress)
+    with ExitStack() as stack:
+        peer = stack.enter_context(mediapipe_selfie(person_model.variant.size)) if browser and person_model else None
+        with _progress("bench temporal") as progress:
+            results = run_temporal(camvid, person_model, clips, data_root, progress, peer)
     if browser:
         results["browser_ms"] = browser_cost_ms(Path(__file__).resolve().parents[3])
     results.update(machine=machine.describe(), command=_command())

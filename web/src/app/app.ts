@@ -21,8 +21,9 @@ import { Pipeline } from "./pipeline";
 import { SceneSwitch } from "./scene";
 import { download, maskPng, timestamp } from "./save";
 import { SourceControls } from "./source-controls";
+import { StabiliseControl } from "./stabilise-control";
 import type { Source } from "./sources";
-import { Stats } from "./stats";
+import { median, STAGE_WINDOW, Stats } from "./stats";
 import type { Averages, Memory, Stages } from "./stats";
 import { StatsView } from "./stats-view";
 import { overlayOpacity } from "./view/options";
@@ -70,6 +71,8 @@ export interface Snapshot {
   avg: Averages;
   stages: Stages;
   effectMs: number | null;
+  /** The stabiliser of camera and video frames: on, its strength (0 when off), median ms per frame. */
+  stabilise: { on: boolean; strength: number; ms: number };
   legend: { id: number; name: string; share: number }[];
   memory: Memory;
 }
@@ -117,6 +120,7 @@ export class App {
   private pickers: ModelPickers | null = null;
   private scenes: SceneSwitch | null = null;
   private guidance: Guidance | null = null;
+  private stabiliser: StabiliseControl | null = null;
   /** The user (or the URL) picked the model: sources no longer switch it. */
   private picked = false;
   private listing: Promise<void> | null = null;
@@ -164,6 +168,7 @@ export class App {
       saveMask: () => void this.saveMask(),
       saveView: () => void this.saveView(),
     }, this.params.effectGiven);
+    this.stabiliser = new StabiliseControl(() => this.applyStabiliser());
     this.statsView = new StatsView($("stats"), $<HTMLCanvasElement>("chart"), $("memory"), $("status-fps"), $("chart-legend"));
     this.sources = new SourceControls(
       this.params,
@@ -294,6 +299,7 @@ export class App {
         size: choice.size,
         backend: choice.backend,
         threads: choice.threads,
+        stabilise: this.stabiliser?.strength ?? true,
         onProgress: (loaded, total) =>
           this.showLoading(`Loading ${label}… ${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB`, loaded / total),
       });
@@ -343,6 +349,8 @@ export class App {
       return;
     }
     this.source = source;
+    this.stabiliser?.follow(source.kind);
+    this.applyStabiliser();
     this.followSource(source);
     this.legend.clear();
     this.sources?.showSource(source);
@@ -358,6 +366,10 @@ export class App {
     this.sources?.showSource(null);
     this.controls?.enableSaving(false);
     this.showChoice();
+  }
+
+  private applyStabiliser(): void {
+    if (this.stabiliser) this.segmenter?.setOptions({ stabilise: this.stabiliser.strength });
   }
 
   // ----- view and effects --------------------------------------------------------------------------------
@@ -478,6 +490,11 @@ export class App {
       avg: this.stats.averages(),
       stages: this.stats.stages(),
       effectMs: this.effectModel.lastMs,
+      stabilise: {
+        on: this.stabiliser?.on ?? false,
+        strength: this.stabiliser?.strength ?? 0,
+        ms: median(this.stats.history().slice(-STAGE_WINDOW).map((s) => s.stabilise)),
+      },
       legend: this.legend.current.map((e) => ({ id: e.id, name: e.name, share: e.share })),
       memory: { ...this.stats.memory },
     };

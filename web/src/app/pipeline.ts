@@ -79,6 +79,7 @@ export class Pipeline {
   setSource(source: Source | null): void {
     this.source?.stop();
     this.source = source;
+    this.segmenter?.reset();
     this.restart();
     if (!source) {
       this.view.clear();
@@ -159,10 +160,10 @@ export class Pipeline {
     this.setShown(job.display, job.owned);
     if (this.last) this.segmenter.recycle(this.last);
     this.last = result;
-    const { preprocess, inference, readback, total, transfer } = result.timings;
+    const { preprocess, inference, readback, total, transfer, stabilise } = result.timings;
     const latency = performance.now() - job.startedAt;
     const stages = { capture: job.capture, transfer, preprocess, inference, readback, render, idle: job.idle };
-    this.stats.add({ ...stages, total, latency }, job.frame);
+    this.stats.add({ ...stages, total, latency, stabilise }, job.frame);
     this.hooks.shown(result);
   }
 

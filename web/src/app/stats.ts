@@ -12,6 +12,8 @@ export interface FrameTimes extends Stages {
   total: number;
   /** Wall time from capturing the frame to drawing it, including waits. */
   latency: number;
+  /** The stabiliser's share of `total` (0 when it is off). */
+  stabilise: number;
 }
 
 export interface Averages {
@@ -43,7 +45,7 @@ export const STAGE_WINDOW = 60;
 const HISTORY = 120;
 const AVERAGED = ["preprocess", "inference", "readback", "render", "total", "latency"] as const;
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

@@ -31,6 +31,8 @@ export interface SegmentFrame {
   sentAt: number;
   /** Buffers of earlier results handed back for reuse. */
   recycle: ArrayBuffer[];
+  /** A `segmentForVideo` frame: the stabiliser's strength (0: off) and whether a new stream starts; else null. */
+  video: { strength: number; reset: boolean } | null;
 }
 
 export type ToWorker = InitSegmenter | SegmentFrame;
@@ -61,6 +63,7 @@ export interface WorkerTimings {
   preprocess: number;
   inference: number;
   readback: number;
+  stabilise: number;
   total: number;
   /** From the page's post to the worker picking the frame up, less any wait behind the previous frame. */
   transferIn: number;

@@ -5,7 +5,8 @@ import { bundleBase, fetchManifest, inputChannels, LOGITS_OUTPUT, logitsVariant,
 import type { Backend } from "./options";
 import { clock } from "./pixels";
 import { refusePrebundled } from "./prebundled";
-import type { InitSegmenter, ModelFile, Ready, SegmentDone } from "./protocol";
+import type { InitSegmenter, ModelFile, Ready, SegmentDone, SegmentFrame } from "./protocol";
+import { strengthOf } from "./stabilise";
 import type {
   ClassInfo,
   FrameSource,
@@ -56,12 +57,15 @@ class WorkerSegmenter implements Segmenter {
   readonly threads: number;
   readonly loadMs: number;
   private lastTimestamp = -Infinity;
+  /** Set by `reset()`: the next video frame tells the worker to start a new stream. */
+  private newStream = true;
 
   constructor(
     private readonly client: WorkerClient<Ready, SegmentDone>,
     ready: Ready,
     readonly manifest: Manifest,
     readonly variant: Variant,
+    public stabilise: number,
   ) {
     this.backend = ready.backend;
     this.fallbacks = ready.fallbacks;
@@ -91,13 +95,29 @@ class WorkerSegmenter implements Segmenter {
       return Promise.reject(new Error(`segmentForVideo: ${why}; pass each frame's own, increasing time.`));
     }
     this.lastTimestamp = timestampMs;
-    return this.run(frame, options, timestampMs);
+    const video = { strength: this.stabilise, reset: this.newStream };
+    this.newStream = false;
+    return this.run(frame, options, timestampMs, video);
   }
 
-  private async run(frame: FrameSource, options: SegmentOptions | undefined, timestampMs: number | null) {
+  setOptions(options: Pick<SegmenterOptions, "stabilise">): void {
+    if (options.stabilise !== undefined) this.stabilise = strengthOf(options.stabilise);
+  }
+
+  reset(): void {
+    this.lastTimestamp = -Infinity;
+    this.newStream = true;
+  }
+
+  private async run(
+    frame: FrameSource,
+    options: SegmentOptions | undefined,
+    timestampMs: number | null,
+    video: SegmentFrame["video"] = null,
+  ) {
     const handed = await workerFrame(frame, options?.transfer);
     const done = await this.client.request(
-      (id, recycle) => ({ type: "segment", id, frame: handed, sentAt: clock(), recycle }),
+      (id, recycle) => ({ type: "segment", id, frame: handed, sentAt: clock(), recycle, video }),
       [handed],
     );
     const { transferIn, queue, ...work } = done.timings;
@@ -129,6 +149,7 @@ function modelFile(base: URL, variant: Variant): ModelFile {
  * that creates the session and survives a warm-up run. WebGL runs the bundle's logits variant of the size.
  */
 export async function createSegmenter(options: SegmenterOptions): Promise<Segmenter> {
+  const strength = strengthOf(options.stabilise ?? true);
   const base = new URL(bundleBase(options.model), location.href);
   const manifest = options.manifest ?? (await fetchManifest(base.href));
   const variant = pickVariant(manifest, options.precision, parseSize(options.size));
@@ -154,7 +175,8 @@ export async function createSegmenter(options: SegmenterOptions): Promise<Segmen
   const client = new WorkerClient<Ready, SegmentDone>(worker, options.onProgress);
   try {
     const ready = await client.start(init);
-    return new WorkerSegmenter(client, ready, manifest, ready.graph === "logits" && logits ? logits : variant);
+    const runs = ready.graph === "logits" && logits ? logits : variant;
+    return new WorkerSegmenter(client, ready, manifest, runs, strength);
   } catch (error) {
     client.close();
     const why = error instanceof Error ? error.message : String(error);

@@ -8,13 +8,13 @@ import { deepEqual, equal } from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { DEFAULT_STRENGTH, margin, Stabiliser, weights } from "./stabilise";
+import { DEFAULT_STRENGTH, hold, margin, Stabiliser, weights } from "./stabilise";
 
 type Map = number[] | number[][];
 
 interface Vectors {
   default_strength: number;
-  tables: { strength: number; weights: number[]; margin: number }[];
+  tables: { strength: number; weights: number[]; margin: number; hold: number }[];
   cases: {
     about: string;
     strength: number;
@@ -28,9 +28,10 @@ const vectors: Vectors = JSON.parse(readFileSync(process.env.LIVESEG_STABILISE_V
 test("default strength", () => equal(DEFAULT_STRENGTH, vectors.default_strength));
 
 for (const t of vectors.tables) {
-  test(`weights and margin at strength ${t.strength}`, () => {
+  test(`weights, margin and hold at strength ${t.strength}`, () => {
     deepEqual(Array.from(weights(t.strength)), t.weights);
     equal(margin(t.strength), t.margin);
+    equal(hold(t.strength), t.hold);
   });
 }
 
@@ -40,7 +41,8 @@ for (const c of vectors.cases) {
     c.frames.forEach((frame, i) => {
       const labels = Uint8Array.from(frame.labels.flat());
       const confidence = Uint8Array.from(frame.confidence.flat());
-      stabiliser.apply(labels, confidence, c.strength);
+      const width = Array.isArray(frame.labels[0]) ? frame.labels[0].length : labels.length;
+      stabiliser.apply(labels, confidence, width, c.strength);
       deepEqual({ labels: Array.from(labels), evidence: Array.from(confidence) }, {
         labels: c.expect[i].labels.flat(),
         evidence: c.expect[i].evidence.flat(),

@@ -56,6 +56,11 @@ export interface SegmenterOptions {
   manifest?: Manifest;
   /** Download progress of the model file, bytes. */
   onProgress?: (loaded: number, total: number) => void;
+  /**
+   * Temporal stabilisation of `segmentForVideo`'s frames (never of `segment()`'s): true (default) for the default
+   * strength, false or 0 for none, or a strength up to 1 (steadier, but uncertain pixels lag more).
+   */
+  stabilise?: boolean | number;
 }
 
 /** One class present in a result, with its share of the pixels (0..1). */
@@ -71,7 +76,9 @@ export interface Timings {
   inference: number;
   /** Copying the outputs out (and, for the logits graph, upsampling and arg-max) plus the class histogram. */
   readback: number;
-  /** preprocess + inference + readback. */
+  /** The stabiliser, for `segmentForVideo` frames when it is on (else 0). */
+  stabilise: number;
+  /** preprocess + inference + readback + stabilise. */
   total: number;
   /** Handing the frame to the worker and the result back, without the wait behind an earlier frame. */
   transfer: number;
@@ -127,8 +134,17 @@ export interface Segmenter {
   readonly loadMs: number;
   /** Segment one image or frame; several calls may be in flight, answered in order. */
   segment(frame: FrameSource, options?: SegmentOptions): Promise<SegmentationResult>;
-  /** Segment a frame of a video; `timestampMs` (e.g. requestVideoFrameCallback's presentationTime) must increase. */
+  /**
+   * Segment the next frame of one video or camera stream; `timestampMs` (e.g. requestVideoFrameCallback's
+   * presentationTime) must increase. Stateful: the stabiliser (when on) steadies it against the frames before.
+   */
   segmentForVideo(frame: FrameSource, timestampMs: number, options?: SegmentOptions): Promise<SegmentationResult>;
+  /** The stabiliser's strength for `segmentForVideo` (0: off). */
+  readonly stabilise: number;
+  /** Change options while running; a new `stabilise` applies from the next `segmentForVideo` frame. */
+  setOptions(options: Pick<SegmenterOptions, "stabilise">): void;
+  /** Start a new stream: the next `segmentForVideo` frame forgets the frames before it and may have any timestamp. */
+  reset(): void;
   /** Give a result's buffers back so the next results reuse them instead of allocating. */
   recycle(result: SegmentationResult): void;
   close(): void;

@@ -13,6 +13,7 @@ import { BufferPool, clock, dropAlpha, FrameReader } from "./pixels";
 import type { FromWorker, InitSegmenter, ModelFile, Ready, SegmentDone, SegmentFrame, ToWorker } from "./protocol";
 import { configureOrt, createSession, message, ort } from "./runtime";
 import type { Prepared } from "./runtime";
+import { Stabiliser } from "./stabilise";
 
 function post(msg: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, { transfer });
@@ -163,6 +164,8 @@ class SegmentJob {
   private readonly reader: FrameReader;
   private readonly pool = new BufferPool();
   private readonly counts = new Uint32Array(256);
+  /** The state of the `segmentForVideo` stream; `segment()` frames neither use nor change it. */
+  private readonly stabiliser = new Stabiliser();
   /** `clock()` when the previous frame was answered. */
   private freeAt = 0;
 
@@ -183,6 +186,7 @@ class SegmentJob {
     const t2 = clock();
     const maps = await this.graph.maps(out, this.pool);
     for (const t of Object.values(out)) t.dispose();
+    const stabilise = this.stabilise(msg.video, maps);
     const counts = this.histogram(maps.labels);
     const t3 = clock();
     const done: SegmentDone = {
@@ -194,7 +198,8 @@ class SegmentJob {
       timings: {
         preprocess: t1 - t0,
         inference: t2 - t1,
-        readback: t3 - t2,
+        readback: t3 - t2 - stabilise,
+        stabilise,
         total: t3 - t0,
         transferIn: Math.max(0, receivedAt - Math.max(msg.sentAt, this.freeAt)),
         queue: Math.max(0, t0 - receivedAt),
@@ -203,6 +208,20 @@ class SegmentJob {
     };
     post(done, done.confidence ? [done.labels, done.confidence] : [done.labels]);
     this.freeAt = clock();
+  }
+
+  /**
+   * Steady a video frame's maps in place against the stream's past (the confidence is its evidence); returns the
+   * milliseconds it took, 0 for `segment()` frames.
+   */
+  private stabilise(video: SegmentFrame["video"], maps: Maps): number {
+    if (!video) return 0;
+    const t0 = clock();
+    if (video.reset || video.strength === 0 || !maps.confidence) this.stabiliser.reset();
+    if (video.strength > 0 && maps.confidence) {
+      this.stabiliser.apply(maps.labels, maps.confidence, this.init.width, video.strength);
+    }
+    return clock() - t0;
   }
 
   private histogram(labels: Uint8Array): [number, number][] {
