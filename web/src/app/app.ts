@@ -134,7 +134,7 @@ export class App {
   constructor() {
     const p = this.params;
     this.settings = { mode: p.mode, opacity: p.opacity, smooth: true, effect: p.effect, color: [47, 125, 255], blur: 18, strength: 1 };
-    this.legend = new LegendView($("legend"), $("legend-reset"), this.style, () => this.classesChanged());
+    this.legend = new LegendView($("legend"), $("legend-reset"), this.style, () => this.classesChanged(), $("legend-action"));
   }
 
   async start(): Promise<void> {
