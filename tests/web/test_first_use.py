@@ -3,7 +3,15 @@ effect-model errors, the layout at 1280x800, and what the page says before, duri
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import numpy as np
 import pytest
+from PIL import Image
+
+from liveseg.runtime.io import resize_nearest
+from liveseg.runtime.result import SegmentationResult, decode_map
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -39,4 +47,36 @@ def test_keyboard_opens_files_and_legend_keeps_focus_on_live_video(server, open_
     page.keyboard.press(" ")
     classes = item.get_attribute("class")
     assert "is-highlighted" in classes and "is-hidden" not in classes
+    assert problems.errors == []
+
+
+def test_mask_is_saved_at_the_source_size_as_the_cli_writes_it(
+    server, open_page, wait_stats, bundle, portrait, segment_in_browser, tmp_path: Path
+) -> None:
+    """A 512x600 portrait: colours, class ids (`segment --save labels`) and JSON (`--save json`) at 512x600,
+    the ids nearest-resized as the Python runtime does, the JSON equal to `SegmentationResult.to_dict()`."""
+    path = tmp_path / "portrait.png"
+    Image.fromarray(portrait).save(path)
+    page, problems = open_page(f"{server}?backend=wasm&precision=fp32&model={bundle.name}")
+    page.evaluate("window.liveseg.ready()")
+    page.set_input_files("#source-image", str(path))
+    wait_stats(page, "s.source === 'image' && s.frames >= 1")
+    saved = {}
+    for form in ("color", "labels", "json"):
+        page.select_option("#mask-format", form)
+        with page.expect_download() as download:
+            page.click("#save-mask")
+        saved[form] = Path(download.value.path())
+
+    ids = Image.open(saved["labels"])
+    assert ids.mode == "L" and ids.size == (512, 600)
+    ids = np.asarray(ids)
+    _, model_labels = segment_in_browser(page, bundle, portrait, "wasm")
+    assert np.array_equal(ids, resize_nearest(model_labels, 600, 512))
+    colours = np.asarray(Image.open(saved["color"]).convert("RGB"))
+    assert np.array_equal(colours, SegmentationResult(labels=ids, classes=bundle.classes).palette()[ids])
+    written = json.loads(saved["json"].read_text())
+    expected = SegmentationResult(labels=ids, classes=bundle.classes).to_dict()
+    assert np.array_equal(decode_map(written), ids)
+    assert {**written, "segmentationMap": None} == {**expected, "segmentationMap": None}
     assert problems.errors == []

@@ -19,7 +19,8 @@ import { ModelPickers } from "./pickers";
 import type { ModelChoice } from "./pickers";
 import { Pipeline } from "./pipeline";
 import { SceneSwitch } from "./scene";
-import { download, maskPng, timestamp } from "./save";
+import { download, maskFile, MASK_FORMATS, resizeNearest, timestamp } from "./save";
+import type { MaskFormat } from "./save";
 import { SourceControls } from "./source-controls";
 import type { Source } from "./sources";
 import { Stats } from "./stats";
@@ -393,10 +394,15 @@ export class App {
     if (ready) this.pipeline?.refresh();
   }
 
+  /** The mask at the source's size (nearest: no new ids), in the format picked beside the button. */
   private async saveMask(): Promise<void> {
     const result = this.pipeline?.result;
     if (!result || !this.model) return;
-    download(await maskPng(result, this.model.manifest.classes, this.style.hidden), `liveseg-mask-${timestamp()}.png`);
+    const picked = $<HTMLSelectElement>("mask-format").value as MaskFormat;
+    const format = MASK_FORMATS.includes(picked) ? picked : "color";
+    const map = this.source ? resizeNearest(result, this.source.width, this.source.height) : result;
+    const [blob, suffix] = await maskFile(format, map, this.model.manifest.classes, this.style.hidden);
+    download(blob, `liveseg-mask-${timestamp()}${suffix}`);
   }
 
   private async saveView(): Promise<void> {
