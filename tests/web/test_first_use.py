@@ -80,3 +80,31 @@ def test_mask_is_saved_at_the_source_size_as_the_cli_writes_it(
     assert np.array_equal(decode_map(written), ids)
     assert {**written, "segmentationMap": None} == {**expected, "segmentationMap": None}
     assert problems.errors == []
+
+
+def test_backend_and_thread_choices_say_what_to_expect(server, open_page, wait_stats) -> None:
+    """Headless Chromium here has no WebGPU adapter and software (SwiftShader) WebGL."""
+    page, problems = open_page(f"{server}?backend=webgpu")
+    wait_stats(page, "s.state === 'error'")
+    assert "switch to Auto" in page.locator("#message-text").inner_text()
+    assert page.locator("#status-backend").inner_text() == "—"  # nothing runs: no stale "WASM · 2 threads"
+    page.click("#message-details summary")
+    assert "no adapter" in page.locator("#message-details-text").inner_text()
+    page.click("#message-action")
+    ready = wait_stats(page, "s.state === 'ready'")
+    assert (ready["requestedBackend"], ready["backend"]) == ("auto", "wasm")
+    assert "WASM" in page.locator("#status-backend").inner_text()
+
+    # WebGL on a software renderer: said at the picker, and nothing reloads until the user confirms.
+    assert "slow here" in page.locator("#backend option[value='webgl']").inner_text()
+    page.select_option("#backend", "webgl")
+    assert "runs on the CPU here" in page.locator("#backend-warning").inner_text()
+    assert page.evaluate("window.liveseg.stats().requestedBackend") == "auto"
+
+    cores = page.evaluate("Math.min(32, navigator.hardwareConcurrency)")
+    page.fill("#threads", "99")
+    page.press("#threads", "Tab")
+    assert page.locator("#threads").input_value() == str(cores)
+    assert f"set to {cores}" in page.locator("#threads-note").inner_text()
+    wait_stats(page, f"s.state === 'ready' && s.threads === {cores}")
+    assert problems.errors == []

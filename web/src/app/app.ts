@@ -7,11 +7,14 @@ import { BACKEND_LABELS, createSegmenter } from "../lib";
 import type { BackendChoice, Precision, Segmenter } from "../lib";
 import { autoModel, isPersonModel, isStreetModel, rememberedModel, rememberModel, sceneModels, sceneOf } from "./choice";
 import type { Scene } from "./choice";
+import { backendWarnings } from "./backend-check";
 import { fetchEffects, ViewControls } from "./controls";
 import { $, errorText } from "./dom";
 import { defaultForeground, EffectModel, fillForeground } from "./effects";
 import { LegendView } from "./legend";
 import { Guidance } from "./guidance";
+import { Message } from "./message";
+import type { MessageExtras } from "./message";
 import { fetchModels } from "./models";
 import type { ModelEntry } from "./models";
 import { readParams } from "./params";
@@ -110,6 +113,7 @@ export class App {
   private readonly legend: LegendView;
   private readonly effectModel = new EffectModel($("effect-note"));
   private readonly glRenderer = glRenderer();
+  private readonly message = new Message();
   private view: View | null = null;
   private pipeline: Pipeline | null = null;
   private controls: ViewControls | null = null;
@@ -171,7 +175,6 @@ export class App {
       (open) => this.useSource(open),
       () => this.stopSource(),
     );
-    $("message-close").addEventListener("click", () => this.hideMessage());
     setInterval(() => this.refreshStats(), STATS_REFRESH_MS);
     setInterval(() => void this.stats.measureMemory(), MEMORY_REFRESH_MS);
     this.pickers = new ModelPickers(
@@ -183,6 +186,7 @@ export class App {
     this.scenes = new SceneSwitch($("scene-start"), $("scene"), (scene) => this.chooseScene(scene));
     this.guidance = new Guidance((entry) => this.use(entry));
     this.bindModelList();
+    void backendWarnings(this.glRenderer).then((w) => this.pickers?.setBackendWarnings(w));
     try {
       const models = await fetchModels();
       this.pickers.setModels(models, this.initialModel(models));
@@ -286,6 +290,7 @@ export class App {
     this.setState("loading");
     const label = `${choice.entry.id} · ${choice.precision} · ${choice.size.replace("x", "×")}`;
     $("status-model").textContent = label;
+    this.showBackend();
     this.showLoading(`Loading ${label}…`, 0);
     try {
       const segmenter = await createSegmenter({
@@ -311,8 +316,24 @@ export class App {
     } catch (error) {
       if (load !== this.loads) return;
       this.hideLoading();
-      this.fail(errorText(error), true);
+      this.failedToLoad(choice, errorText(error));
     }
+  }
+
+  /** A backend chosen by name that cannot run here: one sentence, the runtime's words as details, and the way
+   * out (Auto) one click away. */
+  private failedToLoad(choice: ModelChoice, text: string): void {
+    const prefix = "No inference backend could run the model (";
+    const at = text.indexOf(prefix);
+    if (choice.backend === "auto" || at < 0) {
+      this.fail(text, true);
+      return;
+    }
+    const name = BACKEND_LABELS[choice.backend];
+    this.fail(`${name} cannot run this model in this browser; switch to Auto to use the fastest backend that works.`, true, {
+      action: { label: "Switch to Auto", run: () => this.pickers?.useBackend("auto") },
+      details: text.slice(at + prefix.length).replace(/\)\.$/, ""),
+    });
   }
 
   private showBackend(): void {
@@ -423,9 +444,8 @@ export class App {
   }
 
   /** Show an error; `fatal` ones (model, backend, renderer) also put the page in the error state. */
-  private fail(text: string, fatal = false): void {
-    $("message-text").textContent = text;
-    $("message").hidden = false;
+  private fail(text: string, fatal = false, extras: MessageExtras = {}): void {
+    this.message.show(text, extras);
     if (fatal) {
       this.state = "error";
       this.error = text;
@@ -434,7 +454,7 @@ export class App {
   }
 
   private hideMessage(): void {
-    $("message").hidden = true;
+    this.message.hide();
   }
 
   private showLoading(text: string, fraction: number): void {
