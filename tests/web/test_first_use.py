@@ -108,3 +108,21 @@ def test_backend_and_thread_choices_say_what_to_expect(server, open_page, wait_s
     assert f"set to {cores}" in page.locator("#threads-note").inner_text()
     wait_stats(page, f"s.state === 'ready' && s.threads === {cores}")
     assert problems.errors == []
+
+
+def test_a_bad_effect_model_is_one_sentence_with_details(server, open_page, val_images, tmp_path: Path) -> None:
+    path = tmp_path / "broken.onnx"
+    path.write_bytes(b"\x08\x07" + bytes(range(256)) * 8)
+    page, problems = open_page(f"{server}?backend=wasm&effect=model")
+    page.evaluate("window.liveseg.ready()")
+    page.set_input_files("#source-image", str(val_images[0]))
+    page.set_input_files("#effect-model", str(path))
+    note = page.locator("#effect-note")
+    note.locator("details").wait_for(state="attached")
+    sentence = note.locator("span").inner_text()
+    assert sentence.startswith("broken.onnx could not be loaded as an effect model; use an ONNX")
+    assert sentence.count(".") == 1 + sentence.count("broken.onnx")  # one sentence
+    assert not note.locator("pre").is_visible()  # the runtime's text waits behind Details
+    note.locator("summary").click()
+    assert "Could not load the image model" in note.locator("pre").inner_text()
+    assert problems.errors == []
