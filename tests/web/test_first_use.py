@@ -96,6 +96,7 @@ def test_backend_and_thread_choices_say_what_to_expect(server, open_page, wait_s
     assert "WASM" in page.locator("#status-backend").inner_text()
 
     # WebGL on a software renderer: said at the picker, and nothing reloads until the user confirms.
+    page.locator("#runtime-section summary").click()
     assert "slow here" in page.locator("#backend option[value='webgl']").inner_text()
     page.select_option("#backend", "webgl")
     assert "runs on the CPU here" in page.locator("#backend-warning").inner_text()
@@ -125,4 +126,37 @@ def test_a_bad_effect_model_is_one_sentence_with_details(server, open_page, val_
     assert not note.locator("pre").is_visible()  # the runtime's text waits behind Details
     note.locator("summary").click()
     assert "Could not load the image model" in note.locator("pre").inner_text()
+    assert problems.errors == []
+
+
+def test_layout_at_1280x800_keeps_the_stage_and_effects_in_view(server, open_page, wait_stats, val_images) -> None:
+    page, problems = open_page(f"{server}?backend=wasm", viewport={"width": 1280, "height": 800})
+    page.evaluate("window.liveseg.ready()")
+    page.set_input_files("#source-image", str(val_images[0]))
+    wait_stats(page, "s.frames >= 1 && s.legend.length >= 8")
+    rows = page.evaluate("new Set([...document.querySelectorAll('#legend li')].map((li) => li.offsetTop)).size")
+    visible = page.evaluate(
+        "[...document.querySelectorAll('#legend li')].filter((li) => li.getBoundingClientRect().bottom <= 800).length"
+    )
+    assert rows >= 2 and visible >= 5, (rows, visible)  # more than one row of the legend shows
+    order = page.locator(".panel summary").all_inner_texts()
+    assert order.index("Effects") < order.index("Runtime")
+    opened = page.evaluate("[...document.querySelectorAll('.panel details')].map((d) => d.open)")
+    assert dict(zip(order, opened, strict=True)) == {
+        "Source": True,
+        "Model": True,
+        "Effects": True,
+        "Runtime": False,
+        "Performance": False,
+    }
+    assert page.locator("#effect").bounding_box()["y"] < 800  # above the fold
+    # Changing an effect low in the panel leaves the stage on screen.
+    page.locator("#performance-section summary").click()
+    page.locator("#runtime-section summary").click()
+    page.select_option("#effect", "blur")
+    page.locator("#blur").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 2000)
+    page.wait_for_function("window.scrollY > 0")
+    stage = page.locator("#stage").bounding_box()
+    assert stage["y"] >= 0 and stage["y"] + stage["height"] <= 800, stage
     assert problems.errors == []
