@@ -160,3 +160,60 @@ def test_layout_at_1280x800_keeps_the_stage_and_effects_in_view(server, open_pag
     stage = page.locator("#stage").bounding_box()
     assert stage["y"] >= 0 and stage["y"] + stage["height"] <= 800, stage
     assert problems.errors == []
+
+
+def _webm(path: Path, images: list[Path]) -> Path:
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libvpx", rate=5)
+        stream.width, stream.height, stream.pix_fmt = 480, 360, "yuv420p"
+        for image in images * 3:
+            frame = av.VideoFrame.from_image(Image.open(image).convert("RGB").resize((480, 360)))
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def test_before_during_and_after_a_video(server, open_page, wait_stats, val_images, tmp_path: Path) -> None:
+    page, problems = open_page(f"{server}?backend=wasm")
+    page.evaluate("window.liveseg.ready()")
+    assert page.locator("#status-fps").inner_text() == "—"  # not "0.0 fps" before anything ran
+    assert "No source" in page.locator("#legend").get_attribute("data-empty")
+    page.set_input_files("#source-video", str(_webm(tmp_path / "clip.webm", val_images)))
+    stats = wait_stats(page, "s.source === 'video' && s.frames >= 2")
+    assert "Video frames" in page.locator("#stats").text_content()
+    assert "Camera frames" not in page.locator("#stats").text_content()
+    # Pause, then seek: the frame sought is segmented.
+    page.click("#video-play")
+    assert page.locator("#video-play").inner_text() == "Play"
+    frames = page.evaluate("window.liveseg.stats().frames")
+    page.evaluate(
+        "(() => { const s = document.getElementById('video-seek'); s.value = '0.5';"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
+    wait_stats(page, f"s.frames > {frames}")
+    page.click("#source-stop")
+    assert page.locator("#placeholder").is_visible()
+    assert page.evaluate("getComputedStyle(document.getElementById('view')).visibility") == "hidden"
+    assert not page.locator("#video-controls").is_visible()
+    assert page.locator("#legend li").count() == 0 and "No source" in page.locator("#legend").get_attribute(
+        "data-empty"
+    )
+    page.wait_for_function("document.getElementById('status-fps').textContent === '—'")
+    assert stats["sourceSize"] == [480, 360]
+    assert problems.errors == []
+
+
+def test_phone_layout_names_the_model_and_asks_for_no_keys(server, open_page) -> None:
+    page, problems = open_page(
+        f"{server}?backend=wasm", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    ready = page.evaluate("window.liveseg.ready()")
+    assert page.locator("#status-model").is_visible()
+    assert (
+        ready["model"]
+        in page.locator("#status-model").get_attribute("title") + page.locator("#status-model").inner_text()
+    )
+    assert not page.locator("text=Ctrl/⌘ V").is_visible()
+    assert problems.errors == []

@@ -29,6 +29,7 @@ import type { Source } from "./sources";
 import { Stats } from "./stats";
 import type { Averages, Memory, Stages } from "./stats";
 import { StatsView } from "./stats-view";
+import { VideoControls } from "./video-controls";
 import { overlayOpacity } from "./view/options";
 import type { ClassStyle, ViewSettings } from "./view/options";
 import { createView, glRenderer } from "./view/view";
@@ -38,6 +39,7 @@ import type { View } from "./view/view";
 declare const __LIVESEG_VERSION__: string;
 export const VERSION = __LIVESEG_VERSION__;
 const STATS_REFRESH_MS = 250;
+const NO_SOURCE = "No source: start the camera or open an image or video.";
 const MEMORY_REFRESH_MS = 3000;
 
 type State = "idle" | "loading" | "ready" | "error";
@@ -114,6 +116,7 @@ export class App {
   private readonly effectModel = new EffectModel($("effect-note"));
   private readonly glRenderer = glRenderer();
   private readonly message = new Message();
+  private readonly videoControls = new VideoControls();
   private view: View | null = null;
   private pipeline: Pipeline | null = null;
   private controls: ViewControls | null = null;
@@ -290,6 +293,7 @@ export class App {
     this.setState("loading");
     const label = `${choice.entry.id} · ${choice.precision} · ${choice.size.replace("x", "×")}`;
     $("status-model").textContent = label;
+    $("status-model").title = `Model: ${label}`;
     this.showBackend();
     this.showLoading(`Loading ${label}…`, 0);
     try {
@@ -366,7 +370,8 @@ export class App {
     }
     this.source = source;
     this.followSource(source);
-    this.legend.clear();
+    this.legend.clear("No frame segmented yet.");
+    this.showStage(source);
     this.sources?.showSource(source);
     this.pipeline?.setSource(source);
     this.showChoice();
@@ -376,10 +381,18 @@ export class App {
     this.sourceToken++;
     this.source = null;
     this.pipeline?.setSource(null);
-    this.legend.clear();
+    this.legend.clear(NO_SOURCE);
+    this.showStage(null);
     this.sources?.showSource(null);
     this.controls?.enableSaving(false);
     this.showChoice();
+  }
+
+  /** The view shows only while there is a source: after Stop the start screen is shown over an empty stage,
+   * not over the last frame. A video file gets play, pause and seek. */
+  private showStage(source: Source | null): void {
+    $("view").style.visibility = source ? "" : "hidden";
+    this.videoControls.attach(source?.kind === "video" && source.element instanceof HTMLVideoElement ? source.element : null);
   }
 
   // ----- view and effects --------------------------------------------------------------------------------
@@ -511,7 +524,7 @@ export class App {
 
   private refreshStats(): void {
     this.statsView?.update(this.stats, {
-      still: this.source?.kind === "image",
+      source: this.source?.kind ?? null,
       effectMs: this.effectModel.lastMs,
       loadMs: this.segmenter?.loadMs ?? null,
     });

@@ -72,8 +72,9 @@ export class LegendView {
     else if (!this.timer) this.timer = window.setTimeout(() => this.draw(), wait);
   }
 
-  /** No classes (and none remembered: the next model may name its ids differently). */
-  clear(): void {
+  /** No classes (and none remembered: the next model may name its ids differently); `empty` says why. */
+  clear(empty?: string): void {
+    if (empty) this.list.dataset.empty = empty;
     this.items.clear();
     this.update([]);
   }
