@@ -76,7 +76,8 @@ export class LegendView {
   clear(empty?: string): void {
     if (empty) this.list.dataset.empty = empty;
     this.items.clear();
-    this.update([]);
+    this.entries = [];
+    this.draw(); // at once, not after the refresh interval: the list empties with the Stop that empties it
   }
 
   private changed(): void {
