@@ -449,3 +449,44 @@ def test_a_variant_changed_after_start_up_is_checked_again(site: dict, running, 
     assert changed.status_code == 409 and "immutable" not in changed.headers.get("cache-control", "")
     assert changed.text.endswith("re-export or pull the model again, then restart liveseg serve.")
     assert "changed on disk after the server verified it" in caplog.text
+
+
+def test_precompressed_files_are_sent_by_accept_encoding(tmp_path: Path, running) -> None:
+    """The build's NAME.br / NAME.gz (web/vite.config.ts) go to clients that accept them, each encoding with its
+    own ETag and `Vary: Accept-Encoding`; a Range request and a stale sibling get the identity bytes."""
+    wasm = b"\0asm\x01\0\0\0" + bytes(1000) * 40
+    static = tmp_path / "static"
+    (static / "assets").mkdir(parents=True)
+    (static / "index.html").write_text("<!doctype html><title>x</title>")
+    path = static / "assets" / "ort-D8e9F0a1.wasm"
+    path.write_bytes(wasm)
+    (static / "assets" / "ort-D8e9F0a1.wasm.gz").write_bytes(gzip.compress(wasm))
+    (static / "assets" / "ort-D8e9F0a1.wasm.br").write_bytes(b"brotli bytes")  # only the header matters here
+    url = "/assets/ort-D8e9F0a1.wasm"
+    with running(create_app([], static_dir=static)) as base:
+
+        def get(**headers: str) -> httpx.Response:
+            with httpx.stream("GET", base + url, headers=headers) as r:
+                r.raw = b"".join(r.iter_raw())  # type: ignore[attr-defined]
+                return r
+
+        plain, gz, br = get(**{"Accept-Encoding": "identity"}), get(**{"Accept-Encoding": "gzip, deflate"}), get()
+        best = get(**{"Accept-Encoding": "gzip;q=0.5, br"})
+        ranged = get(**{"Accept-Encoding": "gzip, br", "Range": "bytes=0-99"})
+        assert "content-encoding" not in plain.headers and plain.raw == wasm
+        assert gz.headers["content-encoding"] == "gzip" and gzip.decompress(gz.raw) == wasm
+        assert best.headers["content-encoding"] == "br" and best.raw == b"brotli bytes"
+        assert br.headers.get("content-encoding") in {"gzip", "br"}  # httpx's default asks for both
+        for r in (plain, gz, best):
+            assert r.headers["vary"].lower() == "accept-encoding"
+            assert r.headers["content-type"] == "application/wasm"
+            assert r.headers["cache-control"] == IMMUTABLE
+        assert len({plain.headers["etag"], gz.headers["etag"], best.headers["etag"]}) == 3
+        assert (
+            httpx.get(base + url, headers={"Accept-Encoding": "gzip", "If-None-Match": gz.headers["etag"]}).status_code
+            == 304
+        )
+        assert ranged.status_code == 206 and "content-encoding" not in ranged.headers and ranged.raw == wasm[:100]
+        os.utime(path.with_name(path.name + ".gz"), (0, 0))  # older than the file: a stale build's
+        os.utime(path.with_name(path.name + ".br"), (0, 0))
+        assert "content-encoding" not in get(**{"Accept-Encoding": "gzip, br"}).headers

@@ -24,9 +24,9 @@ def test_fake_webcam_is_segmented_live_after_falling_back_from_webgpu(
     assert ready["requestedBackend"] == "auto"
     assert ready["backend"] == "wasm"
     assert any(f.startswith("webgpu:") for f in ready["fallbacks"])
-    assert page.locator("#active-backend").inner_text().startswith(BACKEND_LABELS[ready["backend"]])
+    assert page.locator("#active-backend").text_content().startswith(BACKEND_LABELS[ready["backend"]])
     assert BACKEND_LABELS[ready["backend"]] in page.locator("#status-backend").inner_text()
-    assert "passed over: webgpu" in page.locator("#fallback-note").inner_text()
+    assert "passed over: webgpu" in page.locator("#fallback-note").text_content()
     # No GPU here: the view draws on a 2D canvas, not through software WebGL.
     assert ready["renderer"] == "2d"
 
@@ -43,7 +43,7 @@ def test_fake_webcam_is_segmented_live_after_falling_back_from_webgpu(
 
     later = wait_stats(page, f"s.frames > {stats['frames']}")
     assert later["avg"] != stats["avg"] or later["fps"] != stats["fps"]
-    assert "Inference" in page.locator("#stats").inner_text()
+    assert "Inference" in page.locator("#stats").text_content()
 
     shot = artifacts / "camera.png"
     page.screenshot(path=shot)
@@ -82,8 +82,7 @@ def test_image_upload_precision_switch_and_mask_download(
     with page.expect_download() as download:
         page.click("#save-mask")
     mask = np.asarray(Image.open(download.value.path()).convert("RGBA"))
-    variant = bundle.variant(precision=other)
-    assert mask.shape[:2] == (variant.height, variant.width)
+    assert mask.shape[:2] == (360, 480)  # the source's size, not the model's
     visible = mask[mask[..., 3] == 255][:, :3]
     colours = {tuple(c) for c in visible}
     assert colours <= {tuple(c["color"]) for c in bundle.classes if c["id"] != top["id"]}

@@ -70,7 +70,11 @@ def test_pulled_bundle_is_listed_grouped_and_segments_like_python(
     page, problems = open_page(f"{pulled_server}?backend=wasm")
     page.evaluate("window.liveseg.ready()")
     groups = page.locator("#model optgroup").evaluate_all("gs => gs.map(g => [g.label, g.children.length])")
-    assert groups == [["Street scenes (CamVid)", 1], ["People, animals, vehicles, objects (Pascal VOC)", 2]]
+    assert groups == [
+        ["Street scenes (CamVid)", 1],
+        ["People at a camera (selfie, video call)", 2],  # the bundled person models
+        ["People, animals, vehicles, objects (Pascal VOC)", 2],
+    ]
     assert page.locator("#model-hint").is_hidden()
 
     image = np.ascontiguousarray(parity_image[:96, :128])

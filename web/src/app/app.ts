@@ -7,11 +7,14 @@ import { BACKEND_LABELS, createSegmenter } from "../lib";
 import type { BackendChoice, Precision, Segmenter } from "../lib";
 import { autoModel, isPersonModel, isStreetModel, rememberedModel, rememberModel, sceneModels, sceneOf } from "./choice";
 import type { Scene } from "./choice";
+import { backendWarnings } from "./backend-check";
 import { fetchEffects, ViewControls } from "./controls";
 import { $, errorText } from "./dom";
 import { defaultForeground, EffectModel, fillForeground } from "./effects";
 import { LegendView } from "./legend";
 import { Guidance } from "./guidance";
+import { Message } from "./message";
+import type { MessageExtras } from "./message";
 import { fetchModels } from "./models";
 import type { ModelEntry } from "./models";
 import { readParams } from "./params";
@@ -19,13 +22,15 @@ import { ModelPickers } from "./pickers";
 import type { ModelChoice } from "./pickers";
 import { Pipeline } from "./pipeline";
 import { SceneSwitch } from "./scene";
-import { download, maskPng, timestamp } from "./save";
+import { download, maskFile, MASK_FORMATS, resizeNearest, timestamp } from "./save";
+import type { MaskFormat } from "./save";
 import { SourceControls } from "./source-controls";
 import { StabiliseControl } from "./stabilise-control";
 import type { Source } from "./sources";
 import { median, STAGE_WINDOW, Stats } from "./stats";
 import type { Averages, Memory, Stages } from "./stats";
 import { StatsView } from "./stats-view";
+import { VideoControls } from "./video-controls";
 import { overlayOpacity } from "./view/options";
 import type { ClassStyle, ViewSettings } from "./view/options";
 import { createView, glRenderer } from "./view/view";
@@ -35,6 +40,7 @@ import type { View } from "./view/view";
 declare const __LIVESEG_VERSION__: string;
 export const VERSION = __LIVESEG_VERSION__;
 const STATS_REFRESH_MS = 250;
+const NO_SOURCE = "No source: start the camera or open an image or video.";
 const MEMORY_REFRESH_MS = 3000;
 
 type State = "idle" | "loading" | "ready" | "error";
@@ -112,6 +118,8 @@ export class App {
   private readonly legend: LegendView;
   private readonly effectModel = new EffectModel($("effect-note"));
   private readonly glRenderer = glRenderer();
+  private readonly message = new Message();
+  private readonly videoControls = new VideoControls();
   private view: View | null = null;
   private pipeline: Pipeline | null = null;
   private controls: ViewControls | null = null;
@@ -138,7 +146,7 @@ export class App {
   constructor() {
     const p = this.params;
     this.settings = { mode: p.mode, opacity: p.opacity, smooth: true, effect: p.effect, color: [47, 125, 255], blur: 18, strength: 1 };
-    this.legend = new LegendView($("legend"), $("legend-reset"), this.style, () => this.classesChanged());
+    this.legend = new LegendView($("legend"), $("legend-reset"), this.style, () => this.classesChanged(), $("legend-action"));
   }
 
   async start(): Promise<void> {
@@ -175,7 +183,6 @@ export class App {
       (open) => this.useSource(open),
       () => this.stopSource(),
     );
-    $("message-close").addEventListener("click", () => this.hideMessage());
     setInterval(() => this.refreshStats(), STATS_REFRESH_MS);
     setInterval(() => void this.stats.measureMemory(), MEMORY_REFRESH_MS);
     this.pickers = new ModelPickers(
@@ -187,6 +194,7 @@ export class App {
     this.scenes = new SceneSwitch($("scene-start"), $("scene"), (scene) => this.chooseScene(scene));
     this.guidance = new Guidance((entry) => this.use(entry));
     this.bindModelList();
+    void backendWarnings(this.glRenderer).then((w) => this.pickers?.setBackendWarnings(w));
     try {
       const models = await fetchModels();
       this.pickers.setModels(models, this.initialModel(models));
@@ -290,6 +298,8 @@ export class App {
     this.setState("loading");
     const label = `${choice.entry.id} · ${choice.precision} · ${choice.size.replace("x", "×")}`;
     $("status-model").textContent = label;
+    $("status-model").title = `Model: ${label}`;
+    this.showBackend();
     this.showLoading(`Loading ${label}…`, 0);
     try {
       const segmenter = await createSegmenter({
@@ -316,8 +326,24 @@ export class App {
     } catch (error) {
       if (load !== this.loads) return;
       this.hideLoading();
-      this.fail(errorText(error), true);
+      this.failedToLoad(choice, errorText(error));
     }
+  }
+
+  /** A backend chosen by name that cannot run here: one sentence, the runtime's words as details, and the way
+   * out (Auto) one click away. */
+  private failedToLoad(choice: ModelChoice, text: string): void {
+    const prefix = "No inference backend could run the model (";
+    const at = text.indexOf(prefix);
+    if (choice.backend === "auto" || at < 0) {
+      this.fail(text, true);
+      return;
+    }
+    const name = BACKEND_LABELS[choice.backend];
+    this.fail(`${name} cannot run this model in this browser; switch to Auto to use the fastest backend that works.`, true, {
+      action: { label: "Switch to Auto", run: () => this.pickers?.useBackend("auto") },
+      details: text.slice(at + prefix.length).replace(/\)\.$/, ""),
+    });
   }
 
   private showBackend(): void {
@@ -352,7 +378,8 @@ export class App {
     this.stabiliser?.follow(source.kind);
     this.applyStabiliser();
     this.followSource(source);
-    this.legend.clear();
+    this.legend.clear("No frame segmented yet.");
+    this.showStage(source);
     this.sources?.showSource(source);
     this.pipeline?.setSource(source);
     this.showChoice();
@@ -362,7 +389,8 @@ export class App {
     this.sourceToken++;
     this.source = null;
     this.pipeline?.setSource(null);
-    this.legend.clear();
+    this.legend.clear(NO_SOURCE);
+    this.showStage(null);
     this.sources?.showSource(null);
     this.controls?.enableSaving(false);
     this.showChoice();
@@ -370,6 +398,13 @@ export class App {
 
   private applyStabiliser(): void {
     if (this.stabiliser) this.segmenter?.setOptions({ stabilise: this.stabiliser.strength });
+  }
+
+  /** The view shows only while there is a source: after Stop the start screen is shown over an empty stage,
+   * not over the last frame. A video file gets play, pause and seek. */
+  private showStage(source: Source | null): void {
+    $("view").style.visibility = source ? "" : "hidden";
+    this.videoControls.attach(source?.kind === "video" && source.element instanceof HTMLVideoElement ? source.element : null);
   }
 
   // ----- view and effects --------------------------------------------------------------------------------
@@ -405,10 +440,15 @@ export class App {
     if (ready) this.pipeline?.refresh();
   }
 
+  /** The mask at the source's size (nearest: no new ids), in the format picked beside the button. */
   private async saveMask(): Promise<void> {
     const result = this.pipeline?.result;
     if (!result || !this.model) return;
-    download(await maskPng(result, this.model.manifest.classes, this.style.hidden), `liveseg-mask-${timestamp()}.png`);
+    const picked = $<HTMLSelectElement>("mask-format").value as MaskFormat;
+    const format = MASK_FORMATS.includes(picked) ? picked : "color";
+    const map = this.source ? resizeNearest(result, this.source.width, this.source.height) : result;
+    const [blob, suffix] = await maskFile(format, map, this.model.manifest.classes, this.style.hidden);
+    download(blob, `liveseg-mask-${timestamp()}${suffix}`);
   }
 
   private async saveView(): Promise<void> {
@@ -429,9 +469,8 @@ export class App {
   }
 
   /** Show an error; `fatal` ones (model, backend, renderer) also put the page in the error state. */
-  private fail(text: string, fatal = false): void {
-    $("message-text").textContent = text;
-    $("message").hidden = false;
+  private fail(text: string, fatal = false, extras: MessageExtras = {}): void {
+    this.message.show(text, extras);
     if (fatal) {
       this.state = "error";
       this.error = text;
@@ -440,7 +479,7 @@ export class App {
   }
 
   private hideMessage(): void {
-    $("message").hidden = true;
+    this.message.hide();
   }
 
   private showLoading(text: string, fraction: number): void {
@@ -502,7 +541,7 @@ export class App {
 
   private refreshStats(): void {
     this.statsView?.update(this.stats, {
-      still: this.source?.kind === "image",
+      source: this.source?.kind ?? null,
       effectMs: this.effectModel.lastMs,
       loadMs: this.segmenter?.loadMs ?? null,
     });

@@ -63,6 +63,7 @@ export class EffectModel {
     this.loading = request?.file ?? null;
     if (!request) return false;
     const { file, scale, backend, threads, size } = request;
+    this.note.classList.remove("is-error");
     this.note.textContent = `Loading ${file.name}…`;
     try {
       const model = await createImageModel({ bytes: await file.arrayBuffer(), scale, backend, threads, size });
@@ -74,9 +75,25 @@ export class EffectModel {
       this.note.textContent = `${file.name}: ${model.inputLayout} at ${model.height} × ${model.width}, on ${model.backend}.`;
       return true;
     } catch (error) {
-      this.note.textContent = errorText(error);
+      if (file === this.loading) this.showError(file.name, errorText(error));
       return false;
     }
+  }
+
+  /** One sentence that says what the page can run, and onnxruntime's own (long) text behind Details. */
+  private showError(name: string, details: string): void {
+    const sentence = document.createElement("span");
+    sentence.textContent =
+      `${name} could not be loaded as an effect model; use an ONNX image-to-image model with float32 NCHW ` +
+      "[1, 3, H, W] or uint8 NHWC [1, H, W, 3|4] input and output.";
+    const disclosure = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.textContent = "Details";
+    const pre = document.createElement("pre");
+    pre.textContent = details;
+    disclosure.append(summary, pre);
+    this.note.replaceChildren(sentence, disclosure);
+    this.note.classList.add("is-error");
   }
 
   /** The model's output for `frame`, or null without a model. */

@@ -1,12 +1,19 @@
-/** The legend: classes present in the frame with swatch and share; click hides, shift/alt-click highlights. */
+/**
+ * The legend: classes present in the frame with swatch and share. A click (tap, Enter, Space) hides a class or,
+ * with the Hide/Highlight switch on Highlight (or with Shift/Alt), highlights it: the switch is how touch and
+ * keyboard users highlight.
+ */
 
 import type { LegendEntry } from "../lib";
 import type { ClassStyle } from "./view/options";
 
 const REFRESH_MS = 250;
 
+type Action = "hide" | "highlight";
+
 export class LegendView {
   private entries: LegendEntry[] = [];
+  private action: Action = "hide";
   private lastDraw = 0;
   private timer = 0;
 
@@ -15,12 +22,18 @@ export class LegendView {
     private readonly reset: HTMLButtonElement,
     private readonly style: ClassStyle,
     private readonly onChange: () => void,
+    private readonly actions: HTMLElement,
   ) {
+    actions.addEventListener("click", (event) => {
+      const button = (event.target as HTMLElement).closest<HTMLButtonElement>("[data-action]");
+      if (button) this.setAction(button.dataset.action === "highlight" ? "highlight" : "hide");
+    });
     list.addEventListener("click", (event) => {
       const item = (event.target as HTMLElement).closest<HTMLElement>("[data-id]");
       if (!item) return;
       const id = Number(item.dataset.id);
-      const set = event.shiftKey || event.altKey ? style.highlighted : style.hidden;
+      const highlight = (this.action === "highlight") !== (event.shiftKey || event.altKey);
+      const set = highlight ? style.highlighted : style.hidden;
       if (set.has(id)) set.delete(id);
       else set.add(id);
       if (set === style.highlighted) style.hidden.delete(id);
@@ -39,6 +52,14 @@ export class LegendView {
     });
   }
 
+  private setAction(action: Action): void {
+    this.action = action;
+    for (const b of this.actions.querySelectorAll<HTMLButtonElement>("[data-action]")) {
+      b.setAttribute("aria-pressed", String(b.dataset.action === action));
+    }
+    this.draw();
+  }
+
   get current(): LegendEntry[] {
     return this.entries;
   }
@@ -51,10 +72,12 @@ export class LegendView {
     else if (!this.timer) this.timer = window.setTimeout(() => this.draw(), wait);
   }
 
-  /** No classes (and none remembered: the next model may name its ids differently). */
-  clear(): void {
+  /** No classes (and none remembered: the next model may name its ids differently); `empty` says why. */
+  clear(empty?: string): void {
+    if (empty) this.list.dataset.empty = empty;
     this.items.clear();
-    this.update([]);
+    this.entries = [];
+    this.draw(); // at once, not after the refresh interval: the list empties with the Stop that empties it
   }
 
   private changed(): void {
@@ -70,9 +93,21 @@ export class LegendView {
     // re-laid out the whole sidebar each time, main-thread time taken from inference on small machines.
     const wanted = this.entries.map((entry) => this.item(entry));
     const current = [...this.list.children];
-    if (wanted.length !== current.length || wanted.some((li, i) => li !== current[i])) this.list.replaceChildren(...wanted);
+    const focused = current.find((li) => li === document.activeElement);
+    if (focused) this.keepFocus(focused, wanted, current);
+    else if (wanted.length !== current.length || wanted.some((li, i) => li !== current[i])) this.list.replaceChildren(...wanted);
     const { hidden, highlighted } = this.style;
     this.reset.hidden = hidden.size === 0 && highlighted.size === 0;
+  }
+
+  /**
+   * While an item has the focus nothing is moved (a detached element loses it): items that left the frame go,
+   * except the focused one, and new ones are added at the end; the order by share comes back once focus leaves.
+   */
+  private keepFocus(focused: Element, wanted: HTMLLIElement[], current: Element[]): void {
+    const keep = new Set<Element>(wanted);
+    for (const li of current) if (li !== focused && !keep.has(li)) li.remove();
+    for (const li of wanted) if (li.parentElement !== this.list) this.list.append(li);
   }
 
   private readonly items = new Map<number, { li: HTMLLIElement; share: HTMLSpanElement; bar: HTMLSpanElement }>();
@@ -105,7 +140,8 @@ export class LegendView {
     const isHidden = this.style.hidden.has(entry.id);
     li.classList.toggle("is-hidden", isHidden);
     li.classList.toggle("is-highlighted", this.style.highlighted.has(entry.id));
-    setIfChanged(li, "title", `${entry.name}: click to ${isHidden ? "show" : "hide"}, shift/alt-click to highlight`);
+    const verb = this.action === "highlight" ? "highlight" : isHidden ? "show" : "hide";
+    setIfChanged(li, "title", `${entry.name}: click to ${verb}`);
     setIfChanged(share, "textContent", entry.share < 0.001 ? "<0.1%" : `${(entry.share * 100).toFixed(entry.share < 0.1 ? 1 : 0)}%`);
     const width = `${Math.max(2, Math.round(entry.share * 100))}%`;
     if (bar.style.width !== width) bar.style.width = width;

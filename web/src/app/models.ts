@@ -71,6 +71,9 @@ const DATASET_GROUPS: Record<string, string> = {
   cityscapes: "Driving scenes (Cityscapes)",
   voc: "People, animals, vehicles, objects (Pascal VOC)",
   ade20k: "Indoor and outdoor scenes (ADE20K)",
+  selfie: "People at a camera (selfie, video call)",
+  "selfie-multiclass": "Hair, skin and clothes at a camera (MediaPipe)",
+  hair: "Hair at a camera (MediaPipe)",
 };
 
 export function modelGroup(entry: ModelEntry): string {

@@ -1,7 +1,8 @@
 /** The model pickers: model, precision, input size, backend and threads; any change asks for a reload. */
 
 import { BACKEND_CHOICES, BACKEND_LABELS, pickVariant, sizesOf } from "../lib";
-import type { BackendChoice, Precision } from "../lib";
+import type { Backend, BackendChoice, Precision } from "../lib";
+import type { BackendWarning } from "./backend-check";
 import { $, setOptions } from "./dom";
 import { modelNote, modelOptions, precisionOptions, sizeKey, sizeOptions, streetOnlyHint } from "./models";
 import type { ModelEntry } from "./models";
@@ -22,6 +23,9 @@ export class ModelPickers {
   private size: string | null;
   private backend: BackendChoice;
   private threads: number;
+  private warnings: Partial<Record<Backend, BackendWarning>> = {};
+  /** WASM threads beyond the cores only slow it down (99 gave 0.3 fps on two cores). */
+  private readonly maxThreads = Math.min(32, navigator.hardwareConcurrency || 32);
 
   constructor(
     params: Params,
@@ -34,7 +38,7 @@ export class ModelPickers {
     this.precision = params.precision;
     this.size = params.size;
     this.backend = params.backend;
-    this.threads = params.threads;
+    this.threads = Math.min(this.maxThreads, params.threads);
     this.bind();
   }
 
@@ -136,20 +140,57 @@ export class ModelPickers {
       this.size = (e.target as HTMLSelectElement).value;
       this.changed();
     });
+    this.listBackends();
     const backend = $<HTMLSelectElement>("backend");
-    setOptions(
-      backend,
-      BACKEND_CHOICES.map((b) => ({ value: b, label: BACKEND_LABELS[b] })),
-      this.backend,
-    );
-    backend.addEventListener("change", () => {
-      this.backend = backend.value as BackendChoice;
-      this.changed();
+    backend.addEventListener("change", () => this.pickBackend(backend.value as BackendChoice));
+    $("backend-confirm").addEventListener("click", () => this.useBackend(backend.value as BackendChoice));
+    this.bindThreads();
+  }
+
+  /** Backends that would run on the CPU or not at all here (backend-check.ts): said at the picker. */
+  setBackendWarnings(warnings: Partial<Record<Backend, BackendWarning>>): void {
+    this.warnings = warnings;
+    this.listBackends();
+  }
+
+  /** Run on `backend` from now on (the user confirmed it, or chose "Switch to Auto"). */
+  useBackend(backend: BackendChoice): void {
+    $("backend-warning").hidden = true;
+    $<HTMLSelectElement>("backend").value = backend;
+    this.backend = backend;
+    this.changed();
+  }
+
+  private listBackends(): void {
+    const options = BACKEND_CHOICES.map((b) => {
+      const warning = b === "auto" ? undefined : this.warnings[b];
+      return { value: b, label: warning ? `${BACKEND_LABELS[b]} (${warning.tag})` : BACKEND_LABELS[b] };
     });
+    setOptions($<HTMLSelectElement>("backend"), options, this.backend);
+  }
+
+  /** A backend that would be slow or fail here is only switched to once the user has read why. */
+  private pickBackend(backend: BackendChoice): void {
+    const warning = backend === "auto" ? undefined : this.warnings[backend];
+    if (!warning || backend === this.backend) {
+      this.useBackend(backend);
+      return;
+    }
+    $("backend-warning-text").textContent = warning.text;
+    $("backend-warning").hidden = false;
+  }
+
+  private bindThreads(): void {
     const threads = $<HTMLInputElement>("threads");
+    threads.max = String(this.maxThreads);
     threads.value = String(this.threads);
     threads.addEventListener("change", () => {
-      this.threads = Math.max(0, Math.round(Number(threads.value) || 0));
+      const asked = Math.round(Number(threads.value) || 0);
+      this.threads = Math.min(this.maxThreads, Math.max(0, asked));
+      threads.value = String(this.threads);
+      const note = $("threads-note");
+      note.hidden = asked === this.threads;
+      note.textContent = `Threads go from 0 (automatic) to ${this.maxThreads}, this device's cores; set to ${this.threads}.`;
       this.changed();
     });
   }

@@ -16,6 +16,10 @@ export class SourceControls {
     $("start-camera").addEventListener("click", camera);
     $("source-camera").addEventListener("click", camera);
     $("source-stop").addEventListener("click", () => stop());
+    // File inputs stay hidden behind real buttons, which Tab reaches and Enter/Space press.
+    for (const button of document.querySelectorAll<HTMLButtonElement>("[data-opens]")) {
+      button.addEventListener("click", () => $<HTMLInputElement>(button.dataset.opens ?? "").click());
+    }
     for (const id of ["open-file", "source-video", "source-image"]) {
       const input = $<HTMLInputElement>(id);
       input.addEventListener("change", () => {

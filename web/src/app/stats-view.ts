@@ -1,5 +1,6 @@
 /** The Performance panel: figures updated in place a few times a second, and a chart of the recent frames. */
 
+import type { SourceKind } from "./sources";
 import type { Sample, Stats } from "./stats";
 
 /** The stages the chart stacks, with their colours (idle is a wait, not work, so it is not drawn). */
@@ -15,9 +16,12 @@ type Charted = keyof typeof CHART_COLORS;
 const CHARTED = Object.keys(CHART_COLORS) as Charted[];
 const HISTORY = 120;
 
+/** What the source's frames are called in the panel. */
+const SOURCE_FRAMES: Record<SourceKind, string> = { camera: "Camera frames", video: "Video frames", image: "Images" };
+
 export interface PanelFigures {
-  /** "still" for an image, else null: a rate means nothing for one frame. */
-  still: boolean;
+  /** The source (null: none); an image shows "still" for the rate, which means nothing for one frame. */
+  source: SourceKind | null;
   effectMs: number | null;
   loadMs: number | null;
 }
@@ -49,11 +53,13 @@ export class StatsView {
   update(stats: Stats, extra: PanelFigures): void {
     const fps = stats.fps();
     const s = stats.stages();
-    this.fps.textContent = extra.still ? "still" : `${fps.toFixed(1)} fps`;
+    // Nothing ran yet (no source, or no frame segmented): no rate to show, not "0.0 fps".
+    const idle = extra.source === null || stats.frames === 0;
+    this.fps.textContent = idle ? "—" : extra.source === "image" ? "still" : `${fps.toFixed(1)} fps`;
     const rows: [string, string, string?][] = [
-      ["Frames/s", fps.toFixed(1)],
+      ["Frames/s", idle ? "—" : fps.toFixed(1)],
       ["Segmented", String(stats.frames)],
-      ["Camera frames", String(stats.sourceFrames)],
+      ["Source frames", String(stats.sourceFrames)],
       ["Dropped", String(stats.dropped)],
       ...CHARTED.map((k): [string, string, string] => [k[0].toUpperCase() + k.slice(1), fmt(s[k]), CHART_COLORS[k]]),
       ["Waiting for frames", fmt(s.idle)],
@@ -62,12 +68,19 @@ export class StatsView {
     if (extra.effectMs !== null) rows.push(["Effect model", fmt(extra.effectMs)]);
     if (extra.loadMs !== null) rows.push(["Model load", fmt(extra.loadMs)]);
     for (const [name, value, color] of rows) this.cell(name, color).textContent = value;
+    this.label("Source frames", SOURCE_FRAMES[extra.source ?? "camera"]);
     drawChart(this.chart, stats.history());
     const m = stats.memory;
     const parts: string[] = [];
     if (m.jsHeapMB !== null) parts.push(`JS heap ${m.jsHeapMB.toFixed(0)} MB`);
     if (m.totalMB !== null) parts.push(`page total ${m.totalMB.toFixed(0)} MB (workers + WASM ${m.workersMB?.toFixed(0)} MB)`);
     this.memory.textContent = parts.length ? `Memory: ${parts.join(" · ")}` : "";
+  }
+
+  /** Rename row `name` (its key stays). */
+  private label(name: string, text: string): void {
+    const dt = this.cells.get(name)?.previousElementSibling;
+    if (dt && dt.textContent !== text) dt.textContent = text;
   }
 
   /** The value cell of row `name`, created once (rows only ever get added). */
