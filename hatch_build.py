@@ -144,7 +144,11 @@ def bench_only() -> list[str]:
     names = {p.name: p for p in files}
     app = _reached(STATIC / "index.html", names)
     bench = set().union(*(_reached(page, names) for page in (STATIC / "bench").glob("*.html")))
-    return sorted(p.relative_to(STATIC).as_posix() for p in bench - app)
+    only = [p.relative_to(STATIC).as_posix() for p in bench - app]
+    # Their precompressed copies (NAME.br, NAME.gz: web/vite.config.ts) go with them.
+    return sorted(
+        only + [f"{rel}.{ext}" for rel in only for ext in ("br", "gz") if (STATIC / f"{rel}.{ext}").is_file()]
+    )
 
 
 def wheel_artifacts() -> list[str]:

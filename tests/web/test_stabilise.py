@@ -30,6 +30,7 @@ def test_on_for_the_camera_off_for_an_image_and_the_toggle_changes_nothing_else(
     assert on["stabilise"]["on"] and on["stabilise"]["strength"] == 0.75
     assert on["stabilise"]["ms"] > 0
 
+    page.click("#runtime-section > summary")  # the Runtime panel starts collapsed
     page.click("#stabilise")
     off = wait_stats(page, f"!s.stabilise.on && s.frames >= {on['frames'] + 5}")
     assert not off["stabilise"]["on"] and off["stabilise"]["strength"] == 0
