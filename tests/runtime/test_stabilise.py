@@ -7,9 +7,6 @@ The vectors are Python's own output on the cases below; after changing the rule,
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -124,21 +121,10 @@ def test_the_vectors_are_pythons_output() -> None:
     assert make_vectors() == VECTORS, "the rule changed: rewrite them with `python tests/runtime/test_stabilise.py`"
 
 
-def test_typescript_follows_the_vectors(repo_root: Path, tmp_path: Path) -> None:
+def test_typescript_follows_the_vectors(node_test) -> None:
     """web/src/lib/stabilise.test.ts, compiled to CommonJS by the web app's tsc and run by node's test runner."""
-    web = repo_root / "web"
-    node, tsc = shutil.which("node"), web / "node_modules" / "typescript" / "bin" / "tsc"
-    if node is None or not tsc.is_file():
-        pytest.fail("node or web/node_modules is missing; install Node.js 20+ and run `make web` (npm ci).")
-    flags = ["--outDir", str(tmp_path), "--module", "commonjs", "--moduleResolution", "node", "--target", "es2022"]
-    flags += ["--strict", "--skipLibCheck", "--types", "node", "--rootDir", "src", "src/lib/stabilise.test.ts"]
-    compiled = subprocess.run([node, str(tsc), *flags], cwd=web, capture_output=True, text=True, timeout=120)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    env = os.environ | {"LIVESEG_STABILISE_VECTORS": str(VECTORS_PATH)}
-    test = tmp_path / "lib" / "stabilise.test.js"
-    proc = subprocess.run([node, "--test", str(test)], capture_output=True, text=True, timeout=120, env=env)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"# pass {1 + len(VECTORS['tables']) + len(VECTORS['cases'])}" in proc.stdout
+    out = node_test("src/lib/stabilise.test.ts", {"LIVESEG_STABILISE_VECTORS": str(VECTORS_PATH)})
+    assert f"# pass {1 + len(VECTORS['tables']) + len(VECTORS['cases'])}" in out
 
 
 def test_global_shift_finds_a_slide_and_prefers_none_on_a_tie() -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -47,18 +44,7 @@ def test_python_follows_the_vectors(case: dict, tmp_path: Path) -> None:
     assert (v.graph, v.precision, v.height, v.width) == ("labels", *case["expect"].values())
 
 
-def test_typescript_follows_the_vectors(repo_root: Path, tmp_path: Path) -> None:
+def test_typescript_follows_the_vectors(node_test) -> None:
     """web/src/lib/manifest.test.ts, compiled to CommonJS by the web app's tsc and run by node's test runner."""
-    web = repo_root / "web"
-    node, tsc = shutil.which("node"), web / "node_modules" / "typescript" / "bin" / "tsc"
-    if node is None or not tsc.is_file():
-        pytest.fail("node or web/node_modules is missing; install Node.js 20+ and run `make web` (npm ci).")
-    flags = ["--outDir", str(tmp_path), "--module", "commonjs", "--moduleResolution", "node", "--target", "es2022"]
-    flags += ["--strict", "--skipLibCheck", "--types", "node", "--rootDir", "src", "src/lib/manifest.test.ts"]
-    compiled = subprocess.run([node, str(tsc), *flags], cwd=web, capture_output=True, text=True, timeout=120)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    env = os.environ | {"LIVESEG_VARIANT_VECTORS": str(VECTORS_PATH)}
-    test = tmp_path / "lib" / "manifest.test.js"
-    proc = subprocess.run([node, "--test", str(test)], capture_output=True, text=True, timeout=120, env=env)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"# pass {len(VECTORS['cases'])}" in proc.stdout
+    out = node_test("src/lib/manifest.test.ts", {"LIVESEG_VARIANT_VECTORS": str(VECTORS_PATH)})
+    assert f"# pass {len(VECTORS['cases'])}" in out
