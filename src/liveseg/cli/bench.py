@@ -355,8 +355,9 @@ def person(
     from liveseg.bench import machine
     from liveseg.bench.person import PersonOptions, run_person
     from liveseg.bench.report import PERSON_JSON, save_json, write_report
+    from liveseg.export.mediapipe import NPM_PACKAGE
 
-    package = Path(__file__).resolve().parents[3] / "web" / "node_modules" / "@mediapipe" / "selfie_segmentation"
+    package = Path(__file__).resolve().parents[3] / "web" / "node_modules" / NPM_PACKAGE  # in a checkout
     opts = PersonOptions(
         photos=_bench_images(images, limit=100),
         threads=threads,

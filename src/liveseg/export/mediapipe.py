@@ -22,6 +22,7 @@ from liveseg.errors import LivesegError
 
 if TYPE_CHECKING:
     from liveseg.export.variants import ExportResult
+    from liveseg.runtime.manifest import Manifest
 
 NPM_PACKAGE = "@mediapipe/selfie_segmentation"
 NPM_VERSION = "0.1.1675465747"
@@ -85,7 +86,7 @@ def convert_person_model(
     source: Path, out: Path, model: BundledModel, progress: Progress | None = None
 ) -> ExportResult:
     """One selfie TFLite file → a parity-checked two-class bundle with its model card."""
-    from liveseg.export.imported import complexity, import_bundle, load_tflite
+    from liveseg.export.imported import import_bundle, load_tflite
     from liveseg.export.variants import ExportSettings
     from liveseg.export.writer import BundleMeta
 
@@ -93,7 +94,6 @@ def convert_person_model(
     if not converted.foreground:
         raise LivesegError(f"{source} does not end in a single-channel sigmoid; it is not a selfie model.")
     size = converted.size
-    params, gflops = complexity(network, size)
     meta = BundleMeta(
         name=model.name,
         model={"name": "mediapipe-selfie", "kwargs": {}},
@@ -109,15 +109,16 @@ def convert_person_model(
             "description": converted.description,
             "converted": "liveseg.export.tflite: single-channel sigmoid → two classes, person where p > 0.5",
         },
-        card=_card(model, size, params, gflops),
+        card=lambda manifest: _card(model, manifest),
     )
     # No int8: calibrating a person model on synthetic images (all a serve-only set-up has) loses the person.
     settings = ExportSettings(sizes=[size], precisions=("fp32", "fp16"), name=model.name, no_data=True)
     return import_bundle(network, out, settings, meta, progress)
 
 
-def _card(model: BundledModel, size: tuple[int, int], params: int, gflops: float) -> str:
-    h, w = size
+def _card(model: BundledModel, manifest: Manifest) -> str:
+    h, w = manifest.default_size
+    params, gflops = manifest.model["params"], manifest.model["gflops"]
     return f"""# {model.name}
 
 {model.summary}

@@ -15,7 +15,7 @@ nor onnx, so that `liveseg pull --list` works from any install.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from liveseg.export.tflite import Converted
     from liveseg.export.variants import ExportResult, ExportSettings
     from liveseg.export.writer import BundleMeta
+    from liveseg.runtime.manifest import Manifest
 
 Converter = Literal["torchvision", "onnx", "tflite", "effect"]
 # Converters that need a library a serve-only install lacks: the extra that installs it and the module they import.
@@ -434,7 +435,9 @@ def pull(
 
 
 def _meta(
-    entry: Pretrained, normalization: tuple[Sequence[float], Sequence[float]] | None = None, card: str | None = None
+    entry: Pretrained,
+    normalization: tuple[Sequence[float], Sequence[float]] | None = None,
+    card: Callable[[Manifest], str] | None = None,
 ) -> BundleMeta:
     from liveseg.export.writer import BundleMeta
 
@@ -465,11 +468,13 @@ def _convert_tflite(
     entry: Pretrained, file: Path, out: Path, settings: ExportSettings, progress: Progress | None
 ) -> ExportResult:
     """A TFLite file → a bundle, normalised as its metadata says (else as the entry says), with a model card."""
-    from liveseg.export.imported import complexity, import_bundle, load_tflite
+    from liveseg.export.imported import import_bundle, load_tflite
 
     network, converted = load_tflite(file, default=(entry.mean, entry.std))
-    params, gflops = complexity(network, converted.size)
-    card = _tflite_card(entry, converted, (network.mean, network.std), params, gflops)
+
+    def card(manifest: Manifest) -> str:
+        return _tflite_card(entry, converted, (network.mean, network.std), manifest)
+
     return import_bundle(network, out, settings, _meta(entry, (network.mean, network.std), card), progress)
 
 
@@ -477,10 +482,10 @@ def _tflite_card(
     entry: Pretrained,
     converted: Converted,
     normalization: tuple[Sequence[float], Sequence[float]],
-    params: int,
-    gflops: float,
+    manifest: Manifest,
 ) -> str:
     h, w = converted.size
+    params, gflops = manifest.model["params"], manifest.model["gflops"]
     mean, std = (", ".join(f"{v:g}" for v in values) for values in normalization)
     told = "its metadata" if converted.metadata and converted.metadata.mean else "this entry (the file has no metadata)"
     head = (

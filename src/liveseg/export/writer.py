@@ -31,7 +31,9 @@ class BundleMeta:
     normalization: dict[str, Sequence[float]]  # {"mean", "std"} on 0..1 RGB
     training: dict[str, Any] | None = None  # {"epoch", "best_miou"} of a checkpoint liveseg trained
     source: dict[str, Any] | None = None  # {"origin", "license", ...} of a pulled or imported model
-    card: str | None = None  # MODEL_CARD.md, written into the bundle with it
+    # MODEL_CARD.md, written into the bundle from its finished manifest (which holds the measured params and
+    # GFLOPs, so a card needs no second measurement).
+    card: Callable[[Manifest], str] | None = None
 
 
 def checkpoint_meta(ckpt: dict, name: str | None) -> BundleMeta:
@@ -143,5 +145,5 @@ def write_bundle(
         )
         manifest.dump(tmp / "manifest.json")
         if meta.card is not None:
-            (tmp / MODEL_CARD).write_text(meta.card, encoding="utf-8")
+            (tmp / MODEL_CARD).write_text(meta.card(manifest), encoding="utf-8")
     return manifest
