@@ -1,8 +1,9 @@
 """The npm package: `npm run pack:lib` packs the module API (web/src/lib) with its workers, declarations and
 onnxruntime-web's WebAssembly runtime. A page of its own (page/, not the app) installed next to the packed module
 type-checks against it and, served by a plain static server with COOP/COEP, segments a CamVid val image in headless
-Chromium through segment, segmentForVideo, recycle and close, agreeing with the Python runtime; so does a Vite
-build of the same page."""
+Chromium through segment, segmentForVideo, masks at the input's size, recycle and close, agreeing with the Python
+runtime; then from a logits file's bytes, with confidence masks and onnxruntime's files from another folder
+(`wasmPaths`). So does a Vite build of the same page."""
 
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ from PIL import Image
 import liveseg
 from liveseg.bench.browser import CHROMIUM, CHROMIUM_FLAGS
 from liveseg.runtime.bundle import Bundle, open_bundle
+from liveseg.runtime.io import resize_nearest
 
 MIN_AGREEMENT = 0.98
 PAGE = Path(__file__).parent / "page"
 THREADS = 2  # the page asks for two: onnxruntime-web's pthread workers must load from the package too
+WASM_FILES = ("ort-wasm-simd-threaded.jsep.wasm", "ort-wasm-simd-threaded.jsep.mjs")
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -137,11 +140,16 @@ def bundle(bundle_dir: Path) -> Bundle:
 
 
 @pytest.fixture(scope="module")
-def image(bundle: Bundle, camvid_root: Path) -> np.ndarray:
-    """A CamVid val frame at the fp32 variant's size, so neither side resamples it."""
+def big(camvid_root: Path) -> np.ndarray:
+    """A CamVid val frame at its own size (480x360), which is not the model's: masks at the input's size."""
+    return np.asarray(Image.open(sorted((camvid_root / "val").iterdir())[-1]).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def image(bundle: Bundle, big: np.ndarray) -> np.ndarray:
+    """The same frame at the fp32 variant's size, so neither side resamples it."""
     variant = bundle.variant(precision="fp32")
-    val = sorted((camvid_root / "val").iterdir())[-1]
-    return np.asarray(Image.open(val).convert("RGB").resize((variant.width, variant.height), Image.BILINEAR))
+    return np.asarray(Image.fromarray(big).resize((variant.width, variant.height), Image.BILINEAR))
 
 
 @pytest.fixture(scope="module", params=["as-published", "bundled-by-vite"])
@@ -156,10 +164,16 @@ def root(request: pytest.FixtureRequest, site: Path, repo_root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def served(root: Path, bundle: Bundle, image: np.ndarray) -> Iterator[str]:
+def served(root: Path, site: Path, bundle: Bundle, image: np.ndarray, big: np.ndarray) -> Iterator[str]:
+    """The page, the bundle under /models/ (where names are looked up), the images, and onnxruntime-web's runtime
+    files in /runtime/, a folder of their own for `wasmPaths`."""
     (root / "models").mkdir()
     (root / "models" / bundle.name).symlink_to(bundle.root, target_is_directory=True)
+    (root / "runtime").mkdir()
+    for name in WASM_FILES:
+        shutil.copy(site / "node_modules" / "liveseg" / "dist" / name, root / "runtime" / name)
     Image.fromarray(image).save(root / "image.png")
+    Image.fromarray(big).save(root / "big.png")
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(IsolatedFiles, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -178,10 +192,13 @@ def decode(text: str, outcome: dict) -> np.ndarray:
 @pytest.mark.browser
 @pytest.mark.timeout(300)
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} is missing (CI installs Debian's chromium package)")
-def test_page_with_only_the_package_segments_like_python(served: str, bundle: Bundle, image: np.ndarray) -> None:
+def test_page_with_only_the_package_segments_like_python(
+    served: str, bundle: Bundle, image: np.ndarray, big: np.ndarray
+) -> None:
     from playwright.sync_api import sync_playwright
 
-    expected = liveseg.load(bundle, precision="fp32", size=bundle.variant(precision="fp32").size).segment(image)
+    segmenter = liveseg.load(bundle, precision="fp32", size=bundle.variant(precision="fp32").size)
+    expected, expected_big = segmenter.segment(image), segmenter.segment(big)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
@@ -190,7 +207,8 @@ def test_page_with_only_the_package_segments_like_python(served: str, bundle: Bu
             errors: list[str] = []
             page.on("request", lambda r: requests.append(r.url))
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{served}/index.html?model=/models/{bundle.name}/&image=/image.png&threads={THREADS}")
+            query = f"name={bundle.name}&image=/image.png&big=/big.png&runtime=/runtime/&threads={THREADS}"
+            page.goto(f"{served}/index.html?{query}")
             page.wait_for_function("() => window.outcome !== undefined", timeout=240_000)
             outcome = page.evaluate("window.outcome")
         finally:
@@ -211,3 +229,33 @@ def test_page_with_only_the_package_segments_like_python(served: str, bundle: Bu
     names = {c["id"]: c["name"] for c in bundle.classes}
     assert sorted(outcome["legend"]) == sorted(names[i] for i in np.unique(labels))
     assert "closed" in outcome["afterClose"]
+    masks_at_the_input_size(outcome, expected_big.labels)
+    with_confidence_masks(outcome["fromBytes"], expected_big.labels, len(bundle.classes))
+    for name in WASM_FILES:  # the bytes' segmenter loaded onnxruntime's files from wasmPaths
+        assert f"{served}/runtime/{name}" in requests
+
+
+def masks_at_the_input_size(outcome: dict, expected: np.ndarray) -> None:
+    """`maskSize: "input"` is the model-size mask resized by Python's nearest rule, and agrees with Python."""
+    at_model, at_input = decode(outcome["bigAtModel"]["labels"], outcome["bigAtModel"]), outcome["bigAtInput"]
+    labels = decode(at_input["labels"], at_input)
+    assert at_model.shape == (outcome["height"], outcome["width"]) and labels.shape == expected.shape
+    np.testing.assert_array_equal(labels, resize_nearest(at_model, *expected.shape))
+    agreement = float((labels == expected).mean())
+    print(f"npm package page vs Python pixel agreement at the input's size: {agreement:.5f}")
+    assert agreement >= MIN_AGREEMENT
+
+
+def with_confidence_masks(outcome: dict, expected: np.ndarray, classes: int) -> None:
+    """The logits file's bytes: one probability plane per class at the input's size, summing to 1 per pixel,
+    whose arg-max is the labels; the masks' buffers are detached once recycled and taken back."""
+    assert outcome["graph"] == "logits" and outcome["bytesKept"] and outcome["detachedAfterRecycle"]
+    assert outcome["classes"] == classes
+    labels = decode(outcome["labels"], outcome)
+    masks = np.frombuffer(base64.b64decode(outcome["masks"]), np.uint8)
+    masks = masks.reshape(outcome["classes"], *labels.shape)
+    assert labels.shape == expected.shape and outcome["worstSum"] < 1e-4
+    on_argmax = float((masks.argmax(axis=0) == labels).mean())
+    agreement = float((labels == expected).mean())
+    print(f"confidence masks' arg-max vs labels: {on_argmax:.5f}; vs Python: {agreement:.5f}")
+    assert on_argmax >= MIN_AGREEMENT and agreement >= MIN_AGREEMENT

@@ -45,6 +45,7 @@ def test_python_follows_the_vectors(case: dict, tmp_path: Path) -> None:
 
 
 def test_typescript_follows_the_vectors(node_test) -> None:
-    """web/src/lib/manifest.test.ts, compiled to CommonJS by the web app's tsc and run by node's test runner."""
+    """web/src/lib/manifest.test.ts, compiled to CommonJS by the web app's tsc and run by node's test runner: the
+    vectors, and one test of its own for `bundleUrl` (a TypeScript-only rule)."""
     out = node_test("src/lib/manifest.test.ts", {"LIVESEG_VARIANT_VECTORS": str(VECTORS_PATH)})
-    assert f"# pass {len(VECTORS['cases'])}" in out
+    assert f"# pass {len(VECTORS['cases']) + 1}" in out and "# fail 0" in out

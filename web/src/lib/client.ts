@@ -6,11 +6,21 @@ import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url";
 import type { WorkerFrame } from "./pixels";
 import type { Failure, Progress } from "./protocol";
 import type { OrtFiles } from "./runtime";
-import type { FrameSource } from "./types";
+import type { FrameSource, WasmPaths } from "./types";
 
-/** onnxruntime-web's WebAssembly runtime as this build ships it (never a CDN). */
-export function ortFiles(): OrtFiles {
-  return { wasm: new URL(ortWasm, location.href).href, mjs: new URL(ortMjs, location.href).href };
+/** The file names of onnxruntime-web's WebAssembly runtime in a `wasmPaths` folder. */
+const WASM_FILES = { wasm: "ort-wasm-simd-threaded.jsep.wasm", mjs: "ort-wasm-simd-threaded.jsep.mjs" };
+
+/**
+ * onnxruntime-web's WebAssembly runtime as absolute URLs (the worker has another base): the files this build ships,
+ * or those of `wasmPaths`.
+ */
+export function ortFiles(wasmPaths?: WasmPaths): OrtFiles {
+  const absolute = (url: string) => new URL(url, location.href).href;
+  if (wasmPaths === undefined) return { wasm: absolute(ortWasm), mjs: absolute(ortMjs) };
+  if (typeof wasmPaths !== "string") return { wasm: absolute(wasmPaths.wasm), mjs: absolute(wasmPaths.mjs) };
+  const folder = new URL(wasmPaths.endsWith("/") ? wasmPaths : `${wasmPaths}/`, location.href);
+  return { wasm: new URL(WASM_FILES.wasm, folder).href, mjs: new URL(WASM_FILES.mjs, folder).href };
 }
 
 /** min(4, cores) threads when SharedArrayBuffer is allowed (cross-origin isolated pages), else 1. */
@@ -22,7 +32,7 @@ export function threadsOf(requested: number | undefined): number {
   return requested && requested > 0 ? requested : defaultThreads();
 }
 
-const SPARE_LIMIT = 4;
+const SPARE_LIMIT = 6;
 
 interface Waiter<T> {
   resolve(value: T): void;

@@ -54,7 +54,7 @@ export async function createImageModel(options: ImageModelOptions): Promise<Imag
     size: options.size ?? [256, 256],
     backend: options.backend ?? "auto",
     threads: threadsOf(options.threads),
-    ort: ortFiles(),
+    ort: ortFiles(options.wasmPaths),
   };
   refusePrebundled(import.meta.url);
   const worker = new Worker(new URL("./image-model-worker.ts", import.meta.url), {

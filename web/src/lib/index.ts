@@ -14,15 +14,17 @@ export { defaultThreads } from "./client";
 export { createImageModel } from "./image-model";
 export {
   bundleBase,
+  bundleUrl,
   checkManifest,
   fetchManifest,
   graphOf,
   logitsVariant,
+  MODEL_BASE,
   parseSize,
   pickVariant,
   precisionsOf,
   sizesOf,
 } from "./manifest";
-export { BACKEND_CHOICES, BACKEND_LABELS, BACKENDS, GRAPHS, graphFor, PRECISIONS } from "./options";
+export { BACKEND_CHOICES, BACKEND_LABELS, BACKENDS, GRAPHS, graphFor, MASK_SIZES, PRECISIONS } from "./options";
 export { createSegmenter, legendOf } from "./segmenter";
 export type * from "./types";

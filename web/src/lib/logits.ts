@@ -119,3 +119,66 @@ export class LogitsDecoder {
     return k;
   }
 }
+
+/**
+ * Per-class probabilities (confidence masks) at any size: the softmax of the low-resolution logits, each class's
+ * plane upsampled bilinearly (half-pixel centres) to the size asked for, as the top-class confidence is.
+ */
+export class ClassProbabilities {
+  private readonly softmax: Float32Array;
+  private sized: { height: number; width: number; xs: Axis; ys: Axis } | null = null;
+
+  constructor(
+    readonly classes: number,
+    readonly lowHeight: number,
+    readonly lowWidth: number,
+  ) {
+    this.softmax = new Float32Array(classes * lowHeight * lowWidth);
+  }
+
+  /** Fill `out` (classes planes of height × width, class by class) from one image's C×h×w logits. */
+  fill(logits: Float32Array, height: number, width: number, out: Float32Array): void {
+    this.lowResolution(logits);
+    const { xs, ys } = this.axesFor(height, width);
+    const plane = this.lowHeight * this.lowWidth;
+    const lw = this.lowWidth;
+    for (let c = 0; c < this.classes; c++) {
+      const p = this.softmax.subarray(c * plane, (c + 1) * plane);
+      for (let y = 0, o = c * height * width; y < height; y++) {
+        const r0 = ys.low[y] * lw;
+        const r1 = ys.high[y] * lw;
+        const fy = ys.frac[y];
+        for (let x = 0; x < width; x++, o++) {
+          const fx = xs.frac[x];
+          const upper = p[r0 + xs.low[x]] + (p[r0 + xs.high[x]] - p[r0 + xs.low[x]]) * fx;
+          const lower = p[r1 + xs.low[x]] + (p[r1 + xs.high[x]] - p[r1 + xs.low[x]]) * fx;
+          out[o] = upper + (lower - upper) * fy;
+        }
+      }
+    }
+  }
+
+  private lowResolution(logits: Float32Array): void {
+    const plane = this.lowHeight * this.lowWidth;
+    const { classes, softmax } = this;
+    for (let q = 0; q < plane; q++) {
+      let max = logits[q];
+      for (let c = 1; c < classes; c++) max = Math.max(max, logits[c * plane + q]);
+      let sum = 0;
+      for (let c = 0; c < classes; c++) {
+        const e = Math.exp(logits[c * plane + q] - max);
+        softmax[c * plane + q] = e;
+        sum += e;
+      }
+      for (let c = 0; c < classes; c++) softmax[c * plane + q] /= sum;
+    }
+  }
+
+  /** The interpolation tables for one output size, kept while frames keep that size. */
+  private axesFor(height: number, width: number): { xs: Axis; ys: Axis } {
+    const s = this.sized;
+    if (s && s.height === height && s.width === width) return s;
+    this.sized = { height, width, xs: axis(this.lowWidth, width), ys: axis(this.lowHeight, height) };
+    return this.sized;
+  }
+}

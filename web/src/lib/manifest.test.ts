@@ -8,7 +8,7 @@ import { deepEqual, throws } from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { pickVariant } from "./manifest";
+import { bundleUrl, pickVariant } from "./manifest";
 import type { Precision } from "./options";
 import type { Manifest } from "./types";
 
@@ -39,3 +39,11 @@ for (const c of vectors.cases) {
     }
   });
 }
+
+test("bundleUrl: a string with a slash is a URL, one without is a bundle name under the model base", () => {
+  deepEqual(bundleUrl("/models/camvid-default"), "/models/camvid-default/");
+  deepEqual(bundleUrl("https://cdn.example/b/manifest.json", "/other/"), "https://cdn.example/b/");
+  deepEqual(bundleUrl("./mine/"), "./mine/");
+  deepEqual(bundleUrl("camvid-default"), "/models/camvid-default/");
+  deepEqual(bundleUrl("person selfie", "https://cdn.example/bundles"), "https://cdn.example/bundles/person%20selfie/");
+});

@@ -22,6 +22,24 @@ export function bundleBase(model: string): string {
   return trimmed.endsWith("/") ? trimmed : `${trimmed}/`;
 }
 
+/** Where `createSegmenter` looks bundle names up by default: where `liveseg serve` serves them. */
+export const MODEL_BASE = "/models/";
+
+/**
+ * The bundle folder that `createSegmenter`'s `model` string means: a URL (anything with a "/") as `bundleBase`
+ * reads it, else a bundle name under `modelBase`, as transformers.js looks model ids up under a local path.
+ */
+export function bundleUrl(model: string, modelBase = MODEL_BASE): string {
+  if (model.includes("/")) return bundleBase(model);
+  return `${bundleBase(modelBase)}${encodeURIComponent(model)}/`;
+}
+
+/** Lowercase hex SHA-256 of `data`, as the manifest lists each file's; needs crypto.subtle (a secure context). */
+export async function sha256Hex(data: BufferSource): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export async function fetchManifest(model: string): Promise<Manifest> {
   const url = new URL("manifest.json", new URL(bundleBase(model), location.href));
   let response: Response;

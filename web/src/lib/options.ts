@@ -17,6 +17,10 @@ export const BACKEND_LABELS: Record<BackendChoice, string> = {
   wasm: "WASM",
 };
 
+/** The size of a result's masks: the model's input size (as it ran, no resizing) or the frame's own size. */
+export const MASK_SIZES = ["model", "input"] as const;
+export type MaskSize = (typeof MASK_SIZES)[number];
+
 export const PRECISIONS = ["fp32", "fp16", "int8"] as const;
 export type Precision = (typeof PRECISIONS)[number];
 

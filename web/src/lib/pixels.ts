@@ -3,6 +3,11 @@
 /** A frame as it reaches a worker: a camera VideoFrame (no copy made) or a decoded ImageBitmap. */
 export type WorkerFrame = VideoFrame | ImageBitmap;
 
+/** [height, width] of a frame as it is shown (a VideoFrame's display size, not its coded size). */
+export function frameSize(frame: WorkerFrame): [number, number] {
+  return frame instanceof ImageBitmap ? [frame.height, frame.width] : [frame.displayHeight, frame.displayWidth];
+}
+
 /** Draws frames at a fixed size and reads their RGBA pixels. */
 export class FrameReader {
   private readonly ctx: OffscreenCanvasRenderingContext2D;
@@ -34,9 +39,12 @@ export function dropAlpha(rgba: Uint8ClampedArray, rgb: Uint8Array | Float32Arra
   }
 }
 
-const POOL_LIMIT = 4;
+const POOL_LIMIT = 6;
 
-/** Result buffers handed back by the page, reused for the next results. */
+/**
+ * Result buffers handed back by the page (and the model-size maps a resized result leaves), reused for the next
+ * results; when full, the oldest is dropped, so buffers of a size no longer asked for do not stay.
+ */
 export class BufferPool {
   private readonly free: ArrayBuffer[] = [];
 
@@ -46,7 +54,8 @@ export class BufferPool {
   }
 
   give(buffers: ArrayBuffer[]): void {
-    for (const b of buffers) if (this.free.length < POOL_LIMIT && b.byteLength > 0) this.free.push(b);
+    for (const b of buffers) if (b.byteLength > 0) this.free.push(b);
+    this.free.splice(0, Math.max(0, this.free.length - POOL_LIMIT));
   }
 }
 

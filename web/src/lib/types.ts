@@ -1,8 +1,8 @@
 /** Public types of the liveseg module API (see docs/ARCHITECTURE.md, "Bundles" and "Web"). */
 
-import type { Backend, BackendChoice, Graph, Precision } from "./options";
+import type { Backend, BackendChoice, Graph, MaskSize, Precision } from "./options";
 
-export type { Backend, BackendChoice, Graph, Precision } from "./options";
+export type { Backend, BackendChoice, Graph, MaskSize, Precision } from "./options";
 
 export type RGB = [number, number, number];
 
@@ -43,17 +43,34 @@ export interface Manifest {
   source?: { origin?: string; license?: string; accuracy?: string; pulled?: string; imported?: string };
 }
 
+/**
+ * Where onnxruntime-web's WebAssembly runtime comes from: a folder URL holding `ort-wasm-simd-threaded.jsep.wasm`
+ * and `.mjs` (onnxruntime-web 1.30.0's), or each file's URL. Default: the copies shipped in this package.
+ */
+export type WasmPaths = string | { wasm: string; mjs: string };
+
 export interface SegmenterOptions {
-  /** Bundle URL, e.g. "/models/camvid-default/" (a trailing "manifest.json" is accepted too). */
-  model: string;
+  /**
+   * The model: a bundle's URL ("/models/camvid-default/", "https://cdn.example/bundle/manifest.json"), a bundle's
+   * name (no "/": looked up under `modelBase`), or the bytes of one of its variant files (`manifest` required).
+   */
+  model: string | ArrayBuffer | Uint8Array;
+  /** Where bundle names are looked up: `${modelBase}${name}/manifest.json`. Default "/models/" (`liveseg serve`). */
+  modelBase?: string;
   precision?: Precision;
   /** Input size as [height, width] or "HxW"; default: the bundle's default size for the precision. */
   size?: [number, number] | string;
   backend?: BackendChoice;
   /** WASM threads; default min(4, cores) when the page is cross-origin isolated, else 1. */
   threads?: number;
-  /** The manifest, when the caller has it already (skips one request). */
+  /** The bundle's manifest: saves a request for a URL or name, and is required with bytes. */
   manifest?: Manifest;
+  /** onnxruntime-web's `.wasm` and `.mjs` from elsewhere (a CDN, your own static path) instead of this package's. */
+  wasmPaths?: WasmPaths;
+  /** The masks' size: "model" (default: the variant's, no resizing) or "input" (each frame's own size). */
+  maskSize?: MaskSize;
+  /** Per-class probabilities with every result (`confidenceMasks`); runs the bundle's logits variant. */
+  confidenceMasks?: boolean;
   /** Download progress of the model file, bytes. */
   onProgress?: (loaded: number, total: number) => void;
   /**
@@ -74,7 +91,10 @@ export interface Timings {
   preprocess: number;
   /** `session.run`. */
   inference: number;
-  /** Copying the outputs out (and, for the logits graph, upsampling and arg-max) plus the class histogram. */
+  /**
+   * Copying the outputs out (and, for the logits graph, upsampling and arg-max), resizing to the input's size,
+   * the confidence masks and the class histogram.
+   */
   readback: number;
   /** The stabiliser, for `segmentForVideo` frames when it is on (else 0). */
   stabilise: number;
@@ -86,11 +106,20 @@ export interface Timings {
   queue: number;
 }
 
+/**
+ * One frame's masks, all width × height, row-major. Its buffers are the page's own until `recycle(result)`: they
+ * stay valid while you keep the result, and are detached (length 0) once a later call takes them back.
+ */
 export interface SegmentationResult {
-  /** Row-major class ids at the model's input size (width × height). */
+  /** Class ids at the model's size, or the input's with `maskSize: "input"` (width × height). */
   readonly labels: Uint8Array;
-  /** Row-major round(255 × top-class probability), same size, when the bundle provides it. */
+  /** Round(255 × top-class probability), same size, when the bundle provides it. */
   readonly confidence?: Uint8Array;
+  /**
+   * With `confidenceMasks: true`: one plane per class id (`confidenceMasks[id]`), the class's probability 0..1,
+   * same size; the planes are views into one buffer.
+   */
+  readonly confidenceMasks?: Float32Array[];
   readonly width: number;
   readonly height: number;
   /** Classes present, most frequent first (computed when first read). */
@@ -141,8 +170,10 @@ export interface Segmenter {
   segmentForVideo(frame: FrameSource, timestampMs: number, options?: SegmentOptions): Promise<SegmentationResult>;
   /** The stabiliser's strength for `segmentForVideo` (0: off). */
   readonly stabilise: number;
-  /** Change options while running; a new `stabilise` applies from the next `segmentForVideo` frame. */
-  setOptions(options: Pick<SegmenterOptions, "stabilise">): void;
+  /** The size of the masks of the next results. */
+  readonly maskSize: MaskSize;
+  /** Change options while running; a new `stabilise` or `maskSize` applies from the next frame. */
+  setOptions(options: Pick<SegmenterOptions, "stabilise" | "maskSize">): void;
   /** Start a new stream: the next `segmentForVideo` frame forgets the frames before it and may have any timestamp. */
   reset(): void;
   /** Give a result's buffers back so the next results reuse them instead of allocating. */
@@ -175,6 +206,8 @@ export interface ImageModelOutput {
 export interface ImageModelOptions {
   /** The .onnx file's bytes (transferred to the worker: the buffer is detached afterwards). */
   bytes: ArrayBuffer;
+  /** onnxruntime-web's `.wasm` and `.mjs` from elsewhere, as `createSegmenter`'s option. */
+  wasmPaths?: WasmPaths;
   backend?: BackendChoice;
   threads?: number;
   /** Value range of float inputs and outputs: 1 for 0..1 (default), 255 for 0..255. */

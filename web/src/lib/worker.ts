@@ -7,12 +7,14 @@
  * into and out of its heap; its output buffers are handed to the page as they are, not copied again.
  */
 
-import { LogitsDecoder } from "./logits";
+import { ClassProbabilities, LogitsDecoder } from "./logits";
+import { sha256Hex } from "./manifest";
 import type { Backend, Graph } from "./options";
-import { BufferPool, clock, dropAlpha, FrameReader } from "./pixels";
+import { BufferPool, clock, dropAlpha, FrameReader, frameSize } from "./pixels";
 import type { FromWorker, InitSegmenter, ModelFile, Ready, SegmentDone, SegmentFrame, ToWorker } from "./protocol";
 import { configureOrt, createSession, message, ort } from "./runtime";
 import type { Prepared } from "./runtime";
+import { NearestResizer } from "./resize";
 import { Stabiliser } from "./stabilise";
 
 function post(msg: FromWorker, transfer: Transferable[] = []): void {
@@ -48,12 +50,8 @@ async function download(file: ModelFile): Promise<Uint8Array> {
   if (expected && loaded !== expected) {
     throw new Error(`${url} has ${loaded} bytes but the manifest says ${expected}; reload or re-export.`);
   }
-  if (sha256 && crypto.subtle) {
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-    const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-    if (hex !== sha256) {
-      throw new Error(`${url} does not match its sha256 in the manifest; reload or re-export the bundle.`);
-    }
+  if (sha256 && crypto.subtle && (await sha256Hex(data)) !== sha256) {
+    throw new Error(`${url} does not match its sha256 in the manifest; reload or re-export the bundle.`);
   }
   return data;
 }
@@ -62,14 +60,20 @@ async function download(file: ModelFile): Promise<Uint8Array> {
 interface Maps {
   labels: Uint8Array;
   confidence: Uint8Array | null;
+  /** Per-class probabilities, class by class, at the size asked for (logits graph only). */
+  probabilities: Float32Array | null;
 }
+
+/** [height, width]. */
+type Size = [number, number];
 
 /** One graph kind: how its input is filled from RGBA pixels and how its outputs become class maps. */
 interface GraphRunner {
   readonly kind: Graph;
   feed(rgba: Uint8ClampedArray): ort.Tensor;
   fetches: string[];
-  maps(out: ort.InferenceSession.ReturnType, pool: BufferPool): Promise<Maps>;
+  /** Labels and confidences at the model's size; per-class probabilities at `masks` when it is given. */
+  maps(out: ort.InferenceSession.ReturnType, pool: BufferPool, masks: Size | null): Promise<Maps>;
 }
 
 /** A CPU output's data as a buffer of its own (onnxruntime allocates one per run), else a pooled copy. */
@@ -110,6 +114,7 @@ class LabelsGraph implements GraphRunner {
     return {
       labels: own((await labels.getData()) as Uint8Array, pool),
       confidence: confidence ? own((await confidence.getData()) as Uint8Array, pool) : null,
+      probabilities: null,
     };
   }
 }
@@ -121,6 +126,7 @@ class LogitsGraph implements GraphRunner {
   private readonly input: Float32Array;
   private readonly tensor: ort.Tensor;
   private decoder: LogitsDecoder | null = null;
+  private classProbabilities: ClassProbabilities | null = null;
 
   constructor(
     private readonly init: InitSegmenter,
@@ -138,7 +144,7 @@ class LogitsGraph implements GraphRunner {
     return this.tensor;
   }
 
-  async maps(out: ort.InferenceSession.ReturnType, pool: BufferPool): Promise<Maps> {
+  async maps(out: ort.InferenceSession.ReturnType, pool: BufferPool, masks: Size | null): Promise<Maps> {
     const logits = out[this.output];
     const dims = logits?.dims ?? [];
     if (!logits || logits.type !== "float32" || dims.length !== 4 || dims[0] !== 1) {
@@ -148,8 +154,20 @@ class LogitsGraph implements GraphRunner {
     const n = this.init.width * this.init.height;
     const labels = new Uint8Array(pool.take(n));
     const confidence = new Uint8Array(pool.take(n));
-    decoder.decode((await logits.getData()) as Float32Array, labels, confidence);
-    return { labels, confidence };
+    const data = (await logits.getData()) as Float32Array;
+    decoder.decode(data, labels, confidence);
+    return { labels, confidence, probabilities: masks && this.probabilities(data, decoder, masks, pool) };
+  }
+
+  /** Softmax of the low-resolution logits, upsampled bilinearly to `masks`: one float plane per class. */
+  private probabilities(data: Float32Array, d: LogitsDecoder, [height, width]: Size, pool: BufferPool): Float32Array {
+    let p = this.classProbabilities;
+    if (!p || p.classes !== d.classes || p.lowHeight !== d.lowHeight || p.lowWidth !== d.lowWidth) {
+      p = this.classProbabilities = new ClassProbabilities(d.classes, d.lowHeight, d.lowWidth);
+    }
+    const out = new Float32Array(pool.take(d.classes * height * width * Float32Array.BYTES_PER_ELEMENT));
+    p.fill(data, height, width, out);
+    return out;
   }
 
   private decoderFor(classes: number, h: number, w: number): LogitsDecoder {
@@ -166,6 +184,7 @@ class SegmentJob {
   private readonly counts = new Uint32Array(256);
   /** The state of the `segmentForVideo` stream; `segment()` frames neither use nor change it. */
   private readonly stabiliser = new Stabiliser();
+  private resizer: NearestResizer | null = null;
   /** `clock()` when the previous frame was answered. */
   private freeAt = 0;
 
@@ -180,13 +199,15 @@ class SegmentJob {
   async run(msg: SegmentFrame, receivedAt: number): Promise<void> {
     const t0 = clock();
     this.pool.give(msg.recycle);
+    const size: Size = msg.maskSize === "input" ? frameSize(msg.frame) : [this.init.height, this.init.width];
     const feed = this.graph.feed(this.reader.rgba(msg.frame));
     const t1 = clock();
     const out = await this.session.run({ [this.init.input]: feed }, this.graph.fetches);
     const t2 = clock();
-    const maps = await this.graph.maps(out, this.pool);
+    const atModel = await this.graph.maps(out, this.pool, this.init.confidenceMasks ? size : null);
     for (const t of Object.values(out)) t.dispose();
-    const stabilise = this.stabilise(msg.video, maps);
+    const stabilise = this.stabilise(msg.video, atModel);
+    const maps = this.resized(atModel, size);
     const counts = this.histogram(maps.labels);
     const t3 = clock();
     const done: SegmentDone = {
@@ -194,6 +215,9 @@ class SegmentJob {
       id: msg.id,
       labels: maps.labels.buffer as ArrayBuffer,
       confidence: (maps.confidence?.buffer as ArrayBuffer | undefined) ?? null,
+      confidenceMasks: (maps.probabilities?.buffer as ArrayBuffer | undefined) ?? null,
+      width: size[1],
+      height: size[0],
       counts,
       timings: {
         preprocess: t1 - t0,
@@ -206,8 +230,29 @@ class SegmentJob {
       },
       postedAt: clock(),
     };
-    post(done, done.confidence ? [done.labels, done.confidence] : [done.labels]);
+    post(done, [done.labels, done.confidence, done.confidenceMasks].filter((b) => b !== null));
     this.freeAt = clock();
+  }
+
+  /**
+   * The maps at `size`: as they are at the model's size, else nearest-neighbour copies by the Python runtime's
+   * rule (resize.ts), the model-size buffers going back to the pool. Probabilities are made at `size` already.
+   */
+  private resized(maps: Maps, [height, width]: Size): Maps {
+    if (height === this.init.height && width === this.init.width) return maps;
+    let r = this.resizer;
+    if (!r || r.toHeight !== height || r.toWidth !== width) {
+      r = this.resizer = new NearestResizer(this.init.height, this.init.width, height, width);
+    }
+    const resizer = r;
+    const copy = (map: Uint8Array): Uint8Array => {
+      const out = new Uint8Array(this.pool.take(height * width));
+      resizer.resize(map, out);
+      this.pool.give([map.buffer as ArrayBuffer]);
+      return out;
+    };
+    const { labels, confidence, probabilities } = maps;
+    return { labels: copy(labels), confidence: confidence && copy(confidence), probabilities };
   }
 
   /**
@@ -238,22 +283,27 @@ interface PreparedGraph extends Prepared {
   graph: GraphRunner;
 }
 
-/** The graph that `backend` runs, downloaded, with a zero-frame warm-up run as its probe. */
-async function prepare(init: InitSegmenter, backend: Backend): Promise<PreparedGraph> {
-  let graph: GraphRunner;
-  let file: ModelFile;
-  if (backend === "webgl") {
-    if (!init.logits) {
-      throw new Error(`the bundle has no logits variant at ${init.height}x${init.width}, which WebGL needs; re-export it`);
-    }
-    graph = new LogitsGraph(init, init.logits.output);
-    file = init.logits.file;
-  } else {
-    graph = new LabelsGraph(init, init.labels);
-    file = init.labels.file;
+/**
+ * The graph `backend` runs: the labels graph, unless on WebGL (no ArgMax or uint8 there), for confidence masks (the
+ * labels graph has no per-class output) or when the page gave only a logits file.
+ */
+function graphFor(init: InitSegmenter, backend: Backend): { graph: GraphRunner; file: ModelFile } {
+  if (init.labels && backend !== "webgl" && !init.confidenceMasks) {
+    return { graph: new LabelsGraph(init, init.labels), file: init.labels.file };
   }
-  const model = await download(file);
+  if (!init.logits) {
+    const needs = backend === "webgl" ? "WebGL needs" : "confidence masks need";
+    throw new Error(`the bundle has no logits variant at ${init.height}x${init.width}, which ${needs}; re-export it`);
+  }
+  return { graph: new LogitsGraph(init, init.logits.output), file: init.logits.file };
+}
+
+/** The graph that `backend` runs, downloaded (or as the page gave it), with a zero-frame warm-up run as its probe. */
+async function prepare(init: InitSegmenter, backend: Backend): Promise<PreparedGraph> {
+  const { graph, file } = graphFor(init, backend);
+  const model = file.data ? new Uint8Array(file.data) : await download(file);
   const blank = new Uint8ClampedArray(init.width * init.height * 4);
+  const masks: Size | null = init.confidenceMasks ? [init.height, init.width] : null;
   return {
     graph,
     model,
@@ -261,7 +311,7 @@ async function prepare(init: InitSegmenter, backend: Backend): Promise<PreparedG
     options: { freeDimensionOverrides: { batch: 1, channels: init.channels } },
     probe: async (session) => {
       const out = await session.run({ [init.input]: graph.feed(blank) }, graph.fetches);
-      await graph.maps(out, new BufferPool());
+      await graph.maps(out, new BufferPool(), masks);
       for (const t of Object.values(out)) t.dispose();
     },
   };
