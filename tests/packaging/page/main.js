@@ -1,9 +1,10 @@
 // @ts-check
 // A web developer's page: it knows nothing of the liveseg app, only the npm package. It segments the images
 // `?image=` (at the model's size) and `?big=` (at another) with the bundle named `?name=` on `?threads=` WASM threads
-// through the whole lifetime (segment, segmentForVideo, masks at the input's size, recycle, close), then again from
-// the bytes of the bundle's logits file with confidence masks and onnxruntime's files from `?runtime=`, and leaves
-// the outcome in `window.outcome` for the test to read. Type-checked against the package's declarations.
+// through the whole lifetime (segment, segmentForVideo, masks at the input's size, recycle, close), then, given
+// `?runtime=`, again from the bytes of the bundle's logits file with confidence masks and onnxruntime's files from
+// there, and leaves the outcome in `window.outcome` for the test to read. Type-checked against the package's
+// declarations.
 import { createSegmenter, fetchManifest, logitsVariant } from "liveseg";
 
 /** @param {Uint8Array} bytes */
@@ -83,8 +84,9 @@ async function byName(name, threads) {
  * onnxruntime-web's files from `?runtime=`; the masks' buffers are gone once recycled and taken back.
  * @param {string} name
  * @param {number} threads
+ * @param {string} runtime
  */
-async function fromBytes(name, threads) {
+async function fromBytes(name, threads, runtime) {
   const base = new URL(`/models/${name}/`, location.href);
   const manifest = await fetchManifest(base.href);
   const { default_variant: size } = manifest;
@@ -96,7 +98,7 @@ async function fromBytes(name, threads) {
     manifest,
     backend: "wasm",
     threads,
-    wasmPaths: param("runtime"),
+    wasmPaths: runtime,
     confidenceMasks: true,
     maskSize: "input",
   });
@@ -112,7 +114,8 @@ async function fromBytes(name, threads) {
 async function run() {
   const threads = Number(param("threads"));
   const name = param("name");
-  return { ...(await byName(name, threads)), fromBytes: await fromBytes(name, threads) };
+  const runtime = new URLSearchParams(location.search).get("runtime");
+  return { ...(await byName(name, threads)), fromBytes: runtime ? await fromBytes(name, threads, runtime) : null };
 }
 
 const status = /** @type {HTMLElement} */ (document.getElementById("status"));
