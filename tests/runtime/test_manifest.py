@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from liveseg.errors import LivesegError
-from liveseg.runtime.manifest import Manifest, VariantEntry
+from liveseg.runtime.manifest import Manifest, VariantEntry, check_name
 
 
 def test_the_default_bundles_manifest_round_trips(bundle_dir: Path) -> None:
@@ -50,3 +50,18 @@ def test_variant_entry_omits_what_it_does_not_know() -> None:
     logits = dataclasses.replace(entry, precision="fp32", graph="logits", gflops=1.5)
     assert logits.to_dict()["graph"] == "logits" and logits.to_dict()["gflops"] == 1.5
     assert VariantEntry.from_dict(logits.to_dict(), lambda what: LivesegError(what)) == logits
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", ".hidden", "white space", "-dash", ""])
+def test_dump_refuses_a_name_the_server_would_refuse(bundle_dir: Path, tmp_path: Path, name: str) -> None:
+    """The one name rule (`check_name`) holds for every writer, not only the CLI commands that check first."""
+    manifest = dataclasses.replace(Manifest.load(bundle_dir / "manifest.json"), name=name)
+    with pytest.raises(LivesegError, match="cannot be a URL path segment; give the bundle another name"):
+        manifest.dump(tmp_path / "manifest.json")
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_check_name_returns_a_servable_name() -> None:
+    assert check_name("camvid-fast_scnn.v2", "pass --name") == "camvid-fast_scnn.v2"
+    with pytest.raises(LivesegError, match="pass --name"):
+        check_name(None, "pass --name")

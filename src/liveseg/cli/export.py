@@ -75,12 +75,12 @@ def export_cmd(
     ] = True,
 ) -> None:
     """Export a checkpoint (or a bundle again) to a browser bundle; every variant is checked against PyTorch."""
-    from liveseg.serve.models import check_bundle_name
+    from liveseg.runtime.manifest import check_name
 
     require("train", "torch", "onnxscript", command="export")
     # Up front, so that a bad --out or --name fails now rather than after the export and its parity checks.
     if name is not None:
-        check_bundle_name(name, "pass --name")
+        check_name(name, "pass --name")
     refuse_replacing(check_out_dir(out), [Path(source), data_root])
     atomic.clean_stale(out.parent)  # what a killed export left beside its bundle
     from liveseg.export.build import export_bundle

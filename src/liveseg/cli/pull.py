@@ -236,9 +236,9 @@ def import_cmd(
 ) -> None:
     """Turn your own ONNX or TFLite segmentation network into a parity-checked bundle with in-graph pre- and
     post-processing. A TFLite model ending in a single-channel sigmoid becomes two classes (background, foreground)."""
-    from liveseg.serve.models import check_bundle_name
+    from liveseg.runtime.manifest import check_name
 
-    check_bundle_name(name, "pass --name")
+    check_name(name, "pass --name")
     if not source.is_file():
         raise LivesegError(f"{source} is not a file; pass an .onnx or .tflite file.")
     dataset, names, colors = _classes(classes)

@@ -15,7 +15,7 @@ import liveseg
 from liveseg import atomic
 from liveseg.export.variants import ExportResult, ExportSettings, VariantResult
 from liveseg.export.wrap import CONFIDENCE, INPUT, LABELS, LOGITS
-from liveseg.runtime.manifest import MODEL_CARD, Manifest, VariantEntry
+from liveseg.runtime.manifest import MODEL_CARD, Manifest, VariantEntry, check_name
 
 
 @dataclass
@@ -34,6 +34,10 @@ class BundleMeta:
     # MODEL_CARD.md, written into the bundle from its finished manifest (which holds the measured params and
     # GFLOPs, so a card needs no second measurement).
     card: Callable[[Manifest], str] | None = None
+
+    def __post_init__(self) -> None:
+        """Before any tracing or judging: `Manifest.dump` would refuse the name only once all that is done."""
+        check_name(self.name, "give the bundle another name")
 
 
 def checkpoint_meta(ckpt: dict, name: str | None) -> BundleMeta:

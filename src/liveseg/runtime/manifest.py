@@ -10,17 +10,21 @@ the shared vectors in tests/vectors/.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, NotRequired, TypedDict, get_args
 
 from liveseg import atomic
 from liveseg.errors import LivesegError
 
-FORMAT = "liveseg-bundle/1"
-PRECISIONS = ("fp32", "fp16", "int8")
-GRAPHS = ("labels", "logits")  # a variant's `graph`; absent means "labels"
+Format = Literal["liveseg-bundle/1"]
+FORMAT: Format = "liveseg-bundle/1"
+Precision = Literal["fp32", "fp16", "int8"]
+Graph = Literal["labels", "logits"]  # a variant's `graph`; absent means "labels"
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
+GRAPHS: tuple[Graph, ...] = get_args(Graph)
 MODEL_CARD = "MODEL_CARD.md"  # a bundle's optional description, beside its manifest; served with the bundle
 _REQUIRED = ("format", "name", "classes", "normalization", "input", "outputs", "variants", "default_variant")
 _VARIANT_FIELDS = {"precision": str, "height": int, "width": int, "file": str, "bytes": int, "sha256": str}
@@ -40,22 +44,133 @@ _JSON_TYPES = {str: "a string", int: "an integer", dict: "an object"}
 MAX_MANIFEST_BYTES = 4 << 20  # a 255-class manifest is about 30 kB; anything near this is not one
 
 Bad = Callable[[str], LivesegError]
+# A bundle's name becomes its `/models/<name>/` URL segment (and its folder under the models directory).
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def check_name(name: object, fix: str) -> str:
+    """The one bundle-name rule, for every writer (`dump`, the CLI before it starts) and the server, so no API
+    writes a bundle that `serve` refuses; `fix` says how to give it another name."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise LivesegError(
+            f"The bundle name {name!r} cannot be a URL path segment; {fix} with a name of letters, digits, "
+            "'.', '_' and '-' that starts with a letter or digit."
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Length:
+    """JSON Schema's minItems = maxItems for an annotated list (liveseg.runtime.schema reads it)."""
+
+    items: int
+
+
+RGB = Annotated[list[int], Length(3)]  # 0..255 each
+
+
+# The nested objects, typed for readers and for the JSON Schema (docs/manifest.schema.json) that the web app's
+# types are generated from. They are TypedDicts, so the JSON is read and written as it is.
+class ClassInfo(TypedDict):
+    id: int  # 0..n-1 in order
+    name: str
+    color: RGB
+
+
+class Normalization(TypedDict):
+    """On 0..1 RGB."""
+
+    mean: Annotated[list[float], Length(3)]
+    std: Annotated[list[float], Length(3)]
+
+
+class InputSpec(TypedDict):
+    name: str
+    dtype: NotRequired[str]
+    layout: NotRequired[str]
+    channels: NotRequired[list[int]]  # the channel counts the graph takes, 3 and/or 4; absent means [3]
+
+
+class TensorSpec(TypedDict):
+    name: str
+    dtype: NotRequired[str]
+
+
+class Outputs(TypedDict):
+    labels: TensorSpec
+    confidence: TensorSpec
+    logits: NotRequired[TensorSpec]  # with WebGL logits variants
+
+
+class VariantKey(TypedDict):
+    """A labels variant, as `default_variant` names it."""
+
+    precision: Precision
+    height: int
+    width: int
+
+
+class ModelInfo(TypedDict, total=False):
+    """Every writer gives all four; readers accept any (an empty one is not written)."""
+
+    name: str
+    kwargs: dict[str, Any]
+    params: int
+    gflops: float  # at the default variant's size
+
+
+class Parity(TypedDict):
+    """How a variant was judged against its reference (PyTorch, the original file, or the fp32 labels graph)."""
+
+    images: int
+    inputs: str
+    pixel_agreement: float
+    reference: NotRequired[str]  # a logits variant's: "fp32 labels graph"
+    miou: NotRequired[float]  # int8 variants: measured mIoU, the reference's, the drop and on what
+    reference_miou: NotRequired[float]
+    miou_drop: NotRequired[float]
+    miou_on: NotRequired[str]
+
+
+class TrainingInfo(TypedDict):
+    """Of a checkpoint liveseg trained."""
+
+    epoch: int
+    best_miou: float
+
+
+class SourceInfo(TypedDict, total=False):
+    """Where a pulled, imported or bundled model came from."""
+
+    pulled: str  # the registry name
+    imported: str  # the file name
+    origin: str
+    license: str
+    license_url: str
+    citation: str
+    accuracy: str  # as the upstream reports it
+    sha256: str | None
+    notes: str
+    description: str
+    converted: str
+    format: str
+    layout: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class VariantEntry:
     """One ONNX file of a bundle, as the manifest lists it: a graph and precision at a fixed input size."""
 
-    precision: str
+    precision: Precision
     height: int
     width: int
     file: str
     bytes: int
     sha256: str
-    graph: str = "labels"
+    graph: Graph = "labels"
     gflops: float | None = None  # per frame at this size, counted by the zoo's FLOP counter at export
     val_miou: float | None = None
-    parity: dict[str, Any] | None = None
+    parity: Parity | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -102,22 +217,22 @@ class Manifest:
     """A bundle's `manifest.json`, validated. `variants` lists labels and logits variants alike."""
 
     name: str
-    classes: list[dict[str, Any]]  # {"id", "name", "color": [r, g, b]}, ids 0..n-1 in order
-    normalization: dict[str, list[float]]  # {"mean", "std"} on 0..1 RGB
-    input: dict[str, Any]  # {"name", "dtype", "layout", "channels"}
-    outputs: dict[str, dict[str, str]]  # "labels", "confidence" and, with logits variants, "logits": {"name", "dtype"}
+    classes: list[ClassInfo]
+    normalization: Normalization
+    input: InputSpec
+    outputs: Outputs
     variants: list[VariantEntry]
-    default_variant: dict[str, Any]  # {"precision", "height", "width"} of a labels variant
+    default_variant: VariantKey
     version: str | None = None
     task: str | None = None
-    model: dict[str, Any] = field(default_factory=dict)  # {"name", "kwargs", "params", "gflops"}
+    model: ModelInfo = field(default_factory=ModelInfo)
     dataset: str | None = None
     ignore_index: int | None = None
-    training: dict[str, Any] | None = None  # {"epoch", "best_miou"} of a checkpoint liveseg trained
-    source: dict[str, Any] | None = None  # {"origin", "license", ...} of a pulled or imported model
+    training: TrainingInfo | None = None
+    source: SourceInfo | None = None
     created: str | None = None
     liveseg_version: str | None = None
-    format: str = FORMAT
+    format: Format = FORMAT
 
     @property
     def default_size(self) -> tuple[int, int]:
@@ -143,6 +258,7 @@ class Manifest:
 
     def dump(self, path: str | Path) -> Path:
         """Write `manifest.json` atomically (after validating, so a writer cannot produce what readers reject)."""
+        check_name(self.name, "give the bundle another name")
         data = self.to_dict()
         Manifest.from_dict(data, Path(path))
         return atomic.write_text(path, json.dumps(data, indent=2) + "\n")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -13,22 +12,11 @@ from pathlib import Path
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle, bundled_bundles, open_bundle
 from liveseg.runtime.effects import EFFECT_FILE, Effect
-from liveseg.runtime.manifest import MODEL_CARD
+from liveseg.runtime.manifest import MODEL_CARD, check_name
 from liveseg.serve import files
 from liveseg.serve.files import Files
 
-_URL_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _log = logging.getLogger(__name__)
-
-
-def check_bundle_name(name: object, fix: str) -> str:
-    """A bundle's name becomes its `/models/<name>/` URL segment; `fix` says how to give it another one."""
-    if not isinstance(name, str) or not _URL_SAFE_ID.fullmatch(name):
-        raise LivesegError(
-            f"The bundle name {name!r} cannot be a URL path segment; {fix} with a name of letters, digits, "
-            "'.', '_' and '-' that starts with a letter or digit."
-        )
-    return name
 
 
 def find_bundles(specs: Sequence[str]) -> list[Bundle]:
@@ -78,7 +66,7 @@ class ServedModel:
 def serve_bundle(bundle: Bundle) -> ServedModel:
     """Check `bundle` once (URL-safe name, every file's sha256) and list the files it may serve: they are then
     served with immutable caching."""
-    name = check_bundle_name(bundle.name, f"re-export {bundle.root}")
+    name = check_name(bundle.name, f"re-export {bundle.root}")
     # Stamped before hashing: a file changed during verify() has another stamp, so it is hashed again when asked for.
     verified = {v.file: (v.sha256, _file_stamp(v.path)) for v in bundle.all_variants}
     bundle.verify()

@@ -1,47 +1,14 @@
 /** Public types of the liveseg module API (see docs/ARCHITECTURE.md, "Bundles" and "Web"). */
 
-import type { Backend, BackendChoice, Graph, MaskSize, Precision } from "./options";
+import type { ClassInfo, Manifest, VariantEntry as Variant } from "./manifest-schema";
+import type { Backend, BackendChoice, MaskSize, Precision } from "./options";
 
 export type { Backend, BackendChoice, Graph, MaskSize, Precision } from "./options";
 
 export type RGB = [number, number, number];
 
-export interface ClassInfo {
-  id: number;
-  name: string;
-  color: RGB;
-}
-
-export interface Variant {
-  precision: Precision;
-  height: number;
-  width: number;
-  /** Absent means "labels" (see `GRAPHS`). */
-  graph?: Graph;
-  file: string;
-  bytes: number;
-  sha256: string;
-  val_miou?: number | null;
-  parity?: { images: number; pixel_agreement: number } | null;
-}
-
-/** `manifest.json` of a bundle (format `liveseg-bundle/1`). */
-export interface Manifest {
-  format: string;
-  name: string;
-  version?: string;
-  task?: string;
-  model?: { name: string; params?: number; gflops?: number };
-  dataset?: string;
-  classes: ClassInfo[];
-  ignore_index?: number;
-  input: { name: string; dtype: string; layout: string; channels: number[] };
-  outputs: { labels: { name: string }; confidence?: { name: string }; logits?: { name: string } };
-  variants: Variant[];
-  default_variant: { precision: Precision; height: number; width: number };
-  /** Where a pulled or imported model came from (absent for models liveseg trained). */
-  source?: { origin?: string; license?: string; accuracy?: string; pulled?: string; imported?: string };
-}
+/** The manifest's types come from the Python ones, through the JSON Schema (see `./manifest-schema`). */
+export type { ClassInfo, Manifest, VariantEntry as Variant } from "./manifest-schema";
 
 /**
  * Where onnxruntime-web's WebAssembly runtime comes from: a folder URL holding `ort-wasm-simd-threaded.jsep.wasm`
