@@ -53,8 +53,10 @@ WARMUP_S = 20.0
 MEASURE_S = 60.0
 MIN_FRAMES = 2  # a window needs two results to have a rate
 POLL_MS = 200
-# Per-frame steps, in pipeline order: the app's `stats().stages` plus the seeds' JS post-processing.
+# Per-frame steps, in pipeline order: the app's `stats().stages` plus the seeds' JS post-processing. The web app's
+# lists (web/src/app/stats.ts) are held to these by tests/vectors/names.json.
 STAGES = ("capture", "transfer", "preprocess", "inference", "readback", "postprocess", "render", "idle")
+APP_STAGES = tuple(k for k in STAGES if k != "postprocess")
 TFJS_BACKENDS = ("wasm", "webgl")  # the TF.js build here has no webgpu backend
 MEDIAPIPE_BACKEND = "wasm+webgl"  # MediaPipe picks its own runtime: WebAssembly with WebGL for images
 
@@ -263,8 +265,8 @@ def _medians(frames: list[dict]) -> dict[str, float]:
 def app_stages(snapshot: dict) -> tuple[dict[str, float], list[str]]:
     """The app's per-stage medians (`stats().stages`); before the app reports them, its means over the last frames."""
     if isinstance(snapshot.get("stages"), dict):
-        return {k: float(v) for k, v in snapshot["stages"].items() if k in STAGES and v is not None}, []
-    means = {k: float(v) for k, v in (snapshot.get("avg") or {}).items() if k in STAGES}
+        return {k: float(v) for k, v in snapshot["stages"].items() if k in APP_STAGES and v is not None}, []
+    means = {k: float(v) for k, v in (snapshot.get("avg") or {}).items() if k in APP_STAGES}
     return means, ["the app reports no stats().stages, so its stages are its own means over the last frames"]
 
 
