@@ -67,7 +67,7 @@ def hand_made_camvid(tmp_path: Path) -> Path:
 
 def test_evaluator_over_a_split(hand_made_camvid: Path) -> None:
     predictions = iter(PRED)
-    report = evaluate(lambda image: next(predictions), get_dataset("camvid", "val", hand_made_camvid), progress=False)
+    report = evaluate(lambda image: next(predictions), get_dataset("camvid", "val", hand_made_camvid))
     _check(report)
     assert report["images"] == 2 and report["split"] == "val" and report["classes"][8] == "Car"
     assert np.array(report["confusion"]).sum() == 8
@@ -78,9 +78,9 @@ def test_evaluator_over_a_split(hand_made_camvid: Path) -> None:
 def test_evaluator_rejects_wrong_size_predictions(hand_made_camvid: Path) -> None:
     ds = get_dataset("camvid", "val", hand_made_camvid)
     with pytest.raises(LivesegError, match="must match the image size"):
-        evaluate(lambda image: np.zeros((4, 4), np.uint8), ds, progress=False)
+        evaluate(lambda image: np.zeros((4, 4), np.uint8), ds)
     with pytest.raises(LivesegError, match="has 11 classes"):
-        evaluate(lambda image: np.full(image.shape[:2], 20, np.uint8), ds, progress=False)
+        evaluate(lambda image: np.full(image.shape[:2], 20, np.uint8), ds)
 
 
 def test_metrics_evaluator_and_report_need_no_torch() -> None:

@@ -73,7 +73,7 @@ def test_checkpoint_is_the_single_process_format(straight: Path, tiny_camvid: Pa
     assert [int(r["epoch"]) for r in csv.DictReader((straight / "log.csv").open())] == list(range(1, EPOCHS + 1))
     # Each process validated one of the two val images; together they are the checkpoint's own evaluation.
     report = evaluate(TorchPredictor.from_checkpoint(straight / "best.pt", device="cpu"),
-                      get_dataset("camvid", "val", tiny_camvid), progress=False)  # fmt: skip
+                      get_dataset("camvid", "val", tiny_camvid))  # fmt: skip
     assert report["images"] == 2
     assert report["miou"] == pytest.approx(best["metrics"]["miou"], abs=1e-3)
     # Its batches were those of two processes: one process may not resume it without --resume-force.

@@ -101,6 +101,8 @@ def eval_cmd(
     """
     # confusion.png needs matplotlib, a checkpoint PyTorch: said before the split is scored, not after.
     require("train", "matplotlib", *(() if _is_bundle(model) else ("torch",)), command="eval")
+    from rich.progress import Progress
+
     from liveseg.data import get_dataset
     from liveseg.evaluate.evaluator import evaluate
     from liveseg.evaluate.report import write_confusion_png, write_json
@@ -124,7 +126,8 @@ def eval_cmd(
     out = out or check_out_dir(Path("runs/eval") / f"{label}-{dataset.name}-{split}")
     report_json, confusion_png = out / "report.json", out / "confusion.png"
     refuse_overwriting([report_json, confusion_png], [model, *(f for pair in dataset.pairs for f in pair)])
-    report = {"source": str(model), **evaluate(predict, dataset, max_images=max_images)}
+    with Progress(console=Console(stderr=True)) as progress:
+        report = {"source": str(model), **evaluate(predict, dataset, progress, max_images=max_images)}
     write_json(report, report_json)
     write_confusion_png(report, confusion_png)
     console = Console()

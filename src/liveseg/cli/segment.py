@@ -154,7 +154,7 @@ def segment_cmd(
 
         ray.start(ray_address)
     console = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress, _writing(out):
         if engine == "ray":
             advance = partial(progress.advance, progress.add_task("inputs on Ray", total=len(jobs)))

@@ -8,18 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from rich.console import Console
-from rich.progress import track
 
 from liveseg.data import SegmentationDataset
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
+from liveseg.progress import QUIET, Progress
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 
 
 def evaluate(
-    predict: Predictor, dataset: SegmentationDataset, progress: bool = True, max_images: int | None = None
+    predict: Predictor, dataset: SegmentationDataset, progress: Progress = QUIET, max_images: int | None = None
 ) -> dict:
     """Accumulate one confusion matrix over the split (ignore pixels excluded) and return the report:
     miou, iou, pixel_acc, mean_acc, acc, pixels, confusion, classes, ignore_index, dataset, split, images."""
@@ -28,10 +27,8 @@ def evaluate(
     info = dataset.info
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
     cm = ConfusionMatrix(info.num_classes)
-    indices = range(n)
-    if progress:
-        indices = track(indices, description=f"evaluating {info.name} {dataset.split}", console=Console(stderr=True))
-    for i in indices:
+    task = progress.add_task(f"evaluating {info.name} {dataset.split}", total=n)
+    for i in range(n):
         image, label = dataset[i]
         pred = np.asarray(predict(image))
         if pred.shape != label.shape:
@@ -45,6 +42,7 @@ def evaluate(
                 "evaluate a model trained on this dataset."
             )
         cm.update(label, pred)
+        progress.advance(task)
     return {
         "dataset": info.name,
         "split": dataset.split,

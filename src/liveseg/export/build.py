@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
-from rich.progress import Progress
 
 from liveseg.export import parity
 from liveseg.export.graph import NETWORK_OUTPUT, logits_size, trace_network
@@ -37,6 +36,7 @@ from liveseg.export.variants import (
 )
 from liveseg.export.wrap import labels_graph
 from liveseg.export.writer import BundleMeta, bundle_meta, checkpoint_meta, finish
+from liveseg.progress import Progress
 
 
 def export_bundle(

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto, helper
-from rich.progress import Progress
 
 from liveseg.errors import LivesegError
 from liveseg.export import parity, tflite
@@ -36,6 +35,7 @@ from liveseg.export.variants import (
 from liveseg.export.wrap import labels_graph
 from liveseg.export.writer import BundleMeta, finish
 from liveseg.limits import above_pixel_limit
+from liveseg.progress import Progress
 from liveseg.runtime.session import create_session
 
 MIN_OPSET = 18  # Split takes `num_outputs`, Resize and the Reduce* ops `axes`, from opset 18 on

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.progress import Progress
-
 from liveseg.errors import LivesegError
+from liveseg.progress import Progress
 
 if TYPE_CHECKING:
     from liveseg.export.variants import ExportResult

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from rich.progress import Progress
-
 from liveseg import extras, paths, sources
 from liveseg.data import NORMALIZATION, get_info
 from liveseg.errors import LivesegError
 from liveseg.export.mediapipe import CLASS_LISTS, HAIR_DATASET, MULTICLASS_DATASET, PERSON_DATASET, UNIT_RANGE
+from liveseg.progress import Progress
 from liveseg.sources import Source, register_source
 
 if TYPE_CHECKING:

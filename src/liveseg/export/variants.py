@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
-from rich.progress import Progress
 
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
 from liveseg.export import parity, webgl
 from liveseg.export.optimize import optimize, to_fp16, to_int8
 from liveseg.export.wrap import INPUT, LABELS, LOGITS, LOGITS_CHANNELS, logits_graph
+from liveseg.progress import Progress
 from liveseg.runtime.io import resize_nearest
 from liveseg.runtime.manifest import PRECISIONS
 from liveseg.runtime.session import create_session

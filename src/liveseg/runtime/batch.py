@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from rich.markup import escape
 
 from liveseg import atomic
 from liveseg.errors import LivesegError
@@ -40,8 +39,7 @@ from liveseg.runtime.io import (
 )
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
+    from liveseg.progress import Progress
     from liveseg.runtime.result import SegmentationResult
     from liveseg.runtime.segmenter import Segmenter
 
@@ -178,7 +176,7 @@ def segment_videos(segmenter: Segmenter, jobs: list[Job], opts: Options, progres
 def _segment_video(segmenter: Segmenter, job: Job, opts: Options, progress: Progress) -> None:
     info = probe_video(job.source)
     wanted = renders(opts.save)
-    task = progress.add_task(escape(job.source.name), total=info.frames or None)
+    task = progress.add_task(job.source.name, total=info.frames or None)
     frame_dir = opts.out / job.stem
     times: list[Fraction | None] = []  # each frame's, read before it is rendered: the output keeps them
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from liveseg import extras
 from liveseg.errors import LivesegError
+from liveseg.progress import QUIET
 from liveseg.runtime.batch import Job, Options, Outcome, segment_images, segment_videos, shares
 from liveseg.runtime.io import read_image
 from liveseg.runtime.segmenter import Segmenter, load
@@ -183,12 +184,10 @@ def segment_files(
 
 
 def _segment_share(segmenter: Segmenter, batch: Batch, opts: Options) -> Batch:
-    from rich.progress import Progress
-
     share = [Job(Path(source), Path(stem), video) for source, stem, video in json.loads(batch["jobs"][0])]
     outcome = Outcome()
     run = segment_videos if share[0].video else segment_images
-    run(segmenter, share, opts, Progress(disable=True), outcome)
+    run(segmenter, share, opts, QUIET, outcome)
     return {
         "share": batch["share"],
         "images": [outcome.images],
