@@ -65,7 +65,7 @@ TORCH_FREE = (
     "liveseg.runtime.effects",
     "liveseg.serve",
     "liveseg.serve.app",
-    "liveseg.serve.models",
+    "liveseg.serve.bundles",
     "liveseg.serve.server",
     "liveseg.cli",
 )

@@ -17,7 +17,7 @@ import pytest
 
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import open_bundle
-from liveseg.serve import models
+from liveseg.serve import bundles
 from liveseg.serve.app import create_app, parse_cors
 
 ALLOWED = "https://allowed.example"
@@ -381,8 +381,8 @@ def test_models_pulled_while_serving_are_offered_without_a_restart(
     _install(folder, tiny, "pulled-a")
     app = create_app([open_bundle(tiny)], static_dir=site["static"], models_dir=folder)
     verified: list[str] = []  # what the server opened and hashed since it started
-    real = models.serve_bundle
-    monkeypatch.setattr(models, "serve_bundle", lambda bundle: verified.append(bundle.name) or real(bundle))
+    real = bundles.serve_bundle
+    monkeypatch.setattr(bundles, "serve_bundle", lambda bundle: verified.append(bundle.name) or real(bundle))
     variant = site["manifest"]["variants"][0]["file"]
     with running(app) as url:
 
@@ -396,7 +396,7 @@ def test_models_pulled_while_serving_are_offered_without_a_restart(
         shutil.rmtree(folder / "pulled-a")
         assert ids() == ["tiny", "pulled-b"] and httpx.get(f"{url}/models/pulled-a/{variant}").status_code == 404
         # One that cannot be served is left out with a warning, and the server goes on.
-        with caplog.at_level(logging.WARNING, logger=models.__name__):
+        with caplog.at_level(logging.WARNING, logger=bundles.__name__):
             _install(folder, tiny, "tiny")
             assert ids() == ["tiny", "pulled-b"] and httpx.get(f"{url}/healthz").json()["models"] == ids()
         assert "both named 'tiny'" in caplog.text

@@ -54,7 +54,7 @@ def serve(
     from liveseg.runtime.effects import effects_dir
     from liveseg.serve import server
     from liveseg.serve.app import create_app, parse_cors
-    from liveseg.serve.models import default_bundles, find_bundles
+    from liveseg.serve.bundles import default_bundles, find_bundles
 
     if only and not model:
         raise LivesegError("--only serves the --model bundles alone; pass at least one --model.")

@@ -28,9 +28,9 @@ from liveseg import paths
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle
 from liveseg.runtime.effects import Effect
+from liveseg.serve.bundles import Catalogue, EffectShelf, ServedModel
 from liveseg.serve.files import Files, is_vite_hashed
 from liveseg.serve.middleware import ForeignRanges, HostGuard, IsolationHeaders, PathGuard
-from liveseg.serve.models import Catalogue, EffectShelf, ServedModel
 
 # Binary formats that barely compress; compressing them would also hide Content-Length, which the web app
 # uses for download progress.

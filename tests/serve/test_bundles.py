@@ -11,7 +11,7 @@ import pytest
 
 from liveseg import paths
 from liveseg.errors import LivesegError
-from liveseg.serve.models import default_bundles, find_bundles, served_models
+from liveseg.serve.bundles import default_bundles, find_bundles, served_models
 
 
 def test_a_directory_of_bundles_gives_each_of_them(site: dict) -> None:
