@@ -53,8 +53,8 @@ def export_bundle(
         ckpt = ckpt_io.load(source)
         net, meta = ckpt_io.build_model(ckpt), checkpoint_meta(ckpt, settings.name)
     else:
+        from liveseg.models.exported import network_from_bundle
         from liveseg.runtime.bundle import open_bundle
-        from liveseg.train.init import network_from_bundle
 
         net, meta = network_from_bundle(str(source)), bundle_meta(open_bundle(str(source)).manifest, settings.name)
     return export_network(net, meta, Path(out), settings, progress)

@@ -12,8 +12,8 @@ import warnings
 from pathlib import Path
 
 import torch
-from torch import nn
 
+from liveseg.models.exported import Logits
 from liveseg.models.layers import SegmentationModel
 
 NETWORK_INPUT = "x"
@@ -21,21 +21,10 @@ NETWORK_OUTPUT = "logits"
 OPSET = 18
 
 
-class _Logits(nn.Module):
-    """The network's main logits only (no auxiliary heads), as it runs in eval mode."""
-
-    def __init__(self, net: SegmentationModel) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net.logits_and_aux(x)[0]
-
-
 def logits_size(net: SegmentationModel, height: int, width: int) -> tuple[int, int]:
     """The h×w of the network's logits for an H×W input."""
     with torch.no_grad():
-        return tuple(_Logits(net).eval()(torch.zeros(1, 3, height, width)).shape[-2:])
+        return tuple(Logits(net).eval()(torch.zeros(1, 3, height, width)).shape[-2:])
 
 
 @contextlib.contextmanager
@@ -57,7 +46,7 @@ def _quiet_exporter():
 def trace_network(net: SegmentationModel, height: int, width: int, path: Path, batch: int | None = None) -> None:
     """Trace `net` at a fixed H×W to an ONNX file: a dynamic batch, or a static one (`batch`) for runtimes
     that reject symbolic dimensions (onnxruntime-web's WebGL backend, which also needs every shape folded)."""
-    module = _Logits(net).eval()
+    module = Logits(net).eval()
     # A batch of 2 keeps torch.export from specialising a dynamic batch dimension to 1.
     example = torch.zeros((batch or 2, 3, height, width), dtype=torch.float32)
     dynamic = None if batch else {NETWORK_INPUT: {0: torch.export.Dim("batch", min=1)}}

@@ -30,7 +30,7 @@ from liveseg.data import DatasetInfo, get_dataset
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
 from liveseg.models import checkpoint
-from liveseg.train import distill, distributed, ema, init, losses, schedule
+from liveseg.train import distill, distributed, ema, losses, schedule, warm_start
 from liveseg.train.config import TrainConfig
 from liveseg.train.data import memory_loader, train_loader, val_loader
 
@@ -188,7 +188,7 @@ def setup(
 def _initialise(model: nn.Module, cfg: TrainConfig, loader: DataLoader, device: torch.device) -> None:
     """`--init` weights; a bundle's BatchNorms are calibrated on a few training batches (epoch 0's first)."""
     batches = (images.to(device) for images, _ in itertools.islice(loader, INIT_CALIBRATION_BATCHES))
-    missing = init.load_initial(model, cfg.init, cfg.model, batches)
+    missing = warm_start.load_initial(model, cfg.init, cfg.model, batches)
     if missing:
         Console(stderr=True).print(
             f"--init {cfg.init}: {len(missing)} parameters not in it keep their random start ({missing[0]}, ...)",

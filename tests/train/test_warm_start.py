@@ -14,7 +14,7 @@ from liveseg import models
 from liveseg.data import NORMALIZATION
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import open_bundle
-from liveseg.train.init import load_initial
+from liveseg.train.warm_start import load_initial
 
 MIN_AGREEMENT = 0.999
 
