@@ -58,6 +58,7 @@ from rich.progress import (
 
 from liveseg import atomic, paths
 from liveseg.errors import LivesegError
+from liveseg.registry import Registry
 
 try:
     import fcntl
@@ -126,14 +127,11 @@ def check_tflite(path: Path) -> None:
 
 FORMAT_CHECKS: dict[str, Callable[[Path], None]] = {".onnx": check_onnx, ".tflite": check_tflite}
 
-SOURCES: dict[str, Source] = {}
+SOURCES: Registry[Source] = Registry("source")
 
 
 def register_source(source: Source) -> Source:
-    if source.name in SOURCES:
-        raise ValueError(f"source {source.name!r} is registered twice")
-    SOURCES[source.name] = source
-    return source
+    return SOURCES.add(source.name, source)
 
 
 register_source(
@@ -153,14 +151,11 @@ register_source(
 
 
 def get_source(name: str) -> Source:
-    try:
-        return SOURCES[name]
-    except KeyError:
-        raise LivesegError(f"Unknown source {name!r}; choose one of {', '.join(sorted(SOURCES))}.") from None
+    return SOURCES.lookup(name)
 
 
 def list_sources() -> list[str]:
-    return sorted(SOURCES)
+    return SOURCES.names()
 
 
 def resolve_location(source: Source, location: str | os.PathLike | None = None) -> str:

@@ -18,6 +18,7 @@ from PIL import Image
 from liveseg import paths
 from liveseg.errors import LivesegError
 from liveseg.images import IMAGE_SUFFIXES, read_image
+from liveseg.registry import Registry
 
 Color = tuple[int, int, int]
 
@@ -158,31 +159,25 @@ class SegmentationDataset:
         return f"{type(self).__name__}(root={str(self.root)!r}, split={self.split!r}, n={len(self)})"
 
 
-_REGISTRY: dict[str, type[SegmentationDataset]] = {}
+_REGISTRY: Registry[type[SegmentationDataset]] = Registry("dataset")
 
 
 def register(name: str) -> Callable[[type[SegmentationDataset]], type[SegmentationDataset]]:
     """Class decorator that makes a dataset reachable by name from `get_dataset`, the CLI and training."""
 
     def wrap(cls: type[SegmentationDataset]) -> type[SegmentationDataset]:
-        if name in _REGISTRY:
-            raise ValueError(f"dataset {name!r} is registered twice")
         cls.name = name
-        _REGISTRY[name] = cls
-        return cls
+        return _REGISTRY.add(name, cls)
 
     return wrap
 
 
 def dataset_class(name: str) -> type[SegmentationDataset]:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise LivesegError(f"Unknown dataset {name!r}; choose one of {', '.join(list_datasets())}.") from None
+    return _REGISTRY.lookup(name)
 
 
 def list_datasets() -> list[str]:
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get_info(name: str, root: str | os.PathLike | None = None) -> DatasetInfo:

@@ -25,6 +25,7 @@ from liveseg.data import NORMALIZATION, get_info
 from liveseg.errors import LivesegError
 from liveseg.export.mediapipe import CLASS_LISTS, HAIR_DATASET, MULTICLASS_DATASET, PERSON_DATASET, UNIT_RANGE
 from liveseg.progress import Progress
+from liveseg.registry import Registry
 from liveseg.sources import Source, register_source
 
 if TYPE_CHECKING:
@@ -73,24 +74,16 @@ class Pretrained:
         return f"{self.bytes / 1e6:.1f} MB" if self.bytes else "size not published"
 
 
-PRETRAINED: dict[str, Pretrained] = {}
+PRETRAINED: Registry[Pretrained] = Registry("pretrained model", "`liveseg pull --list` shows them: ")
 
 
 def register_pretrained(entry: Pretrained) -> Pretrained:
-    if entry.name in PRETRAINED:
-        raise ValueError(f"pretrained model {entry.name!r} is registered twice")
     register_source(entry.source)
-    PRETRAINED[entry.name] = entry
-    return entry
+    return PRETRAINED.add(entry.name, entry)
 
 
 def get_pretrained(name: str) -> Pretrained:
-    try:
-        return PRETRAINED[name]
-    except KeyError:
-        raise LivesegError(
-            f"Unknown pretrained model {name!r}; `liveseg pull --list` shows them: {', '.join(sorted(PRETRAINED))}."
-        ) from None
+    return PRETRAINED.lookup(name)
 
 
 _TORCHVISION_LICENCE = (
