@@ -13,7 +13,7 @@ from PIL import Image
 from liveseg.data import get_dataset
 from liveseg.errors import LivesegError
 from liveseg.evaluate.evaluator import evaluate
-from liveseg.evaluate.metrics import ConfusionMatrix, confusion_matrix
+from liveseg.evaluate.metrics import ConfusionMatrix, confusion_matrix, score
 
 V = 11  # CamVid's void / ignore index
 GT = [np.array([[0, 0, 1], [1, V, 3]]), np.array([[3, 3, V], [0, V, V]])]
@@ -90,3 +90,12 @@ def test_metrics_evaluator_and_report_need_no_torch() -> None:
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
+
+
+def test_score_is_one_matrix_over_every_pair() -> None:
+    """Not the mean of per-image mIoUs: a class missing from one image still counts from the others."""
+    gt_a, pred_a = np.array([[0, 0], [1, 1]]), np.array([[0, 0], [1, 0]])
+    gt_b, pred_b = np.array([[2, 2], [0, 255]]), np.array([[2, 1], [0, 0]])
+    whole = ConfusionMatrix(3)
+    whole.update(gt_a, pred_a), whole.update(gt_b, pred_b)
+    assert score([(gt_a, pred_a), (gt_b, pred_b)], 3) == whole.summary()

@@ -9,6 +9,8 @@ predicted counts with IoU 0; one predicted but absent from the ground truth also
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 
@@ -39,6 +41,15 @@ class ConfusionMatrix:
 
     def summary(self) -> dict:
         return summarize(self.matrix)
+
+
+def score(pairs: Iterable[tuple[np.ndarray, np.ndarray]], num_classes: int) -> dict:
+    """`summarize` of (ground truth, prediction) pairs accumulated into one matrix: the one way liveseg scores a
+    set of predictions (evaluation, training's validation and export's judging all end here)."""
+    cm = ConfusionMatrix(num_classes)
+    for gt, pred in pairs:
+        cm.update(gt, pred)
+    return cm.summary()
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

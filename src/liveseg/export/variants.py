@@ -17,7 +17,7 @@ import numpy as np
 import onnx
 
 from liveseg.errors import LivesegError
-from liveseg.evaluate.metrics import ConfusionMatrix
+from liveseg.evaluate.metrics import score
 from liveseg.export import parity, webgl
 from liveseg.export.optimize import optimize, to_fp16, to_int8
 from liveseg.export.wrap import INPUT, LABELS, LOGITS, LOGITS_CHANNELS, logits_graph
@@ -208,11 +208,13 @@ def derive_variants(
 
 def _miou(run, batch: np.ndarray, pairs: Sequence[tuple[np.ndarray, np.ndarray]], num_classes: int) -> float:
     """mIoU at each image's own resolution, predicted at the bundle size (what the runtime does)."""
-    cm = ConfusionMatrix(num_classes)
-    labels = parity.run_batched(run, batch)
-    for pred, (_, gt) in zip(labels, pairs, strict=True):
-        cm.update(gt, resize_nearest(pred, *gt.shape))
-    return cm.summary()["miou"]
+    return _miou_at_truth(parity.run_batched(run, batch), [gt for _, gt in pairs], num_classes)
+
+
+def _miou_at_truth(predictions: Sequence[np.ndarray], truths: Sequence[np.ndarray], num_classes: int) -> float:
+    """Each prediction resized (nearest) to its ground truth's size, as the runtime returns class maps."""
+    pairs = ((gt, resize_nearest(pred, *gt.shape)) for pred, gt in zip(predictions, truths, strict=True))
+    return score(pairs, num_classes)["miou"]
 
 
 def _judge(
@@ -261,20 +263,11 @@ def _int8_mious(
     if q["val_miou"] is not None:
         return q["val_miou"], f["val_miou"], f"{inputs.source} ({len(inputs.evaluation)} images)"
     if inputs.parity_labels is not None:
-        scores = []
-        for labels in (q["labels"], f["labels"]):
-            cm = ConfusionMatrix(num_classes)
-            for pred, gt in zip(labels, inputs.parity_labels, strict=True):
-                cm.update(gt, resize_nearest(pred, *gt.shape))
-            scores.append(cm.summary()["miou"])
-        return scores[0], scores[1], f"{inputs.source} ({len(inputs.parity)} parity images)"
+        ours, ref = (_miou_at_truth(m["labels"], inputs.parity_labels, num_classes) for m in (q, f))
+        return ours, ref, f"{inputs.source} ({len(inputs.parity)} parity images)"
     # No ground truth: score both against the PyTorch class maps.
-    scores = []
-    for labels in (q["labels"], f["labels"]):
-        cm = ConfusionMatrix(num_classes)
-        cm.update(reference, labels)
-        scores.append(cm.summary()["miou"])
-    return scores[0], scores[1], f"{len(inputs.parity)} synthetic images, the reference class maps as ground truth"
+    ours, ref = (score([(reference, m["labels"])], num_classes)["miou"] for m in (q, f))
+    return ours, ref, f"{len(inputs.parity)} synthetic images, the reference class maps as ground truth"
 
 
 def logits_variant(
