@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from liveseg.bench.report import TEMPORAL_HEADING, save_json, write_temporal
+from liveseg.bench.markdown import TEMPORAL_HEADING
+from liveseg.bench.report import write_temporal
+from liveseg.bench.results import save_json
 from liveseg.bench.temporal import METHODS, PAN_PX, flicker_series, metrics, slid_majority, video_consistency
 
 

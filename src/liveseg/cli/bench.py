@@ -108,7 +108,7 @@ def run_python_bench(
 ) -> dict:
     from liveseg.bench import machine
     from liveseg.bench.python import PythonOptions, run_python
-    from liveseg.bench.report import PYTHON_JSON, save_json
+    from liveseg.bench.results import PYTHON_JSON, save_json
     from liveseg.cli.options import parse_sizes
     from liveseg.runtime.bundle import open_bundle
 
@@ -161,7 +161,7 @@ def run_browser_bench(
     from liveseg.bench import tfjs as tfjs_conversion
     from liveseg.bench.browser import WARMUP_FRAMES, BrowserOptions, run_browser
     from liveseg.bench.python import model_gflops
-    from liveseg.bench.report import BROWSER_JSON, save_json
+    from liveseg.bench.results import BROWSER_JSON, save_json
 
     bundle, variant = _variant(model, precision, size)
     wanted = _backends(backends)
@@ -216,7 +216,7 @@ def run_soak_bench(
     out: Path,
 ) -> dict:
     from liveseg.bench import machine
-    from liveseg.bench.report import SOAK_JSON, save_json
+    from liveseg.bench.results import SOAK_JSON, save_json
     from liveseg.bench.soak import SoakOptions, run_soak
 
     bundle, variant = _variant(model, precision, size)
@@ -354,7 +354,8 @@ def person(
     solution of the same network on the same webcam; images/s in Python vs MediaPipe Python."""
     from liveseg.bench import machine
     from liveseg.bench.person import PersonOptions, run_person
-    from liveseg.bench.report import PERSON_JSON, save_json, write_report
+    from liveseg.bench.report import write_report
+    from liveseg.bench.results import PERSON_JSON, save_json
     from liveseg.export.mediapipe import NPM_PACKAGE
 
     package = Path(__file__).resolve().parents[3] / "web" / "node_modules" / NPM_PACKAGE  # in a checkout
@@ -397,7 +398,8 @@ def run_all(
 def report_only(out: Out = DEFAULT_OUT, report: Report = DEFAULT_REPORT) -> None:
     """Re-render the tables, charts and BENCHMARKS.md from the JSON already in --out."""
     require("bench", "matplotlib", command="bench report")
-    from liveseg.bench.report import RESULT_FILES, write_report
+    from liveseg.bench.report import write_report
+    from liveseg.bench.results import RESULT_FILES
 
     if not any((out / name).is_file() for name in RESULT_FILES.values()):
         names = ", ".join(RESULT_FILES.values())
@@ -422,7 +424,8 @@ def temporal(
     """Flicker, mIoU and VC_8 on static and pan clips with known truth, without and with the stabiliser (and the
     label-hysteresis floor), and its cost per frame in Python and the browser; writes OUT/temporal.json."""
     from liveseg.bench import machine
-    from liveseg.bench.report import TEMPORAL_JSON, save_json, write_temporal
+    from liveseg.bench.report import write_temporal
+    from liveseg.bench.results import TEMPORAL_JSON, save_json
     from liveseg.bench.temporal import browser_cost_ms, mediapipe_selfie, run_temporal
     from liveseg.runtime import load
 
@@ -454,7 +457,7 @@ def train_bench(
     """Training throughput (img/s) of the file and in-memory pipelines, fp32 and bf16, through `liveseg train`'s
     own code; writes OUT/train.json."""
     require("train", "torch", "albumentations", command="bench train")
-    from liveseg.bench.report import save_json
+    from liveseg.bench.results import save_json
     from liveseg.bench.train import PIPELINES, run_train_bench
     from liveseg.cli.options import parse_size
     from liveseg.train.config import TrainConfig
@@ -490,7 +493,7 @@ def ray_bench(
     label PNGs written; writes OUT/ray.json (needs liveseg\\[ray])."""
     require("ray", command="bench ray")
     from liveseg.bench.ray import RayBenchOptions, run_ray_bench
-    from liveseg.bench.report import save_json
+    from liveseg.bench.results import save_json
 
     opts = RayBenchOptions(model, _bench_images(images), count, _ints(cpus, "cpus"), batch)
     with _progress("bench ray") as progress:

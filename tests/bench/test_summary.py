@@ -1,0 +1,62 @@
+"""The report's maths (ratios, efficiency, target verdicts) on hand-made results, and the whole document as a
+golden test: the committed docs/bench JSON must give the committed BENCHMARKS.md, byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from liveseg.bench.markdown import markdown
+from liveseg.bench.results import load_results
+from liveseg.bench.summary import TARGETS, headline, num, pct, signed_pct, target_rows
+
+CHART_NAMES = (
+    "python_latency.png",
+    "browser_stages.png",
+    "browser_fps.png",
+    "browser_soak.png",
+    "temporal_flicker.png",
+)
+
+
+def _run(page: str, fps: float, inference: float | None = None, backend: str = "wasm") -> dict:
+    stages = {} if inference is None else {"inference": inference}
+    return {"page": page, "requested_backend": backend, "fps": fps, "stages": stages, "size": "360x480"}
+
+
+def _results(heap_growth: float = 0.01) -> dict:
+    runs = [_run("liveseg", 30.0, 40.0), _run("liveseg-api", 32.0, 25.0), _run("seed", 20.0), _run("tfjs", 15.0)]
+    browser = {"runs": runs, "model_gflops": {"360x480": 1.0}, "peak": [{"gflops_per_s": 40.0}, {"gflops_per_s": 50}]}
+    soak = {"summary": {"heap_mb": {"growth": heap_growth}, "minutes": 10.0}}
+    return {"browser": browser, "soak": soak}
+
+
+def test_headline_ratios_and_efficiency() -> None:
+    h = headline(_results())
+    assert h["e2e_fps"] == 30.0 and h["api_fps"] == 32.0
+    assert h["vs_api"] == pytest.approx(30 / 32)
+    assert h["vs_seed"] == pytest.approx(1.5) and h["vs_tfjs"] == pytest.approx(2.0)
+    assert h["browser_peak_gflops_per_s"] == 50  # the best probe
+    assert h["achieved_gflops_per_s"] == pytest.approx(1.0 / 0.040)  # GFLOP per frame / inference seconds
+    assert h["efficiency"] == pytest.approx(25 / 50) and h["api_efficiency"] == pytest.approx(40 / 50)
+    assert h["per_backend"] == {"wasm": {"app": 30.0, "api": 32.0}}
+    assert h["heap_growth"] == 0.01 and "mediapipe_fps" not in h
+
+
+def test_targets_are_minimums_except_heap_growth() -> None:
+    verdicts = {row[0]: row[3] for row in target_rows(headline(_results(heap_growth=0.2)))}
+    assert list(verdicts.values()) == ["met", "met", "met", "met", "met", "missed"]
+    assert f"≥ {TARGETS['e2e_fps']:.0f} fps end-to-end (aim {TARGETS['e2e_fps_aim']:.0f})" in verdicts
+    assert all(row[3] == "not measured" for row in target_rows(headline({})))
+
+
+def test_numbers_read_the_same_everywhere() -> None:
+    figures = (num(None), num(float("nan")), num(2.345, 2), pct(0.5), signed_pct(-0.016))
+    assert figures == ("—", "—", "2.35", "50%", "-1.6%")
+
+
+def test_the_committed_results_give_the_committed_report(repo_root: Path) -> None:
+    out, report = repo_root / "docs" / "bench", repo_root / "BENCHMARKS.md"
+    pictures = [out / name for name in CHART_NAMES if (out / name).is_file()]
+    assert markdown(load_results(out), out, report, pictures) == report.read_text()
