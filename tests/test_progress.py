@@ -14,7 +14,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "liveseg"
 DISPLAYS = ("cli", "bench")
 STILL_DRAWING = {  # to move behind the protocol next (issue 27)
     "sources.py": "its download bars (bytes, speed) are drawn inside `fetch(progress=True)`",
-    "train/loop.py": "the training loop draws its epoch bars and log lines itself",
+    "train/loop.py": "the training loop draws its epoch bars itself",
+    "train/log.py": "each epoch's line is printed on the Rich console the loop is given",
 }
 
 

@@ -1,4 +1,5 @@
-"""The training loop: one function per stage (setup, epoch, validation, checkpoint), `train(cfg)` ties them.
+"""The training loop: one function per stage (setup, epoch, validation, checkpoint), `train(cfg)` ties them; the
+run's state and its resume live in `train.state`, its per-epoch log in `train.log`.
 
 Per-epoch overhead is kept low for CPU runs: persistent loader workers, validation only every `val_every`
 epochs (and after the last), metrics from one confusion matrix, and checkpoints written once per epoch.
@@ -7,13 +8,11 @@ epochs (and after the last), metrics from one confusion matrix, and checkpoints 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import itertools
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +21,9 @@ import torch.nn.functional as F
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from torch import nn
-from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader
 
-from liveseg import atomic, models
+from liveseg import models
 from liveseg.data import DatasetInfo, get_dataset
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
@@ -33,41 +31,10 @@ from liveseg.models import checkpoint
 from liveseg.train import distill, distributed, ema, losses, schedule, warm_start
 from liveseg.train.config import TrainConfig
 from liveseg.train.data import memory_loader, train_loader, val_loader
+from liveseg.train.log import log_epoch, tensorboard, write_log
+from liveseg.train.state import Run, make_checkpoint, resume
 
 INIT_CALIBRATION_BATCHES = 16
-LOG_FIELDS = ("epoch", "lr", "train_loss", "val_miou", "pixel_acc", "seconds")
-
-
-@dataclass
-class Run:
-    """Everything that changes while training, i.e. everything a resume must restore."""
-
-    cfg: TrainConfig
-    info: DatasetInfo
-    device: torch.device
-    model: nn.Module
-    ema: AveragedModel | None
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler
-    scaler: torch.amp.GradScaler
-    amp_dtype: torch.dtype | None
-    criterion: nn.Module
-    teacher: nn.Module | None = None
-    world: distributed.World = field(default_factory=distributed.World)
-    ddp: nn.Module | None = None  # DistributedDataParallel around `model` in a torchrun run (model stays the weights)
-    epoch: int = 0
-    best_miou: float = 0.0
-    metrics: dict = field(default_factory=dict)
-    history: list[dict] = field(default_factory=list)
-
-    @property
-    def eval_model(self) -> nn.Module:
-        return self.ema.module if self.ema is not None else self.model
-
-    @property
-    def train_model(self) -> nn.Module:
-        """What a training step calls: the DDP wrapper (gradients averaged across processes) or the model."""
-        return self.ddp if self.ddp is not None else self.model
 
 
 # --- setup -------------------------------------------------------------------------------------------------
@@ -295,122 +262,6 @@ def validate(run: Run, loader: DataLoader, progress: Progress) -> dict:
     return cm.summary()
 
 
-# --- checkpoints, resume, log --------------------------------------------------------------------------------
-
-
-def _rng_state() -> dict:
-    name, keys, pos, has_gauss, cached = np.random.get_state()
-    state = {
-        "python": random.getstate(),
-        "numpy": [name, keys.tolist(), pos, has_gauss, cached],
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict) -> None:
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
-    name, keys, pos, has_gauss, cached = state["numpy"]
-    np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def make_checkpoint(run: Run) -> dict:
-    return {
-        **checkpoint.make(
-            run.cfg.model,
-            run.cfg.model_kwargs,
-            run.eval_model.state_dict(),
-            run.info,
-            run.cfg.to_dict(),
-            run.epoch,
-            run.best_miou,
-            run.metrics,
-        ),
-        "raw_state_dict": run.model.state_dict(),
-        "optimizer": run.optimizer.state_dict(),
-        "scheduler": run.scheduler.state_dict(),
-        "scaler": run.scaler.state_dict(),
-        "ema": ema.ema_state(run.ema) if run.ema is not None else None,
-        "rng": _rng_state(),
-        "history": run.history,
-    }
-
-
-# The resume state's plain values and the type each has in an intact last.pt; tensors' states are checked by the
-# objects that load them.
-RESUME_TYPES: dict[str, type | tuple[type, ...]] = {
-    "train_config": dict, "optimizer": dict, "scheduler": dict, "scaler": dict, "rng": dict, "history": list,
-    "epoch": int, "best_miou": (int, float), "metrics": dict,
-}  # fmt: skip
-
-
-def resume(run: Run, path: Path) -> None:
-    """Restore everything `make_checkpoint` saved; the next epoch is the one after the checkpoint's.
-
-    A damaged resume state (a field of the wrong type or shape, however it came about) is one sentence, found
-    before the run is touched where the types tell, else by the loader that refuses it."""
-    ckpt = checkpoint.load(path, map_location=run.device)
-    if "raw_state_dict" not in ckpt:
-        raise LivesegError(f"{path} holds no resume state; resume from a last.pt, not a best.pt.")
-    for key, kind in RESUME_TYPES.items():
-        value = ckpt.get(key)
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise _damaged(path, f"its {key} is a {type(value).__name__}")
-    if ckpt["epoch"] < 0 or not all(isinstance(entry, dict) for entry in ckpt["history"]):
-        raise _damaged(path, "its epoch is negative or its history holds more than epoch records")
-    try:
-        _restore(run, path, ckpt)
-    except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise _damaged(path, f"{type(exc).__name__}: {first[:120]}") from None
-
-
-def _damaged(path: Path, what: str) -> LivesegError:
-    return LivesegError(
-        f"{path} has a damaged resume state ({what}); resume from an intact last.pt, or train anew in another --out."
-    )
-
-
-def _restore(run: Run, path: Path, ckpt: dict) -> None:
-    """Load every part of the resume state into `run`; options that changed are refused first."""
-    for key, mine in (("model", run.cfg.model), ("data", run.cfg.data)):
-        theirs = ckpt["train_config"][key]
-        if theirs != mine:
-            raise LivesegError(f"{path} was trained with --{key} {theirs}, not {mine}; resume with the same options.")
-    changes = run.cfg.recipe_changes(ckpt["train_config"])
-    if changes and not run.cfg.resume_force:
-        raise LivesegError(
-            f"{path} was trained with other options ({'; '.join(changes)}); resume with the same options, or pass "
-            "--resume-force to continue with the new ones (a new --epochs re-derives the learning-rate schedule)."
-        )
-    run.model.load_state_dict(ckpt["raw_state_dict"])
-    run.optimizer.load_state_dict(ckpt["optimizer"])
-    run.scheduler.load_state_dict(ckpt["scheduler"])
-    run.scaler.load_state_dict(ckpt["scaler"])
-    if run.ema is not None:
-        if ckpt["ema"] is None:
-            raise LivesegError(f"{path} was trained without --ema; resume without it too.")
-        ema.restore_ema(run.ema, ckpt["state_dict"], ckpt["ema"])
-    _set_rng_state(ckpt["rng"])
-    run.epoch, run.best_miou, run.metrics = ckpt["epoch"], ckpt["best_miou"], ckpt["metrics"]
-    run.history = list(ckpt["history"])
-
-
-def write_log(path: Path, history: list[dict]) -> None:
-    """The CSV is rewritten from the checkpointed history, so after a resume it never holds a lost epoch."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=LOG_FIELDS)
-    writer.writeheader()
-    writer.writerows(history)
-    atomic.write_text(path, buf.getvalue())
-
-
 # --- the run -------------------------------------------------------------------------------------------------
 
 
@@ -427,16 +278,6 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _tensorboard(cfg: TrainConfig):
-    if not cfg.tensorboard:
-        return None
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        raise LivesegError("--tensorboard needs the tensorboard package; `pip install tensorboard`.") from None
-    return SummaryWriter(str(cfg.out_dir / "tensorboard"))
-
-
 def _prepare_out(cfg: TrainConfig, console: Console) -> Path | None:
     """The checkpoint to resume from, if any; refuses to train over an earlier run unless resuming."""
     last = cfg.out_dir / "last.pt"
@@ -451,28 +292,6 @@ def _prepare_out(cfg: TrainConfig, console: Console) -> Path | None:
     return last
 
 
-def _log_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: float, console: Console, tb) -> None:
-    row = {
-        "epoch": run.epoch,
-        "lr": f"{lr:.6g}",
-        "train_loss": f"{loss:.5f}",
-        "val_miou": f"{val['miou']:.5f}" if val else "",
-        "pixel_acc": f"{val['pixel_acc']:.5f}" if val else "",
-        "seconds": f"{seconds:.1f}",
-    }
-    run.history.append(row)
-    text = f"epoch {run.epoch}/{run.cfg.epochs}  loss {loss:.4f}  lr {row['lr']}  {seconds:.0f}s"
-    if val:
-        text += f"  val mIoU {val['miou']:.4f}  pixel acc {val['pixel_acc']:.4f}  (best {run.best_miou:.4f})"
-    console.print(text, highlight=False)
-    if tb is not None:
-        tb.add_scalar("train/loss", loss, run.epoch)
-        tb.add_scalar("train/lr", float(row["lr"]), run.epoch)
-        if val:
-            tb.add_scalar("val/miou", val["miou"], run.epoch)
-            tb.add_scalar("val/pixel_acc", val["pixel_acc"], run.epoch)
-
-
 def _end_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: float, console: Console, tb) -> None:
     out = run.cfg.out_dir
     improved = val is not None and (not run.metrics or val["miou"] > run.best_miou)
@@ -480,7 +299,7 @@ def _end_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: floa
         run.metrics = {k: val[k] for k in ("miou", "iou", "pixel_acc", "mean_acc")} | {"epoch": run.epoch}
     if improved:
         run.best_miou = val["miou"]
-    _log_epoch(run, lr, loss, val, seconds, console, tb)
+    log_epoch(run, lr, loss, val, seconds, console, tb)
     if not run.world.main:
         return
     ckpt = make_checkpoint(run)
@@ -511,7 +330,7 @@ def _train(
         console.print(f"resuming {resume_from} after epoch {run.epoch}", highlight=False)
     if world.main:
         cfg.out_dir.mkdir(parents=True, exist_ok=True)
-    tb = _tensorboard(cfg) if world.main else None
+    tb = tensorboard(cfg) if world.main else None
     with _progress(console) as progress:
         while run.epoch < cfg.epochs:
             start, lr = time.perf_counter(), run.scheduler.get_last_lr()[0]
