@@ -9,11 +9,11 @@
 
 import { foregroundAlpha } from "../../lib";
 import type { ClassInfo, SegmentationResult } from "../../lib";
+import type { View } from "./contract";
 import { classWeights, EFFECTS, MASK_BACKDROP, overlayOpacity, trust } from "./options";
 import type { ClassStyle, ViewSettings } from "./options";
 import { canvasSize, coverScale, encodePng } from "./surface";
 import type { Frame } from "./surface";
-import type { View } from "./view";
 
 type Context = OffscreenCanvasRenderingContext2D;
 

@@ -5,12 +5,12 @@
 
 import { foregroundAlpha } from "../../lib";
 import type { ClassInfo, SegmentationResult } from "../../lib";
+import type { View } from "./contract";
 import { classWeights, code, EFFECTS, MASK_BACKDROP, overlayOpacity, VIEW_MODES } from "./options";
 import type { ClassStyle, ViewSettings } from "./options";
 import { BLUR, COMPOSITE, VERTEX } from "./shaders";
 import { canvasSize, coverScale, encodePng } from "./surface";
 import type { Frame } from "./surface";
-import type { View } from "./view";
 
 type Uniforms = Record<string, WebGLUniformLocation | null>;
 
