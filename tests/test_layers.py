@@ -11,7 +11,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Lowest first; a module may import from its own component and from earlier layers only, never from a sibling
-# component of its own layer. The top-level modules (errors, atomic, paths, sources, limits, images) form "core".
+# component of its own layer. The top-level modules (errors, atomic, paths, sources, limits, images, extras,
+# settings) form "core".
 LAYERS = (
     ("core",),
     ("data", "runtime"),

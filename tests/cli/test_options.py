@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import typing
+from dataclasses import dataclass
+from typing import Annotated
 
-from liveseg.cli.options import choice, comma_list
+import typer
+from typer.testing import CliRunner
+
+from liveseg.cli.options import choice, comma_list, command
+from liveseg.settings import option, parse_sizes
 
 
 def test_comma_lists_complete_the_item_after_the_last_comma() -> None:
@@ -43,3 +49,29 @@ def test_the_shell_completes_choices_and_comma_lists(cli) -> None:
     assert complete("liveseg segment --precision ") == ["fp32", "fp16", "int8"]
     assert complete("liveseg export best.pt --precision fp32,i") == ["fp32,int8"]
     assert "--install-completion" in complete("liveseg --inst")
+
+
+@dataclass
+class Settings:
+    sizes: list[tuple[int, int]] = option("360x480", "Sizes.", parse=parse_sizes, flag="size")
+    device: str = option("auto", "Where.", choices=("auto", "cpu"))
+    hidden: int = option(3)
+
+
+def test_a_command_is_generated_from_its_settings() -> None:
+    """Each field becomes an option with its flag, default text, choices and parser; other parameters stay."""
+    seen = []
+
+    def run(settings: Settings, verbose: Annotated[bool, typer.Option(help="Say more.")] = False) -> None:
+        """Run it."""
+        seen.append((settings, verbose))
+
+    app = typer.Typer()
+    app.command()(command(run))
+    result = CliRunner().invoke(app, ["--size", "64x64,32x48", "--verbose"])
+    assert result.exit_code == 0, result.output
+    assert seen == [(Settings(sizes=[(64, 64), (32, 48)]), True)]
+    help_text = CliRunner().invoke(app, ["--help"], terminal_width=200).output
+    assert "Run it." in help_text and "[default: 360x480]" in help_text and "<auto|cpu>" in help_text
+    assert "--hidden" not in help_text
+    assert CliRunner().invoke(app, ["--device", "tpu"]).exit_code == 2

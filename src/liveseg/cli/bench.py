@@ -79,8 +79,8 @@ def _bench_images(images: Path | None, limit: int | None = None) -> list[Path]:
 
 def _variant(model: str, precision: str | None, size: str | None):
     """The bundle (verified) and the variant a browser run uses: the bundle's default unless asked otherwise."""
-    from liveseg.cli.options import parse_size
     from liveseg.runtime.bundle import open_bundle
+    from liveseg.settings import parse_size
 
     bundle = open_bundle(model)
     bundle.verify()
@@ -109,8 +109,8 @@ def run_python_bench(
     from liveseg.bench import machine
     from liveseg.bench.python import PythonOptions, run_python
     from liveseg.bench.results import PYTHON_JSON, save_json
-    from liveseg.cli.options import parse_sizes
     from liveseg.runtime.bundle import open_bundle
+    from liveseg.settings import parse_sizes
 
     bundle = open_bundle(model)
     bundle.verify()
@@ -459,7 +459,7 @@ def train_bench(
     require("train", "torch", "albumentations", command="bench train")
     from liveseg.bench.results import save_json
     from liveseg.bench.train import PIPELINES, run_train_bench
-    from liveseg.cli.options import parse_size
+    from liveseg.settings import parse_size
     from liveseg.train.config import TrainConfig
 
     # `out` is required by the config but never written: the bench runs training steps, not epochs.

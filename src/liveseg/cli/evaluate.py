@@ -10,9 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from liveseg.cli.options import check_out_dir, choice, parse_size, refuse_overwriting, require
+from liveseg.cli.options import check_out_dir, choice, refuse_overwriting, require
 from liveseg.errors import LivesegError
 from liveseg.runtime.manifest import PRECISIONS
+from liveseg.settings import parse_size
 from liveseg.train.config import DEVICES
 
 

@@ -16,9 +16,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Column, Table
 
 from liveseg import atomic
-from liveseg.cli.options import check_out_dir, comma_list, parse_precisions, parse_sizes, refuse_replacing, require
+from liveseg.cli.options import check_out_dir, comma_list, refuse_replacing, require
 from liveseg.errors import LivesegError
 from liveseg.runtime.manifest import PRECISIONS
+from liveseg.settings import parse_precisions, parse_sizes
 
 
 def _parse_eval_images(text: str) -> int | None:

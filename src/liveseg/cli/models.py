@@ -8,7 +8,8 @@ import typer
 from rich import box
 from rich.table import Table
 
-from liveseg.cli.options import parse_size, require
+from liveseg.cli.options import require
+from liveseg.settings import parse_size
 
 
 def register(app: typer.Typer) -> None:

@@ -1,34 +1,20 @@
-"""Parsing and up-front checks shared by several sub-commands."""
+"""Commands generated from settings dataclasses, and the up-front checks shared by several sub-commands."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
-import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import MISSING, Field, is_dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_type_hints
+
+import typer
 
 from liveseg import extras
 from liveseg.errors import LivesegError
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'360x480' → (360, 480): height first, as everywhere in liveseg."""
-    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not m or int(m[1]) < 16 or int(m[2]) < 16:
-        raise LivesegError(f"Size {text!r} is not HEIGHTxWIDTH with both at least 16, e.g. 360x480.")
-    return int(m[1]), int(m[2])
-
-
-def parse_sizes(text: str) -> list[tuple[int, int]]:
-    """'360x480,180x240' → [(360, 480), (180, 240)]."""
-    return [parse_size(part) for part in text.split(",") if part.strip()]
-
-
-def parse_precisions(text: str) -> list[str]:
-    """'fp32, FP16,fp32' → ['fp32', 'fp16']: lower-cased, de-duplicated, in the order given (checked by export)."""
-    precisions = [p.strip().lower() for p in text.split(",") if p.strip()]
-    return list(dict.fromkeys(precisions))
+from liveseg.settings import options
 
 
 def check_out_dir(path: Path, option: str = "--out") -> Path:
@@ -97,3 +83,60 @@ def comma_list(values: Iterable[str]) -> dict[str, Any]:
         return [f"{done},{v}" if done else v for v in values if v.startswith(last) and v not in given]
 
     return {"metavar": "<" + ",".join(values) + ">", "autocompletion": complete}
+
+
+def command(function: Callable[..., None]) -> Callable[..., None]:
+    """`function` as a Typer command: a parameter annotated with a settings dataclass (liveseg.settings) becomes
+    that dataclass's options, parsed into one instance before `function` runs (usage errors come before any
+    work); the other parameters stay as they are declared."""
+    hints = get_type_hints(function, include_extras=True)
+    groups = {name: kind for name, kind in hints.items() if is_dataclass(kind)}
+    params = []
+    for p in inspect.signature(function).parameters.values():
+        if p.name in groups:
+            params += _parameters(groups[p.name])
+        else:
+            params.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hints[p.name]))
+
+    @functools.wraps(function)
+    def run(**values: Any) -> None:
+        for name, settings in groups.items():
+            given = {f.name: _value(f, values.pop(f.metadata["flag"] or f.name)) for f in options(settings)}
+            values[name] = settings(**given)
+        function(**values)
+
+    run.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    return run
+
+
+def _parameters(settings: type) -> list[inspect.Parameter]:
+    hints = get_type_hints(settings)
+    return [_parameter(f, hints[f.name]) for f in options(settings)]
+
+
+def _parameter(f: Field, kind: Any) -> inspect.Parameter:
+    """One field's Typer option (or argument): its type on the command line, its default as typed, its help."""
+    meta = f.metadata
+    default = meta.get("text", inspect.Parameter.empty if f.default is MISSING else f.default)
+    if meta["repeat"]:
+        kind = list[str] | None
+    elif meta["parse"]:
+        kind = str if default is not None else str | None
+    if meta["choices"]:
+        kind = choice(meta["choices"]) if default is not None else choice(meta["choices"]) | None
+    extra = {**meta["cli"], **(comma_list(meta["items"]) if meta["items"] else {})}
+    if meta["argument"]:
+        info = typer.Argument(help=meta["help"], **extra)
+    else:
+        info = typer.Option(*meta["decls"], help=meta["help"], **extra)
+    name = meta["flag"] or f.name
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, info])
+
+
+def _value(f: Field, given: Any) -> Any:
+    """What the command line gave → the field's value (text parsed; an option left out of a repeat is empty)."""
+    parse = f.metadata["parse"]
+    if f.metadata["repeat"]:
+        return parse(given or [])
+    return parse(given) if parse and given is not None else given

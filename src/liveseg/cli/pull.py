@@ -17,9 +17,10 @@ from rich.text import Text
 
 from liveseg import atomic, paths
 from liveseg.cli.export import report_result, step_progress
-from liveseg.cli.options import check_out_dir, choice, comma_list, parse_precisions, parse_sizes
+from liveseg.cli.options import check_out_dir, choice, comma_list
 from liveseg.errors import LivesegError
 from liveseg.runtime.manifest import PRECISIONS
+from liveseg.settings import parse_precisions, parse_sizes
 
 if TYPE_CHECKING:
     from liveseg.export.pretrained import Pretrained

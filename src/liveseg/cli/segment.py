@@ -130,9 +130,9 @@ def segment_cmd(
     """Segment images, folders and videos; label PNGs hold class ids at each input's own resolution."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from liveseg.cli.options import parse_size
     from liveseg.runtime import load
     from liveseg.runtime.batch import Options, Outcome, collect, segment_images, segment_videos
+    from liveseg.settings import parse_size
 
     if engine == "ray":
         require("ray", command="segment --engine ray")

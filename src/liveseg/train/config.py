@@ -1,35 +1,47 @@
-"""Every option of a training run, as the CLI passes them and as the checkpoint records them."""
+"""Every option of a training run, as the CLI passes them and as the checkpoint records them.
+
+Fields flagged `recipe` change what a run computes: `--resume` refuses to continue a run with different values
+(unless `--resume-force`), so that a resumed run is the run its checkpoint describes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from liveseg.errors import LivesegError
+from liveseg.settings import flagged, option, parse_size
 
 DEVICES = ("auto", "cpu", "cuda")  # the --device values (train, eval)
 SCHEDULES = ("poly", "cosine")
 LOSSES = ("ce", "balanced", "ohem")
 
-# Options that change what a run computes: `--resume` refuses to continue a run with different values (unless
-# `--resume-force`), so that a resumed run is the run its checkpoint describes.
-RECIPE_OPTIONS = (
-    "epochs", "batch", "crop", "scale", "amp", "optimizer", "lr", "weight_decay", "schedule", "warmup_epochs",
-    "loss", "ohem_thresh", "ohem_min_kept", "aux_weight", "ema", "init", "teacher", "distill_weight",
-    "distill_temperature", "channels_last", "in_memory", "max_train_images", "seed", "model_kwargs", "world_size",
-    "sync_bn",
-)  # fmt: skip
-
 OPTIMIZER_DEFAULTS = {"adamw": {"lr": 1e-3, "weight_decay": 1e-2}, "sgd": {"lr": 1e-2, "weight_decay": 5e-4}}
 
 
-def option(default: Any, help: str, *, factory: Callable[[], Any] | None = None, flag: str | None = None) -> Any:
-    """A training option: its default and its `--help` text, declared once here and turned into `liveseg train`'s
-    command-line options by liveseg.cli.train (`flag`: the option's name there when it differs)."""
-    metadata = {"help": help, "flag": flag}
-    return field(default_factory=factory, metadata=metadata) if factory else field(default=default, metadata=metadata)
+def _parse_scale(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise LivesegError(f"--scale {text!r} is not MIN,MAX, e.g. 0.5,2.0.") from None
+    if not 0 < low <= high:
+        raise LivesegError(f"--scale {text!r} needs 0 < MIN <= MAX.")
+    return low, high
+
+
+def _parse_model_args(items: list[str]) -> dict:
+    """KEY=VALUE pairs; values are JSON where they parse (numbers, true/false), text otherwise."""
+    kwargs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise LivesegError(f"--model-arg {item!r} is not KEY=VALUE, e.g. --model-arg width=24.")
+        try:
+            kwargs[key] = json.loads(value)
+        except ValueError:
+            kwargs[key] = value
+    return kwargs
 
 
 @dataclass
@@ -40,28 +52,36 @@ class TrainConfig:
     model_kwargs: dict = option(
         None,
         "Model constructor argument KEY=VALUE, repeatable (e.g. width=24); kept in checkpoints.",
-        factory=dict,
+        parse=_parse_model_args,
+        repeat=True,
         flag="model_arg",
+        recipe=True,
     )
     data: str = option("camvid", "Dataset name (see `liveseg data list`).")
     data_root: str | None = option(None, "Dataset folder (default: liveseg data dir / NAME).")
-    epochs: int = option(100, "Epochs to train in total (a resumed run continues up to this).")
-    batch: int = option(8, "Images per training batch.")
-    crop: tuple[int, int] = option((360, 480), "Training crop HEIGHTxWIDTH, after random scaling.")
-    scale: tuple[float, float] = option((0.5, 2.0), "Random scale range MIN,MAX applied before cropping.")
-    device: str = option("auto", "Where to train (auto: cuda when present, else cpu).")
+    epochs: int = option(100, "Epochs to train in total (a resumed run continues up to this).", recipe=True)
+    batch: int = option(8, "Images per training batch.", recipe=True)
+    crop: tuple[int, int] = option(
+        "360x480", "Training crop HEIGHTxWIDTH, after random scaling.", parse=parse_size, recipe=True
+    )
+    scale: tuple[float, float] = option(
+        "0.5,2.0", "Random scale range MIN,MAX applied before cropping.", parse=_parse_scale, recipe=True
+    )
+    device: str = option("auto", "Where to train (auto: cuda when present, else cpu).", choices=DEVICES)
     out: str = option("runs/train", "Run folder: last.pt, best.pt, log.csv.")
-    amp: bool = option(True, "bf16 autocast on CUDA and on CPUs with native bf16 (AVX-512-BF16/AMX).")
-    optimizer: str = option("adamw", "adamw or sgd (momentum 0.9).")
-    lr: float | None = option(None, "Peak learning rate (default: adamw 1e-3, sgd 1e-2).")
-    weight_decay: float | None = option(None, "Weight decay, not on norms/biases (default: adamw 1e-2, sgd 5e-4).")
-    schedule: str = option("poly", "Decay after warm-up: poly (power 0.9) or cosine.")
-    warmup_epochs: float = option(1.0, "Linear learning-rate warm-up, in epochs.")
-    loss: str = option("ce", "ce, balanced (class-weighted ce) or ohem.")
-    ohem_thresh: float = option(0.7, "OHEM: keep pixels with true-class prob. below this.")
-    ohem_min_kept: int = option(100_000, "OHEM: keep at least this many pixels per batch.")
-    aux_weight: float = option(0.4, "Weight of auxiliary-head losses (models with them).")
-    ema: float = option(0.0, "EMA decay of validated/saved weights (e.g. 0.999); 0 = off.")
+    amp: bool = option(True, "bf16 autocast on CUDA and on CPUs with native bf16 (AVX-512-BF16/AMX).", recipe=True)
+    optimizer: str = option("adamw", "adamw or sgd (momentum 0.9).", choices=tuple(OPTIMIZER_DEFAULTS), recipe=True)
+    lr: float | None = option(None, "Peak learning rate (default: adamw 1e-3, sgd 1e-2).", recipe=True)
+    weight_decay: float | None = option(
+        None, "Weight decay, not on norms/biases (default: adamw 1e-2, sgd 5e-4).", recipe=True
+    )
+    schedule: str = option("poly", "Decay after warm-up: poly (power 0.9) or cosine.", choices=SCHEDULES, recipe=True)
+    warmup_epochs: float = option(1.0, "Linear learning-rate warm-up, in epochs.", recipe=True)
+    loss: str = option("ce", "ce, balanced (class-weighted ce) or ohem.", choices=LOSSES, recipe=True)
+    ohem_thresh: float = option(0.7, "OHEM: keep pixels with true-class prob. below this.", recipe=True)
+    ohem_min_kept: int = option(100_000, "OHEM: keep at least this many pixels per batch.", recipe=True)
+    aux_weight: float = option(0.4, "Weight of auxiliary-head losses (models with them).", recipe=True)
+    ema: float = option(0.0, "EMA decay of validated/saved weights (e.g. 0.999); 0 = off.", recipe=True)
     val_every: int = option(1, "Validate every K epochs (and after the last).")
     resume: bool = option(False, "Continue the run in --out from its last.pt, with the options it was started with.")
     resume_force: bool = option(
@@ -73,32 +93,38 @@ class TrainConfig:
         None,
         "Start from these weights: a checkpoint (.pt), or a bundle folder or name whose fp32 graph's weights are "
         "recovered (BatchNorms re-calibrated); parameters it lacks keep their random start.",
+        recipe=True,
     )
     teacher: str | None = option(
         None,
         "Knowledge distillation: checkpoint of a frozen teacher (same dataset); the loss becomes the usual loss + "
         "weight x T^2 x KL(teacher || student) on softened per-pixel logits.",
+        recipe=True,
     )
-    distill_weight: float = option(1.0, "Distillation: weight of the KL term.")
-    distill_temperature: float = option(2.0, "Distillation: softmax temperature T.")
+    distill_weight: float = option(1.0, "Distillation: weight of the KL term.", recipe=True)
+    distill_temperature: float = option(2.0, "Distillation: softmax temperature T.", recipe=True)
     workers: int = option(2, "DataLoader worker processes (0: load in the main process).")
     threads: int | None = option(None, "PyTorch CPU threads (default: PyTorch's choice).")
     # measured ~30% faster training on the CPU too (oneDNN), and on CUDA with AMP
-    channels_last: bool = option(True, "channels_last memory format (faster on CPU and GPU).")
-    sync_bn: bool = option(False, "Multi-process on GPUs: BatchNorm statistics over the batches of all processes.")
+    channels_last: bool = option(True, "channels_last memory format (faster on CPU and GPU).", recipe=True)
+    sync_bn: bool = option(
+        False, "Multi-process on GPUs: BatchNorm statistics over the batches of all processes.", recipe=True
+    )
     in_memory: bool = option(
         True,
         "Decode the training split once into memory and augment whole batches of tensors (fast); --no-in-memory "
         "reads and augments files per sample in --workers processes (for large datasets).",
+        recipe=True,
     )
     val_size: tuple[int, int] | None = option(
-        None, "Validate with images resized to HEIGHTxWIDTH (the size you will export at)."
+        None, "Validate with images resized to HEIGHTxWIDTH (the size you will export at).", parse=parse_size
     )
-    max_train_images: int | None = option(None, "Train on the first N images only.")
+    max_train_images: int | None = option(None, "Train on the first N images only.", recipe=True)
     max_val_images: int | None = option(None, "Validate on the first N images only.")
-    seed: int = option(0, "Seed of shuffling, augmentation and initialisation.")
+    seed: int = option(0, "Seed of shuffling, augmentation and initialisation.", recipe=True)
     tensorboard: bool = option(False, "Also log to OUT/tensorboard (needs tensorboard).")
-    world_size: int = 1  # processes training together (torchrun's WORLD_SIZE; set by `train`); `batch` is per process
+    # processes training together (torchrun's WORLD_SIZE; set by `train`); `batch` is per process
+    world_size: int = option(1, recipe=True)
 
     def __post_init__(self) -> None:
         self._check()
@@ -141,7 +167,7 @@ class TrainConfig:
         mine, defaults = self.to_dict(), asdict(TrainConfig())
         defaults["crop"], defaults["scale"] = list(defaults["crop"]), list(defaults["scale"])
         changes = []
-        for key in RECIPE_OPTIONS:
+        for key in flagged(TrainConfig, "recipe"):
             theirs = recorded.get(key, defaults[key])
             if theirs != mine[key]:
                 changes.append(f"--{key.replace('_', '-')} {theirs} → {mine[key]}")
