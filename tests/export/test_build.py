@@ -9,7 +9,7 @@ import pytest
 
 from liveseg.export import parity, writer
 from liveseg.export.build import export_bundle
-from liveseg.export.variants import ExportSettings
+from liveseg.export.settings import ExportSettings
 from liveseg.runtime import open_bundle
 
 

@@ -13,7 +13,7 @@ from onnx import TensorProto, helper
 from liveseg.data import NORMALIZATION, get_info
 from liveseg.errors import LivesegError
 from liveseg.export import imported, parity
-from liveseg.export.variants import ExportSettings
+from liveseg.export.settings import ExportSettings
 from liveseg.export.writer import BundleMeta
 from liveseg.runtime.bundle import open_bundle
 from liveseg.runtime.session import create_session

@@ -26,7 +26,7 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory, make_onnx, style_onnx, 
     from liveseg.export.build import export_network
     from liveseg.runtime.effects import Effect
 
-    from liveseg.export.variants import ExportSettings
+    from liveseg.export.settings import ExportSettings
     from liveseg.export.writer import BundleMeta
     from liveseg.export.imported import import_bundle, load_network
 

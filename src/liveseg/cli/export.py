@@ -16,18 +16,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Column, Table
 
 from liveseg import atomic
-from liveseg.cli.options import check_out_dir, comma_list, refuse_replacing, require
-from liveseg.errors import LivesegError
-from liveseg.runtime.manifest import PRECISIONS
-from liveseg.settings import parse_precisions, parse_sizes
-
-
-def _parse_eval_images(text: str) -> int | None:
-    if text.strip().lower() == "all":
-        return None
-    if text.strip().isdigit():
-        return int(text)
-    raise LivesegError(f"--eval-images {text!r} is neither a number nor 'all'.")
+from liveseg.cli.options import check_out_dir, command, refuse_replacing, require
+from liveseg.export.settings import ExportSettings
 
 
 def _table(result) -> Table:
@@ -60,45 +50,19 @@ def export_cmd(
         ),
     ],
     out: Annotated[Path, typer.Option(help="Bundle directory to create (an earlier bundle there is replaced).")],
-    size: Annotated[str, typer.Option(help="Input size(s) HxW, comma-separated, e.g. 360x480,240x320.")] = "360x480",
-    precision: Annotated[str, typer.Option(help="Variants to write.", **comma_list(PRECISIONS))] = "fp32,fp16,int8",
-    name: Annotated[str | None, typer.Option(help="Bundle name (default: DATASET-MODEL).")] = None,
-    version: Annotated[str, typer.Option(help="Bundle version written to the manifest.")] = "1.0.0",
-    data_root: Annotated[Path | None, typer.Option(help="Dataset folder for parity, calibration and val mIoU.")] = None,
-    calib_images: Annotated[int, typer.Option(help="Training images that calibrate int8.")] = 64,
-    parity_images: Annotated[int, typer.Option(help="Val images compared against PyTorch.")] = 16,
-    eval_images: Annotated[str, typer.Option(help="Val images for each variant's mIoU: N, 'all' or 0.")] = "all",
-    no_data: Annotated[
-        bool, typer.Option("--no-data", help="No dataset at hand: check parity on synthetic street-like images.")
-    ] = False,
-    webgl: Annotated[
-        bool, typer.Option(help="Also write each size's logits variant, which onnxruntime-web's WebGL backend runs.")
-    ] = True,
+    settings: ExportSettings,
 ) -> None:
     """Export a checkpoint (or a bundle again) to a browser bundle; every variant is checked against PyTorch."""
     from liveseg.runtime.manifest import check_name
 
     require("train", "torch", "onnxscript", command="export")
     # Up front, so that a bad --out or --name fails now rather than after the export and its parity checks.
-    if name is not None:
-        check_name(name, "pass --name")
-    refuse_replacing(check_out_dir(out), [Path(source), data_root])
+    if settings.name is not None:
+        check_name(settings.name, "pass --name")
+    refuse_replacing(check_out_dir(out), [Path(source), settings.data_root])
     atomic.clean_stale(out.parent)  # what a killed export left beside its bundle
     from liveseg.export.build import export_bundle
-    from liveseg.export.variants import ExportSettings
 
-    settings = ExportSettings(
-        sizes=parse_sizes(size),
-        precisions=parse_precisions(precision),
-        name=name,
-        version=version,
-        data_root=data_root,
-        calib_images=calib_images,
-        parity_images=parity_images,
-        eval_images=_parse_eval_images(eval_images),
-        no_data=no_data,
-        webgl=webgl,
-    )
     with step_progress() as progress:
         result = export_bundle(source, out, settings, progress)
     report_result(result)
@@ -159,4 +123,4 @@ def report_result(result) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("export")(export_cmd)
+    app.command("export")(command(export_cmd))

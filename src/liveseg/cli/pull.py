@@ -246,7 +246,7 @@ def import_cmd(
     target = check_out_dir(out or paths.models_dir() / name)
     from liveseg.data import NORMALIZATION
     from liveseg.export.imported import import_bundle, load_network, load_tflite
-    from liveseg.export.variants import ExportSettings
+    from liveseg.export.settings import ExportSettings
     from liveseg.export.writer import BundleMeta
 
     is_tflite = source.suffix.lower() == ".tflite"

@@ -86,7 +86,7 @@ def convert_person_model(
 ) -> ExportResult:
     """One selfie TFLite file → a parity-checked two-class bundle with its model card."""
     from liveseg.export.imported import import_bundle, load_tflite
-    from liveseg.export.variants import ExportSettings
+    from liveseg.export.settings import ExportSettings
     from liveseg.export.writer import BundleMeta
 
     network, converted = load_tflite(source, UNIT_RANGE["mean"], UNIT_RANGE["std"])

@@ -29,8 +29,9 @@ from liveseg.registry import Registry
 from liveseg.sources import Source, register_source
 
 if TYPE_CHECKING:
+    from liveseg.export.settings import ExportSettings
     from liveseg.export.tflite import Converted
-    from liveseg.export.variants import ExportResult, ExportSettings
+    from liveseg.export.variants import ExportResult
     from liveseg.export.writer import BundleMeta
     from liveseg.runtime.manifest import Manifest
 
@@ -402,7 +403,7 @@ def pull(
 ) -> ExportResult:
     """Download `name`'s upstream file (verified, cached; `force`: downloaded again) and write its bundle to
     `paths.models_dir()/name`."""
-    from liveseg.export.variants import ExportSettings
+    from liveseg.export.settings import ExportSettings
 
     entry = get_pretrained(name)
     check_licence(entry, accept_licence)

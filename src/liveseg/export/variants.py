@@ -20,6 +20,7 @@ from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import score
 from liveseg.export import parity, webgl
 from liveseg.export.optimize import optimize, to_fp16, to_int8
+from liveseg.export.settings import ExportSettings
 from liveseg.export.wrap import INPUT, LABELS, LOGITS, LOGITS_CHANNELS, logits_graph
 from liveseg.progress import Progress
 from liveseg.runtime.io import resize_nearest
@@ -28,20 +29,6 @@ from liveseg.runtime.session import create_session
 
 if TYPE_CHECKING:
     from liveseg.runtime.manifest import Manifest
-
-
-@dataclass
-class ExportSettings:
-    sizes: Sequence[tuple[int, int]]
-    precisions: Sequence[str] = PRECISIONS
-    name: str | None = None
-    version: str = "1.0.0"
-    data_root: Path | None = None
-    calib_images: int = 64
-    parity_images: int = 16
-    eval_images: int | None = None  # None: the whole val split; 0: do not measure val mIoU
-    no_data: bool = False  # check parity on synthetic images instead of the dataset
-    webgl: bool = True  # also write each size's logits variant for onnxruntime-web's WebGL backend
 
 
 @dataclass

@@ -13,7 +13,8 @@ from typing import Any
 
 import liveseg
 from liveseg import atomic
-from liveseg.export.variants import ExportResult, ExportSettings, VariantResult
+from liveseg.export.settings import ExportSettings
+from liveseg.export.variants import ExportResult, VariantResult
 from liveseg.export.wrap import CONFIDENCE, INPUT, LABELS, LOGITS
 from liveseg.runtime.manifest import MODEL_CARD, Manifest, VariantEntry, check_name
 
