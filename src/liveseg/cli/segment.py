@@ -14,33 +14,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from liveseg import extras
-from liveseg.cli.options import check_out_dir, choice, comma_list, refuse_overwriting, require
+from liveseg.cli.options import check_out_dir, command, refuse_overwriting, require
 from liveseg.errors import LivesegError
-from liveseg.limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
-from liveseg.runtime.batch import SAVE_KINDS
-from liveseg.runtime.manifest import PRECISIONS
-from liveseg.runtime.stabilise import DEFAULT_STRENGTH
+from liveseg.runtime.batch import SegmentSettings
 
 if TYPE_CHECKING:
     from liveseg.runtime import Segmenter
     from liveseg.runtime.batch import Job, Options, Outcome
-
-ENGINES = ("local", "ray")
-
-
-def _parse_save(text: str) -> tuple[str, ...]:
-    kinds = tuple(dict.fromkeys(k.strip().lower() for k in text.split(",") if k.strip()))
-    unknown = [k for k in kinds if k not in SAVE_KINDS]
-    if unknown or not kinds:
-        raise LivesegError(f"--save {text!r} is not a comma list of {', '.join(SAVE_KINDS)}.")
-    return kinds
 
 
 def _check_outputs(jobs: list[Job], opts: Options) -> None:
@@ -71,104 +58,44 @@ def _clean_output_folders(jobs: list[Job], opts: Options) -> None:
         atomic.clean_stale(folder)
 
 
-def segment_cmd(
-    inputs: Annotated[list[Path], typer.Argument(help="Images, folders (searched recursively) or videos.")],
-    out: Annotated[Path, typer.Option(help="Output folder.")],
-    model: Annotated[
-        str,
-        typer.Option(
-            metavar="<FOLDER|NAME>",
-            help="A bundle folder (or its manifest.json), or a NAME: 'default', a bundled model (person-selfie) or "
-            "one from `liveseg pull --list`.",
-        ),
-    ] = "default",
-    save: Annotated[str, typer.Option(help="What to write per input.", **comma_list(SAVE_KINDS))] = "labels",
-    precision: Annotated[
-        choice(PRECISIONS) | None, typer.Option(help="Variant precision (default: the bundle's default).")
-    ] = None,
-    size: Annotated[str | None, typer.Option(help="Variant input size HxW (default: the bundle's).")] = None,
-    batch: Annotated[int, typer.Option(min=1, help="Images per onnxruntime call.")] = 8,
-    threads: Annotated[
-        int | None, typer.Option(min=1, help="onnxruntime intra-op threads (--engine ray: per actor, default 1).")
-    ] = None,
-    frames: Annotated[
-        bool, typer.Option("--frames", help="Videos: write every --save kind per frame (labels alone need not).")
-    ] = False,
-    stabilise: Annotated[
-        bool, typer.Option(help="Videos: steady the labels from frame to frame (still images never are).")
-    ] = True,
-    strength: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Videos: the stabiliser's strength (more: steadier, slower).")
-    ] = DEFAULT_STRENGTH,
-    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Overlay: weight of the class colours.")] = 0.5,
-    max_pixels: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            envvar=MAX_PIXELS_ENV,
-            help="Images above this many pixels (width x height) are reported and skipped, before decoding.",
-        ),
-    ] = DEFAULT_MAX_PIXELS,
-    engine: Annotated[
-        choice(ENGINES),
-        typer.Option(help="local: in this process; ray: on the actors of a Ray cluster (liveseg\\[ray])."),
-    ] = "local",
-    ray_address: Annotated[
-        str | None,
-        typer.Option(
-            help="--engine ray: the cluster to join ('auto': the one `ray start` runs here; default: a Ray "
-            "started for this run on this machine's cores)."
-        ),
-    ] = None,
-    actors: Annotated[
-        int | None,
-        typer.Option(
-            min=1, help="--engine ray: actors, each with its own copy of the model (default: CPUs / threads)."
-        ),
-    ] = None,
-) -> None:
+def segment_cmd(settings: SegmentSettings) -> None:
     """Segment images, folders and videos; label PNGs hold class ids at each input's own resolution."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from liveseg.runtime import load
-    from liveseg.runtime.batch import Options, Outcome, collect, segment_images, segment_videos
-    from liveseg.settings import parse_size
+    from liveseg.runtime.batch import Outcome, collect, segment_images, segment_videos
 
-    if engine == "ray":
+    s, opts = settings, settings.options
+    if s.engine == "ray":
         require("ray", command="segment --engine ray")
-    opts = Options(
-        out=out, save=_parse_save(save), batch=batch, frames=frames, alpha=alpha, max_pixels=max_pixels,
-        stabilise=strength if stabilise else 0.0,
-    )  # fmt: skip
-    check_out_dir(out)
-    hw = parse_size(size) if size else None
-    segmenter = load(model, precision=precision, size=hw, threads=threads)  # checks the bundle before any work
+    check_out_dir(s.out)
+    segmenter = load(s.model, precision=s.precision, size=s.size, threads=s.threads)  # checks the bundle first
     outcome = Outcome()
-    jobs = collect(inputs, outcome)
+    jobs = collect(s.inputs, outcome)
     if any(job.video for job in jobs):
         extras.require("video", "av", what="`liveseg segment` on a video")
     _check_outputs(jobs, opts)
     _clean_output_folders(jobs, opts)
-    if engine == "ray":
+    if s.engine == "ray":
         from liveseg.runtime import ray
 
-        ray.start(ray_address)
+        ray.start(s.ray_address)
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as progress, _writing(out):
-        if engine == "ray":
+    with Progress(*columns, console=console) as progress, _writing(s.out):
+        if s.engine == "ray":
             advance = partial(progress.advance, progress.add_task("inputs on Ray", total=len(jobs)))
             outcome.add(
                 ray.segment_files(
-                    jobs, opts, model=model, precision=precision, size=hw, threads=threads or 1, actors=actors,
-                    advance=advance,
+                    jobs, opts, model=s.model, precision=s.precision, size=s.size, threads=s.threads or 1,
+                    actors=s.actors, advance=advance,
                 )
             )  # fmt: skip
         else:
             if images := [j for j in jobs if not j.video]:
                 segment_images(segmenter, images, opts, progress, outcome)
             segment_videos(segmenter, [j for j in jobs if j.video], opts, progress, outcome)
-    _summary(console, outcome, segmenter, out)
+    _summary(console, outcome, segmenter, s.out)
 
 
 @contextmanager
@@ -199,4 +126,4 @@ def _summary(console: Console, outcome: Outcome, segmenter: Segmenter, out: Path
 
 
 def register(app: typer.Typer) -> None:
-    app.command("segment")(segment_cmd)
+    app.command("segment")(command(segment_cmd))

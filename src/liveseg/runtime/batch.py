@@ -28,6 +28,7 @@ import numpy as np
 
 from liveseg import atomic
 from liveseg.errors import LivesegError
+from liveseg.limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 from liveseg.runtime.io import (
     IMAGE_SUFFIXES,
     VIDEO_SUFFIXES,
@@ -37,6 +38,9 @@ from liveseg.runtime.io import (
     read_video_timed,
     write_videos,
 )
+from liveseg.runtime.manifest import PRECISIONS
+from liveseg.runtime.stabilise import DEFAULT_STRENGTH
+from liveseg.settings import option, parse_size
 
 if TYPE_CHECKING:
     from liveseg.progress import Progress
@@ -46,6 +50,7 @@ if TYPE_CHECKING:
 # What each `save` kind writes, as the suffix after the output stem.
 IMAGE_OUTPUTS = {"labels": ".png", "color": ".color.png", "overlay": ".overlay.png", "json": ".json"}
 SAVE_KINDS = tuple(IMAGE_OUTPUTS)
+ENGINES = ("local", "ray")  # where `liveseg segment` runs the model: this process, or a Ray cluster's actors
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,67 @@ class Options:
     alpha: float
     max_pixels: int
     stabilise: float = 0.0  # videos: the stabiliser's strength, 0 for none
+
+
+def parse_save(text: str) -> tuple[str, ...]:
+    """'labels, COLOR' → ('labels', 'color'): the `save` kinds, lower-cased, de-duplicated, checked."""
+    kinds = tuple(dict.fromkeys(k.strip().lower() for k in text.split(",") if k.strip()))
+    unknown = [k for k in kinds if k not in SAVE_KINDS]
+    if unknown or not kinds:
+        raise LivesegError(f"--save {text!r} is not a comma list of {', '.join(SAVE_KINDS)}.")
+    return kinds
+
+
+@dataclass
+class SegmentSettings:
+    """A `liveseg segment` run, declared once: the command's options are generated from these fields."""
+
+    inputs: list[Path] = option(help="Images, folders (searched recursively) or videos.", argument=True)
+    out: Path = option(help="Output folder.")
+    model: str = option(
+        "default",
+        "A bundle folder (or its manifest.json), or a NAME: 'default', a bundled model (person-selfie) or one from "
+        "`liveseg pull --list`.",
+        metavar="<FOLDER|NAME>",
+    )
+    save: tuple[str, ...] = option("labels", "What to write per input.", parse=parse_save, items=SAVE_KINDS)
+    precision: str | None = option(None, "Variant precision (default: the bundle's default).", choices=PRECISIONS)
+    size: tuple[int, int] | None = option(None, "Variant input size HxW (default: the bundle's).", parse=parse_size)
+    batch: int = option(8, "Images per onnxruntime call.", min=1)
+    threads: int | None = option(None, "onnxruntime intra-op threads (--engine ray: per actor, default 1).", min=1)
+    frames: bool = option(
+        False, "Videos: write every --save kind per frame (labels alone need not).", decls=("--frames",)
+    )
+    stabilise: bool = option(True, "Videos: steady the labels from frame to frame (still images never are).")
+    strength: float = option(
+        DEFAULT_STRENGTH, "Videos: the stabiliser's strength (more: steadier, slower).", min=0.0, max=1.0
+    )
+    alpha: float = option(0.5, "Overlay: weight of the class colours.", min=0.0, max=1.0)
+    max_pixels: int = option(
+        DEFAULT_MAX_PIXELS,
+        "Images above this many pixels (width x height) are reported and skipped, before decoding.",
+        min=1,
+        envvar=MAX_PIXELS_ENV,
+    )
+    engine: str = option(
+        "local", "local: in this process; ray: on the actors of a Ray cluster (liveseg\\[ray]).", choices=ENGINES
+    )
+    ray_address: str | None = option(
+        None,
+        "--engine ray: the cluster to join ('auto': the one `ray start` runs here; default: a Ray started for this "
+        "run on this machine's cores).",
+    )
+    actors: int | None = option(
+        None, "--engine ray: actors, each with its own copy of the model (default: CPUs / threads).", min=1
+    )
+
+    @property
+    def options(self) -> Options:
+        """What the batch functions need of these settings (the stabiliser's strength, 0 when it is off)."""
+        return Options(
+            out=self.out, save=self.save, batch=self.batch, frames=self.frames, alpha=self.alpha,
+            max_pixels=self.max_pixels, stabilise=self.strength if self.stabilise else 0.0,
+        )  # fmt: skip
 
 
 def collect(inputs: Iterable[Path], outcome: Outcome) -> list[Job]:
