@@ -17,6 +17,7 @@ from liveseg import paths, sources
 from liveseg.errors import LivesegError
 from liveseg.export import parity, pretrained
 from liveseg.export.pretrained import Pretrained
+from liveseg.export.settings import PullSettings
 from liveseg.runtime.bundle import open_bundle
 from liveseg.runtime.session import create_session
 from liveseg.sources import Source
@@ -63,7 +64,7 @@ def _camvid_image(camvid_root: Path, size: tuple[int, int]) -> np.ndarray:
 
 def test_pull_onnx_converts_caches_and_opens_by_name(http_files, make_onnx, monkeypatch, camvid_root: Path) -> None:
     entry = _onnx_entry(monkeypatch, http_files, make_onnx)
-    result = pretrained.pull(entry.name, precisions=["fp32", "fp16"])
+    result = pretrained.pull(entry.name, PullSettings(precisions=["fp32", "fp16"]))
     assert result.out == paths.models_dir() / entry.name and not result.failed
     bundle = open_bundle(entry.name)  # by name, as `segment --model NAME` and liveseg.load do
     assert bundle.manifest.source["license"] == "MIT (test)"
@@ -78,7 +79,7 @@ def test_pull_onnx_converts_caches_and_opens_by_name(http_files, make_onnx, monk
     assert parity.pixel_agreement(labels, upstream) >= 0.999
     # A second pull converts again from the cache without asking the server.
     before = len(http_files.requests)
-    pretrained.pull(entry.name, precisions=["fp32"])
+    pretrained.pull(entry.name, PullSettings(precisions=["fp32"]))
     assert len(http_files.requests) == before
 
 
@@ -95,12 +96,12 @@ def test_truncated_download_resumes_with_a_range_request(http_files, make_onnx, 
     entry = _onnx_entry(monkeypatch, http_files, make_onnx)
     http_files.fail["/tiny/model.onnx"] = "truncate"
     with pytest.raises(LivesegError, match=r"failed.*kept and the next fetch continues it"):
-        pretrained.pull(entry.name, precisions=["fp32"])
+        pretrained.pull(entry.name, PullSettings(precisions=["fp32"]))
     part = paths.cache_dir() / "downloads" / entry.source.name / "model.onnx.part"
     size = (http_files.root / "tiny" / "model.onnx").stat().st_size
     assert 0 < part.stat().st_size < size
     del http_files.fail["/tiny/model.onnx"]
-    pretrained.pull(entry.name, precisions=["fp32"])
+    pretrained.pull(entry.name, PullSettings(precisions=["fp32"]))
     assert http_files.requests[-1] == ("/tiny/model.onnx", f"bytes={size // 2}-")
     assert not part.exists() and open_bundle(entry.name).variant().path.is_file()
 
@@ -119,7 +120,7 @@ def test_from_overrides_the_registered_url(http_files, make_onnx, monkeypatch, t
     mirror.mkdir()
     (mirror / "model.onnx").write_bytes((http_files.root / "tiny" / "model.onnx").read_bytes())
     http_files.fail["/tiny/model.onnx"] = "500"  # the registered URL is down; the local copy is used
-    assert pretrained.pull(entry.name, location=str(mirror), precisions=["fp32"]).out is not None
+    assert pretrained.pull(entry.name, PullSettings(location=str(mirror), precisions=["fp32"])).out is not None
 
 
 def test_restrictive_licence_needs_acceptance(http_files, make_onnx, monkeypatch) -> None:
@@ -127,7 +128,7 @@ def test_restrictive_licence_needs_acceptance(http_files, make_onnx, monkeypatch
     with pytest.raises(LivesegError, match=r"MIT \(test\).*--accept-licence"):
         pretrained.pull(entry.name)
     assert http_files.requests == []  # nothing downloaded before the licence is accepted
-    assert pretrained.pull(entry.name, accept_licence=True, precisions=["fp32"]).out is not None
+    assert pretrained.pull(entry.name, PullSettings(accept_licence=True, precisions=["fp32"])).out is not None
 
 
 def test_unknown_name() -> None:
@@ -137,7 +138,7 @@ def test_unknown_name() -> None:
 
 def test_unpinned_source_is_pinned_at_first_download(http_files, make_onnx, monkeypatch) -> None:
     entry = _onnx_entry(monkeypatch, http_files, make_onnx, sha256=None)
-    pretrained.pull(entry.name, precisions=["fp32"])
+    pretrained.pull(entry.name, PullSettings(precisions=["fp32"]))
     cached = paths.cache_dir() / "downloads" / entry.source.name / "model.onnx"
     recorded = cached.with_name("model.onnx.sha256").read_text().strip()
     assert recorded == hashlib.sha256(cached.read_bytes()).hexdigest()
@@ -185,7 +186,7 @@ def test_pull_torchvision_file_matches_torchvision(
         url=f"{http_files.url}/tv",
     )
     entry = _register(monkeypatch, dataclasses.replace(real, name="voc-lraspp-test", source=source, size=(96, 128)))
-    result = pretrained.pull(entry.name, precisions=["fp32", "fp16"])
+    result = pretrained.pull(entry.name, PullSettings(precisions=["fp32", "fp16"]))
     assert not result.failed
     bundle = open_bundle(entry.name)
     assert bundle.manifest.model["name"] == "lraspp_mobilenet_v3_large" and len(bundle.classes) == 21
@@ -307,7 +308,7 @@ def test_mediapipe_models_are_pinned_to_version_1_of_their_hosted_files() -> Non
 @pytest.mark.parametrize("name", [n for n in MEDIAPIPE if n != "mediapipe-deeplab-v3"])
 def test_pull_mediapipe_model_converts_its_tflite_file(http_files, monkeypatch, camvid_root: Path, name: str) -> None:
     entry, weight, bias = _mediapipe_entry(monkeypatch, http_files, name)
-    result = pretrained.pull(entry.name, precisions=["fp32"])
+    result = pretrained.pull(entry.name, PullSettings(precisions=["fp32"]))
     assert not result.failed
     bundle = open_bundle(entry.name)
     names = pretrained.class_list(entry.classes)[0]
@@ -336,12 +337,12 @@ def test_force_downloads_again_and_forgets_the_recorded_digest(http_files, monke
     entry = _register(monkeypatch, dataclasses.replace(entry, source=source, size=(32, 32)))
     served = http_files.root / urllib.parse.urlsplit(entry.url).path.lstrip("/")
     served.write_bytes(serialize(segmenter(entry.size, 6)[0]))
-    pretrained.pull(entry.name, precisions=["fp32"])
+    pretrained.pull(entry.name, PullSettings(precisions=["fp32"]))
     served.write_bytes(serialize(segmenter(entry.size, 6, seed=1)[0]))
     cached = sources.fetch(entry.source, progress=False)
     recorded = cached.with_name(cached.name + ".sha256")
     assert len(http_files.requests) == 1 and cached.read_bytes() != served.read_bytes()
-    pretrained.pull(entry.name, precisions=["fp32"], force=True)
+    pretrained.pull(entry.name, PullSettings(precisions=["fp32"], force=True))
     assert len(http_files.requests) == 2 and cached.read_bytes() == served.read_bytes()
     assert recorded.read_text().strip() == hashlib.sha256(served.read_bytes()).hexdigest()
 

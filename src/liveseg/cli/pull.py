@@ -17,8 +17,9 @@ from rich.text import Text
 
 from liveseg import atomic, paths
 from liveseg.cli.export import report_result, step_progress
-from liveseg.cli.options import check_out_dir, choice, comma_list
+from liveseg.cli.options import check_out_dir, choice, comma_list, command
 from liveseg.errors import LivesegError
+from liveseg.export.settings import PullSettings
 from liveseg.runtime.manifest import PRECISIONS
 from liveseg.settings import parse_precisions, parse_sizes
 
@@ -86,17 +87,8 @@ def pull_cmd(
     name: Annotated[str | None, typer.Argument(help="Model to pull (see --list).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the models that can be pulled, with licences.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="With --list: print the entries as JSON.")] = False,
-    from_: Annotated[
-        str | None, typer.Option("--from", help="Folder or URL holding the upstream file (a mirror, or offline).")
-    ] = None,
-    size: Annotated[str | None, typer.Option(help="Input size(s) HxW, comma-separated (default: the model's).")] = None,
-    precision: Annotated[str, typer.Option(help="Variants to write.", **comma_list(PRECISIONS))] = "fp32,fp16,int8",
-    accept_licence: Annotated[
-        bool, typer.Option("--accept-licence", help="Accept a licence that restricts use (it is printed first).")
-    ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Download again even if cached (forgets a digest recorded at first use).")
-    ] = False,
+    *,
+    settings: PullSettings,
 ) -> None:
     """Download a pretrained model (VOC, ADE20K, Cityscapes, MediaPipe's person models) and turn it into a
     parity-checked bundle.
@@ -112,7 +104,7 @@ def pull_cmd(
     from liveseg.export.pretrained import check_licence, check_requirements, get_pretrained, pull, pull_effect
 
     entry = get_pretrained(name)
-    check_licence(entry, accept_licence)
+    check_licence(entry, settings.accept_licence)
     check_requirements(entry)
     err.print(f"[bold]{escape(name)}[/]: {escape(entry.source.description)} ({entry.download})", highlight=False)
     err.print(f"licence: {escape(entry.source.license)}", highlight=False)
@@ -125,19 +117,11 @@ def pull_cmd(
         from liveseg.runtime.effects import effects_dir
 
         with _installing(name, effects_dir()):
-            folder = pull_effect(name, location=from_, force=force)
+            folder = pull_effect(name, location=settings.location, force=settings.force)
         err.print(f"Effect model installed in {escape(str(folder))}; `liveseg serve` offers it among the effects.")
         return
     with step_progress() as progress, _installing(name, paths.models_dir()):
-        result = pull(
-            name,
-            location=from_,
-            sizes=parse_sizes(size) if size else None,
-            precisions=parse_precisions(precision),
-            accept_licence=accept_licence,
-            progress=progress,
-            force=force,
-        )
+        result = pull(name, settings, progress)
     report_result(result)
 
 
@@ -281,5 +265,5 @@ def import_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("pull")(pull_cmd)
+    app.command("pull")(command(pull_cmd))
     app.command("import")(import_cmd)

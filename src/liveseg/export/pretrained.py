@@ -29,7 +29,7 @@ from liveseg.registry import Registry
 from liveseg.sources import Source, register_source
 
 if TYPE_CHECKING:
-    from liveseg.export.settings import ExportSettings
+    from liveseg.export.settings import ExportSettings, PullSettings
     from liveseg.export.tflite import Converted
     from liveseg.export.variants import ExportResult
     from liveseg.export.writer import BundleMeta
@@ -392,39 +392,30 @@ def check_requirements(entry: Pretrained) -> None:
         extras.require(extra, module, what=f"Converting {entry.name}")
 
 
-def pull(
-    name: str,
-    location: str | None = None,
-    sizes: Sequence[tuple[int, int]] | None = None,
-    precisions: Sequence[str] | None = None,
-    accept_licence: bool = False,
-    progress: Progress | None = None,
-    force: bool = False,
-) -> ExportResult:
-    """Download `name`'s upstream file (verified, cached; `force`: downloaded again) and write its bundle to
-    `paths.models_dir()/name`."""
-    from liveseg.export.settings import ExportSettings
+def pull(name: str, settings: PullSettings | None = None, progress: Progress | None = None) -> ExportResult:
+    """Download `name`'s upstream file (verified, cached; `settings.force`: downloaded again) and write its bundle
+    to `paths.models_dir()/name`."""
+    from liveseg.export.settings import ExportSettings, PullSettings
 
+    s = settings or PullSettings()
     entry = get_pretrained(name)
-    check_licence(entry, accept_licence)
+    check_licence(entry, s.accept_licence)
     check_requirements(entry)
     if entry.converter == "effect":
         raise LivesegError(
             f"{name} is an effect model, not a segmentation model; install it with pull_effect({name!r})."
         )
-    settings = ExportSettings(sizes=list(sizes or [entry.size]), name=name, no_data=True)
-    if precisions is not None:
-        settings.precisions = list(precisions)
-    file = sources.fetch(entry.source, location=location, progress=progress is not None, force=force)
+    export = ExportSettings(sizes=list(s.sizes or [entry.size]), precisions=s.precisions, name=name, no_data=True)
+    file = sources.fetch(entry.source, location=s.location, progress=progress is not None, force=s.force)
     out = paths.models_dir() / name
     if entry.converter == "tflite":
-        return _convert_tflite(entry, file, out, settings, progress)
+        return _convert_tflite(entry, file, out, export, progress)
     meta = _meta(entry)
     if entry.converter == "onnx":
         from liveseg.export.imported import import_bundle, load_network
 
-        return import_bundle(load_network(file, entry.mean, entry.std), out, settings, meta, progress)
-    return _convert_torchvision(entry, file, out, settings, meta, progress)
+        return import_bundle(load_network(file, entry.mean, entry.std), out, export, meta, progress)
+    return _convert_torchvision(entry, file, out, export, meta, progress)
 
 
 def _meta(

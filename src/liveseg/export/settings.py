@@ -1,5 +1,6 @@
-"""What a conversion writes (`ExportSettings`), declared once for `liveseg export` and for the library (export,
-import and pull take it). Torch- and onnx-free, so that the CLI builds its options without loading either."""
+"""What a conversion writes (`ExportSettings`) and how a registered model is pulled (`PullSettings`), declared
+once for the commands (`liveseg export`, `liveseg pull`) and the library (export, import and pull take them).
+Torch- and onnx-free, so that the CLI builds its options without loading either."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from pathlib import Path
 from liveseg.errors import LivesegError
 from liveseg.runtime.manifest import PRECISIONS
 from liveseg.settings import option, parse_precisions, parse_sizes
+
+# The variants a conversion writes, the same for export, pull and import: `option(**PRECISION)`.
+PRECISION = {
+    "default": ",".join(PRECISIONS), "help": "Variants to write.", "parse": parse_precisions, "items": PRECISIONS,
+    "flag": "precision",
+}  # fmt: skip
 
 
 def parse_eval_images(text: str) -> int | None:
@@ -26,9 +33,7 @@ class ExportSettings:
     sizes: Sequence[tuple[int, int]] = option(
         "360x480", "Input size(s) HxW, comma-separated, e.g. 360x480,240x320.", parse=parse_sizes, flag="size"
     )
-    precisions: Sequence[str] = option(
-        ",".join(PRECISIONS), "Variants to write.", parse=parse_precisions, items=PRECISIONS, flag="precision"
-    )
+    precisions: Sequence[str] = option(**PRECISION)
     name: str | None = option(None, "Bundle name (default: DATASET-MODEL).")
     version: str = option("1.0.0", "Bundle version written to the manifest.")
     data_root: Path | None = option(None, "Dataset folder for parity, calibration and val mIoU.")
@@ -44,3 +49,22 @@ class ExportSettings:
     )
     # also write each size's logits variant for onnxruntime-web's WebGL backend
     webgl: bool = option(True, "Also write each size's logits variant, which onnxruntime-web's WebGL backend runs.")
+
+
+@dataclass
+class PullSettings:
+    """Where `liveseg.export.pretrained.pull` finds the upstream file, and what it converts it into."""
+
+    location: str | None = option(
+        None, "Folder or URL holding the upstream file (a mirror, or offline).", flag="from_", decls=("--from",)
+    )
+    sizes: Sequence[tuple[int, int]] | None = option(
+        None, "Input size(s) HxW, comma-separated (default: the model's).", parse=parse_sizes, flag="size"
+    )
+    precisions: Sequence[str] = option(**PRECISION)
+    accept_licence: bool = option(
+        False, "Accept a licence that restricts use (it is printed first).", decls=("--accept-licence",)
+    )
+    force: bool = option(
+        False, "Download again even if cached (forgets a digest recorded at first use).", decls=("--force",)
+    )
