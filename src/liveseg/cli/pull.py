@@ -1,4 +1,6 @@
-"""`liveseg pull` (a well-known pretrained model → a bundle) and `liveseg import` (your ONNX file → a bundle)."""
+"""`liveseg pull` (a well-known pretrained model → a bundle) and `liveseg import` (your ONNX file → a bundle).
+
+Their options are liveseg.export.settings' PullSettings and ImportSettings."""
 
 from __future__ import annotations
 
@@ -17,11 +19,9 @@ from rich.text import Text
 
 from liveseg import atomic, paths
 from liveseg.cli.export import report_result, step_progress
-from liveseg.cli.options import check_out_dir, choice, comma_list, command
+from liveseg.cli.options import check_out_dir, command
 from liveseg.errors import LivesegError
-from liveseg.export.settings import PullSettings
-from liveseg.runtime.manifest import PRECISIONS
-from liveseg.settings import parse_precisions, parse_sizes
+from liveseg.export.settings import ExportSettings, ImportSettings, PullSettings
 
 if TYPE_CHECKING:
     from liveseg.export.pretrained import Pretrained
@@ -177,93 +177,50 @@ def _palette(n: int) -> list[tuple[int, int, int]]:
     return [(0, 0, 0), *((round(255 * r), round(255 * g), round(255 * b)) for r, g, b in hues)]
 
 
-def _floats(text: str, option: str) -> list[float]:
-    try:
-        values = [float(x) for x in text.split(",")]
-    except ValueError:
-        raise LivesegError(f"{option} {text!r} is not three comma-separated numbers, e.g. 0.485,0.456,0.406.") from None
-    if len(values) != 3:
-        raise LivesegError(f"{option} needs three values (R,G,B), got {len(values)}.")
-    return values
-
-
-def import_cmd(
-    source: Annotated[
-        Path,
-        typer.Argument(help="ONNX file (normalised float N×3×H×W in, logits out) or TFLite segmentation model."),
-    ],
-    name: Annotated[str, typer.Option(help="Bundle name (letters, digits, '.', '_', '-').")],
-    classes: Annotated[
-        str,
-        typer.Option(help="voc, ade20k, cityscapes, camvid, a comma list of names (background,person) or a JSON file."),
-    ],
-    size: Annotated[
-        str | None, typer.Option(help="Input size(s) HxW, comma-separated (default: the model's own, else 384x512).")
-    ] = None,
-    mean: Annotated[
-        str | None,
-        typer.Option(
-            help="Normalisation mean, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, "
-            "else 0)."
-        ),
-    ] = None,
-    std: Annotated[
-        str | None,
-        typer.Option(
-            help="Normalisation std, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, "
-            "else 1)."
-        ),
-    ] = None,
-    layout: Annotated[choice(("nchw", "nhwc")), typer.Option(help="Logits layout.", case_sensitive=False)] = "nchw",
-    output: Annotated[str | None, typer.Option(help="The logits output's name (default: the first).")] = None,
-    precision: Annotated[str, typer.Option(help="Variants to write.", **comma_list(PRECISIONS))] = "fp32,fp16,int8",
-    out: Annotated[Path | None, typer.Option(help="Bundle folder (default: the models folder / NAME).")] = None,
-) -> None:
+def import_cmd(settings: ImportSettings) -> None:
     """Turn your own ONNX or TFLite segmentation network into a parity-checked bundle with in-graph pre- and
     post-processing. A TFLite model ending in a single-channel sigmoid becomes two classes (background, foreground)."""
     from liveseg.runtime.manifest import check_name
 
-    check_name(name, "pass --name")
+    s, source = settings, settings.source
+    check_name(s.name, "pass --name")
     if not source.is_file():
         raise LivesegError(f"{source} is not a file; pass an .onnx or .tflite file.")
-    dataset, names, colors = _classes(classes)
-    target = check_out_dir(out or paths.models_dir() / name)
+    dataset, names, colors = _classes(s.classes)
+    target = check_out_dir(s.out or paths.models_dir() / s.name)
     from liveseg.data import NORMALIZATION
     from liveseg.export.imported import import_bundle, load_network, load_tflite
-    from liveseg.export.settings import ExportSettings
     from liveseg.export.writer import BundleMeta
 
     is_tflite = source.suffix.lower() == ".tflite"
     if is_tflite:  # unless given, the normalisation is the file's metadata's, else RGB on 0..1
-        given = (_floats(mean, "--mean") if mean else None, _floats(std, "--std") if std else None)
-        network, converted = load_tflite(source, *given)
+        network, converted = load_tflite(source, s.mean, s.std)
         if converted.foreground and len(names) != 2:
             raise LivesegError(
                 f"{source} outputs one foreground probability, which becomes two classes; pass two --classes, "
                 "e.g. background,person."
             )
     else:
-        mean_v = _floats(mean or ",".join(map(str, NORMALIZATION["mean"])), "--mean")
-        std_v = _floats(std or ",".join(map(str, NORMALIZATION["std"])), "--std")
-        network = load_network(source, mean_v, std_v, layout.lower(), output)
-    sizes = parse_sizes(size) if size else [network.fixed_size or (384, 512)]
+        mean, std = s.mean or list(NORMALIZATION["mean"]), s.std or list(NORMALIZATION["std"])
+        network = load_network(source, mean, std, s.layout.lower(), s.output)
+    sizes = s.sizes or [network.fixed_size or (384, 512)]
     meta = BundleMeta(
-        name=name,
+        name=s.name,
         model={"name": "onnx", "kwargs": {}},
         dataset=dataset,
         classes=names,
         palette=colors,
         ignore_index=255,
         normalization={"mean": list(network.mean), "std": list(network.std)},
-        source={"imported": source.name, "format": "tflite" if is_tflite else "onnx", "layout": layout.lower()},
+        source={"imported": source.name, "format": "tflite" if is_tflite else "onnx", "layout": s.layout.lower()},
     )
-    settings = ExportSettings(sizes=sizes, precisions=parse_precisions(precision), name=name, no_data=True)
+    export = ExportSettings(sizes=sizes, precisions=s.precisions, name=s.name, no_data=True)
     atomic.clean_stale(target.parent)
     with step_progress() as progress:
-        result = import_bundle(network, target, settings, meta, progress)
+        result = import_bundle(network, target, export, meta, progress)
     report_result(result)
 
 
 def register(app: typer.Typer) -> None:
     app.command("pull")(command(pull_cmd))
-    app.command("import")(import_cmd)
+    app.command("import")(command(import_cmd))

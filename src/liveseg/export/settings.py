@@ -1,10 +1,10 @@
-"""What a conversion writes (`ExportSettings`) and how a registered model is pulled (`PullSettings`), declared
-once for the commands (`liveseg export`, `liveseg pull`) and the library (export, import and pull take them).
-Torch- and onnx-free, so that the CLI builds its options without loading either."""
+"""What a conversion writes (`ExportSettings`), how a registered model is pulled (`PullSettings`) and how a
+network from elsewhere is imported (`ImportSettings`), declared once for the commands (`liveseg export`, `pull`,
+`import`) and the library. Torch- and onnx-free, so that the CLI builds its options without loading either."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,23 @@ def parse_eval_images(text: str) -> int | None:
     if text.strip().isdigit():
         return int(text)
     raise LivesegError(f"--eval-images {text!r} is neither a number nor 'all'.")
+
+
+def rgb(name: str) -> Callable[[str], list[float]]:
+    """The parser of option --`name`: three comma-separated numbers (R,G,B), e.g. a normalisation mean."""
+
+    def parse(text: str) -> list[float]:
+        try:
+            values = [float(x) for x in text.split(",")]
+        except ValueError:
+            raise LivesegError(
+                f"--{name} {text!r} is not three comma-separated numbers, e.g. 0.485,0.456,0.406."
+            ) from None
+        if len(values) != 3:
+            raise LivesegError(f"--{name} needs three values (R,G,B), got {len(values)}.")
+        return values
+
+    return parse
 
 
 @dataclass
@@ -68,3 +85,34 @@ class PullSettings:
     force: bool = option(
         False, "Download again even if cached (forgets a digest recorded at first use).", decls=("--force",)
     )
+
+
+@dataclass
+class ImportSettings:
+    """`liveseg import`: the network file, the bundle's name and classes, and how to read the network."""
+
+    source: Path = option(
+        help="ONNX file (normalised float N×3×H×W in, logits out) or TFLite segmentation model.", argument=True
+    )
+    name: str = option(help="Bundle name (letters, digits, '.', '_', '-').")
+    classes: str = option(
+        help="voc, ade20k, cityscapes, camvid, a comma list of names (background,person) or a JSON file."
+    )
+    sizes: Sequence[tuple[int, int]] | None = option(
+        None, "Input size(s) HxW, comma-separated (default: the model's own, else 384x512).", parse=parse_sizes,
+        flag="size",
+    )  # fmt: skip
+    mean: list[float] | None = option(
+        None,
+        "Normalisation mean, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, else 0).",
+        parse=rgb("mean"),
+    )
+    std: list[float] | None = option(
+        None,
+        "Normalisation std, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, else 1).",
+        parse=rgb("std"),
+    )
+    layout: str = option("nchw", "Logits layout.", choices=("nchw", "nhwc"), case_sensitive=False)
+    output: str | None = option(None, "The logits output's name (default: the first).")
+    precisions: Sequence[str] = option(**PRECISION)
+    out: Path | None = option(None, "Bundle folder (default: the models folder / NAME).")
