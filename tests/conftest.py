@@ -1,6 +1,6 @@
-"""Fixtures shared by every test package: the repository, the real CamVid copy and val pairs, a trained CamVid
-bundle, a briefly trained checkpoint, the `liveseg` command, a local HTTP server for downloads, and a models folder
-of the tests' own."""
+"""Fixtures shared by every test package: the repository, the TensorFlow conversion environment, the real CamVid
+copy and val pairs, a trained CamVid bundle, a briefly trained checkpoint, the `liveseg` command, a local HTTP server
+for downloads, and a models folder of the tests' own."""
 
 from __future__ import annotations
 
@@ -36,6 +36,18 @@ def _camvid_root() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def tfjs_venv() -> Path:
+    """The TensorFlow conversion environment (LIVESEG_TFJS_VENV, else the repository's .venv-bench), which
+    `scripts/setup.sh --dev` creates: the TF.js tests fail, not skip, without it."""
+    from liveseg import tfenv
+
+    venv = tfenv.location(None if os.environ.get("LIVESEG_TFJS_VENV") else REPO_ROOT / tfenv.DEFAULT_VENV)
+    if not tfenv.is_ready(venv):
+        pytest.fail(f"{venv} lacks the TensorFlow conversion environment; run `liveseg setup-tfjs --venv {venv}`.")
+    return venv
 
 
 @pytest.fixture(scope="session")

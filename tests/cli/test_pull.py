@@ -163,6 +163,69 @@ def test_import_refuses_bad_files_in_one_sentence(cli, one_error, models, make_o
     assert "--classes 'nope' is neither a dataset" in text
 
 
+# A small Keras network saved as a TF.js layers model, as the seeds' users hold them: it rescales 0..255 pixels
+# itself (MobileNet's convention) and has a bias-less depthwise convolution (the TF.js converter's fused `NoOp`).
+KERAS_LAYERS_MODEL = """
+import sys, types
+sys.modules["tensorflow_decision_forests"] = types.ModuleType("tensorflow_decision_forests")
+import tf_keras as keras
+import tensorflowjs
+
+keras.utils.set_random_seed(0)
+init = [keras.initializers.RandomNormal(stddev=0.3, seed=i) for i in range(4)]
+image = keras.Input((None, None, 3))
+x = keras.layers.Rescaling(1 / 127.5, offset=-1)(image)
+x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", kernel_initializer=init[0],
+                        bias_initializer=init[1])(x)
+x = keras.layers.DepthwiseConv2D(3, padding="same", use_bias=False, activation="relu6",
+                                 depthwise_initializer=init[2])(x)
+x = keras.layers.Conv2D(5, 1, kernel_initializer=init[3])(x)
+tensorflowjs.converters.save_keras_model(keras.Model(image, x), sys.argv[1])
+"""
+
+
+@pytest.fixture(scope="module")
+def layers_model(tmp_path_factory: pytest.TempPathFactory, tfjs_venv: Path) -> Path:
+    from liveseg import tfenv
+
+    out = tmp_path_factory.mktemp("tfjs-layers")
+    tfenv.run([tfenv.python(tfjs_venv), "-c", KERAS_LAYERS_MODEL, out], out, "Saving the Keras model", 600)
+    return out / "model.json"
+
+
+def test_import_a_tfjs_layers_model_agrees_with_tfjs(cli, models, layers_model: Path, tfjs_venv: Path) -> None:
+    from liveseg.export import parity, tfjs
+    from liveseg.runtime.bundle import open_bundle
+    from liveseg.runtime.session import create_session
+
+    args = ["--name", "keras-net", "--classes", "a,b,c,d,e", "--size", "64x96", "--precision", "fp32,fp16"]
+    proc = cli("import", layers_model, *args, "--tfjs-venv", tfjs_venv, env=models)
+    assert proc.returncode == 0, proc.stderr
+    bundle = open_bundle(Path(models["LIVESEG_MODELS"]) / "keras-net")
+    assert bundle.manifest.source == {"imported": "model.json", "format": "tfjs-layers-model", "layout": "nchw"}
+    assert bundle.manifest.normalization == {"mean": [0.0] * 3, "std": [1 / 255] * 3}  # TF.js's 0..255 pixels
+    assert all(v.parity["pixel_agreement"] >= 0.999 for v in bundle.manifest.variants if v.precision == "fp32")
+
+    # Against TF.js on images the import did not check.
+    batch = parity.stack(parity.synthetic_images(3, 64, 96, seed=5), 64, 96)
+    labels = create_session(bundle.variant("fp32").path).run(["labels"], {"image": batch})[0]
+    expected = tfjs.reference(layers_model, tfjs_venv, *tfjs.PIXELS)(batch)
+    assert len(np.unique(expected)) >= 3  # not a constant map, which would agree trivially
+    assert parity.pixel_agreement(labels, expected) >= 0.999
+
+
+def test_import_tfjs_without_the_conversion_environment_says_how_to_create_it(
+    cli, one_error, models, tmp_path: Path
+) -> None:
+    model_json = tmp_path / "model.json"
+    model_json.write_text(json.dumps({"format": "graph-model", "modelTopology": {}, "weightsManifest": []}))
+    venv = tmp_path / "no-venv"
+    text = one_error(cli("import", model_json, "--name", "x", "--classes", "voc", "--tfjs-venv", venv, env=models))
+    assert text.endswith(
+        f"create it with `liveseg setup-tfjs --venv {venv}` (a few minutes, about 2.5 GB), then try again."
+    )
+
+
 def test_import_tflite_takes_its_normalisation_from_the_metadata(cli, models, tmp_path: Path) -> None:
     from tests.export.tflite_models import metadata_buffer, segmenter, serialize
 

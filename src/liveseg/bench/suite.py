@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from liveseg import tfenv
 from liveseg.errors import LivesegError
 from liveseg.runtime.manifest import PRECISIONS
 from liveseg.settings import counts, option, parse_precisions, parse_size, parse_sizes
@@ -39,7 +40,6 @@ PRECISION = {"default": None, "help": "Precision variant (default: the bundle's 
 SIZE = {"default": None, "help": "HxW variant (default: the bundle's default).", "parse": parse_size}
 THREADS = {"default": 2, "help": "WASM threads.", "min": 1}
 MINUTES = {"default": 10.0, "help": "How long the soak runs.", "min": 0.1}
-TFJS_VENV = {"default": Path(".venv-bench"), "help": "Virtual env with onnx2tf and tensorflowjs."}
 IMAGES = {"default": None, "help": "Frames for the fake webcam (default: CamVid val from the data folder)."}
 
 
@@ -141,7 +141,7 @@ class BrowserBenchSettings:
     seed: bool = option(True, "Run the seed-style baseline page.")
     tfjs: bool = option(True, "Convert to TF.js and run the TF.js peer page.")
     mediapipe: bool = option(True, "Run the MediaPipe selfie-segmentation peer page.")
-    tfjs_venv: Path = option(**TFJS_VENV)
+    tfjs_venv: Path | None = option(**tfenv.OPTION)
     images: Path | None = option(**IMAGES)
     quick: bool = option(**QUICK)
     out: Path = option(**OUT)
@@ -257,7 +257,7 @@ class AllBenchSettings:
     frames: int = option(100, "Measured frames per configuration.", min=2)
     backends: list[str] = option(",".join(BACKENDS), "Browser backends.", parse=parse_backends, items=BACKENDS)
     minutes: float = option(**MINUTES)
-    tfjs_venv: Path = option(**TFJS_VENV)
+    tfjs_venv: Path | None = option(**tfenv.OPTION)
     images: Path | None = option(**IMAGES)
     out: Path = option(**OUT)
     report: Path = option(**REPORT)

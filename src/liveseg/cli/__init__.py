@@ -19,7 +19,7 @@ from liveseg import __version__
 from liveseg.errors import LivesegError
 
 # Order here is the order of `liveseg --help`: the pipeline from data to browser.
-COMMAND_MODULES = ("data", "models", "train", "evaluate", "export", "pull", "segment", "serve", "bench")
+COMMAND_MODULES = ("data", "models", "train", "evaluate", "export", "pull", "segment", "serve", "bench", "setup_tfjs")
 
 app = typer.Typer(
     name="liveseg",

@@ -1,4 +1,5 @@
-"""`liveseg pull` (a well-known pretrained model → a bundle) and `liveseg import` (your ONNX file → a bundle).
+"""`liveseg pull` (a well-known pretrained model → a bundle) and `liveseg import` (your ONNX, TFLite or TF.js
+model → a bundle).
 
 Their options are liveseg.export.settings' PullSettings and ImportSettings."""
 
@@ -6,8 +7,9 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -24,6 +26,9 @@ from liveseg.errors import LivesegError
 from liveseg.export.settings import ExportSettings, ImportSettings, PullSettings
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from liveseg.export.imported import Network
     from liveseg.export.pretrained import Pretrained
 
 err = Console(stderr=True)
@@ -178,47 +183,70 @@ def _palette(n: int) -> list[tuple[int, int, int]]:
 
 
 def import_cmd(settings: ImportSettings) -> None:
-    """Turn your own ONNX or TFLite segmentation network into a parity-checked bundle with in-graph pre- and
-    post-processing. A TFLite model ending in a single-channel sigmoid becomes two classes (background, foreground)."""
+    """Turn your own ONNX, TFLite or TF.js segmentation network into a parity-checked bundle with in-graph pre- and
+    post-processing. A TFLite model ending in a single-channel sigmoid becomes two classes (background, foreground);
+    a TF.js model is converted in the TensorFlow conversion environment and checked against TF.js itself."""
     from liveseg.runtime.manifest import check_name
 
     s, source = settings, settings.source
     check_name(s.name, "pass --name")
     if not source.is_file():
-        raise LivesegError(f"{source} is not a file; pass an .onnx or .tflite file.")
+        raise LivesegError(f"{source} is not a file; pass an .onnx, .tflite or TF.js model.json file.")
     dataset, names, colors = _classes(s.classes)
     target = check_out_dir(s.out or paths.models_dir() / s.name)
-    from liveseg.data import NORMALIZATION
-    from liveseg.export.imported import import_bundle, load_network, load_tflite
+    from liveseg.export.imported import import_bundle
     from liveseg.export.writer import BundleMeta
 
-    is_tflite = source.suffix.lower() == ".tflite"
-    if is_tflite:  # unless given, the normalisation is the file's metadata's, else RGB on 0..1
+    with tempfile.TemporaryDirectory(prefix="liveseg-import-") as tmp:
+        network, original, kind = _network(s, Path(tmp), len(names))
+        sizes = s.sizes or [network.fixed_size or (384, 512)]
+        meta = BundleMeta(
+            name=s.name,
+            model={"name": "onnx", "kwargs": {}},
+            dataset=dataset,
+            classes=names,
+            palette=colors,
+            ignore_index=255,
+            normalization={"mean": list(network.mean), "std": list(network.std)},
+            source={"imported": source.name, "format": kind, "layout": network.layout},
+        )
+        export = ExportSettings(sizes=sizes, precisions=s.precisions, name=s.name, no_data=True)
+        atomic.clean_stale(target.parent)
+        with step_progress() as progress:
+            result = import_bundle(network, target, export, meta, progress, original)
+    report_result(result)
+
+
+def _network(
+    s: ImportSettings, work: Path, classes: int
+) -> tuple[Network, Callable[[np.ndarray], np.ndarray] | None, str]:
+    """(the network, its parity reference when that is not the network itself, the source format) of
+    `s.source`, by its suffix; a normalisation not given is the format's default."""
+    from liveseg.export.imported import load_network, load_tflite
+
+    source = s.source
+    suffix = source.suffix.lower()
+    if suffix == ".tflite":  # unless given, the normalisation is the file's metadata's, else RGB on 0..1
         network, converted = load_tflite(source, s.mean, s.std)
-        if converted.foreground and len(names) != 2:
+        if converted.foreground and classes != 2:
             raise LivesegError(
                 f"{source} outputs one foreground probability, which becomes two classes; pass two --classes, "
                 "e.g. background,person."
             )
-    else:
-        mean, std = s.mean or list(NORMALIZATION["mean"]), s.std or list(NORMALIZATION["std"])
-        network = load_network(source, mean, std, s.layout.lower(), s.output)
-    sizes = s.sizes or [network.fixed_size or (384, 512)]
-    meta = BundleMeta(
-        name=s.name,
-        model={"name": "onnx", "kwargs": {}},
-        dataset=dataset,
-        classes=names,
-        palette=colors,
-        ignore_index=255,
-        normalization={"mean": list(network.mean), "std": list(network.std)},
-        source={"imported": source.name, "format": "tflite" if is_tflite else "onnx", "layout": s.layout.lower()},
-    )
-    export = ExportSettings(sizes=sizes, precisions=s.precisions, name=s.name, no_data=True)
-    atomic.clean_stale(target.parent)
-    with step_progress() as progress:
-        result = import_bundle(network, target, export, meta, progress)
-    report_result(result)
+        return network, None, "tflite"
+    if suffix == ".json":
+        from liveseg import tfenv
+        from liveseg.export import tfjs
+
+        kind = tfjs.read(source)["format"]
+        venv = tfenv.require(tfenv.location(s.tfjs_venv), f"Importing the TF.js model {source}")
+        mean, std = s.mean or tfjs.PIXELS[0], s.std or tfjs.PIXELS[1]
+        network = tfjs.load(source, venv, work, mean, std, s.output)
+        return network, tfjs.reference(source, venv, mean, std, s.output), f"tfjs-{kind}"
+    from liveseg.data import NORMALIZATION
+
+    mean, std = s.mean or list(NORMALIZATION["mean"]), s.std or list(NORMALIZATION["std"])
+    return load_network(source, mean, std, s.layout.lower(), s.output), None, "onnx"
 
 
 def register(app: typer.Typer) -> None:

@@ -252,10 +252,16 @@ def _flops(node: onnx.NodeProto, shapes: dict[str, tuple[int, ...]]) -> float:
 
 
 def import_bundle(
-    network: Network, out: Path, settings: ExportSettings, meta: BundleMeta, progress: Progress | None = None
+    network: Network,
+    out: Path,
+    settings: ExportSettings,
+    meta: BundleMeta,
+    progress: Progress | None = None,
+    original: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> ExportResult:
     """Write the bundle of an imported `network` to `out`: each size and precision parity-checked against the
-    original graph in onnxruntime, as `export_bundle` checks a checkpoint's against PyTorch."""
+    original graph in onnxruntime, as `export_bundle` checks a checkpoint's against PyTorch, or against
+    `original` (class maps of a uint8 batch) where the network was converted from another framework's file."""
     check_out(out)
     check_settings(settings)
     fixed = network.fixed_size
@@ -279,7 +285,7 @@ def import_bundle(
             "pass the --classes that the network was trained on."
         )
     inputs = load_inputs(meta.dataset if settings.data_root else None, settings, progress)
-    expected = reference(network, run)
+    expected = original or reference(network, run)
     webgl = settings.webgl and network.is_static
     step, advance = progress_steps(progress, "import", len(settings.sizes) * (3 + len(settings.precisions) + webgl))
     with tempfile.TemporaryDirectory(prefix="liveseg-import-") as tmp:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from liveseg import tfenv
 from liveseg.errors import LivesegError
 from liveseg.runtime.manifest import PRECISIONS
 from liveseg.settings import option, parse_precisions, parse_sizes
@@ -92,7 +93,9 @@ class ImportSettings:
     """`liveseg import`: the network file, the bundle's name and classes, and how to read the network."""
 
     source: Path = option(
-        help="ONNX file (normalised float N×3×H×W in, logits out) or TFLite segmentation model.", argument=True
+        help="ONNX file (normalised float N×3×H×W in, logits out), TFLite segmentation model, or a TF.js layers or "
+        "graph model's model.json.",
+        argument=True,
     )
     name: str = option(help="Bundle name (letters, digits, '.', '_', '-').")
     classes: str = option(
@@ -104,15 +107,18 @@ class ImportSettings:
     )  # fmt: skip
     mean: list[float] | None = option(
         None,
-        "Normalisation mean, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, else 0).",
+        "Normalisation mean, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, else 0; "
+        "0 for TF.js).",
         parse=rgb("mean"),
     )
     std: list[float] | None = option(
         None,
-        "Normalisation std, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, else 1).",
+        "Normalisation std, R,G,B on 0..1 (default: ImageNet's for ONNX; for TFLite the file's metadata, else 1; "
+        "1/255 for TF.js, which takes pixel values 0..255 as tf.browser.fromPixels gives them).",
         parse=rgb("std"),
     )
-    layout: str = option("nchw", "Logits layout.", choices=("nchw", "nhwc"), case_sensitive=False)
-    output: str | None = option(None, "The logits output's name (default: the first).")
+    layout: str = option("nchw", "Logits layout of an ONNX file.", choices=("nchw", "nhwc"), case_sensitive=False)
+    output: str | None = option(None, "The logits output's name, of an ONNX file or TF.js graph (default: the first).")
     precisions: Sequence[str] = option(**PRECISION)
     out: Path | None = option(None, "Bundle folder (default: the models folder / NAME).")
+    tfjs_venv: Path | None = option(**tfenv.OPTION)
