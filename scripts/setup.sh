@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a fresh machine: virtualenv, Python packages, the built web app, and (for tests) Chromium.
 #   scripts/setup.sh          what `liveseg serve` needs (no PyTorch)
-#   scripts/setup.sh --dev    also training/export (PyTorch), video, Ray and the test tools (pytest, ruff, Chromium)
+#   scripts/setup.sh --dev    also training/export (PyTorch), video, Ray and the test tools (pytest, ruff, Chromium,
+#                             and the TensorFlow conversion environment .venv-bench: `liveseg setup-tfjs`)
 # PyTorch: a torch already in the virtualenv is kept (LIVESEG_VENV=PATH uses yours, e.g. one with a CUDA build).
 # Otherwise torch==2.13.0 comes from pip's configured index; on PyPI that is the CUDA build (about 3 GB). For the
 # CPU build, point it at PyTorch's CPU wheel index: TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu.
@@ -35,6 +36,16 @@ else
   "${pip[@]}" -e .
 fi
 
+# The TensorFlow conversion environment (TF.js import and TF.js peer tests) installs for minutes, mostly
+# downloading: in the background while the web app and Chromium are set up, its output in a log.
+tfenv_log=""
+if [[ $dev == 1 ]]; then
+  step "creating the TensorFlow conversion environment in the background (liveseg setup-tfjs)"
+  tfenv_log=$(mktemp)
+  "$venv/bin/liveseg" setup-tfjs >"$tfenv_log" 2>&1 &
+  tfenv_pid=$!
+fi
+
 # The web app, unless src/liveseg/serve/static/ was built from the current web/ sources (the build hook's rule).
 "$venv/bin/python" hatch_build.py
 
@@ -43,5 +54,13 @@ if [[ $dev == 1 && ! -x /usr/bin/chromium ]]; then
   sudo=""; [[ $(id -u) == 0 ]] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+if [[ -n $tfenv_log ]]; then
+  step "waiting for the TensorFlow conversion environment"
+  if ! wait "$tfenv_pid"; then
+    cat "$tfenv_log" >&2
+    exit 1
+  fi
+  tail -n 1 "$tfenv_log"
 fi
 step "ready"

@@ -112,7 +112,6 @@ def create(venv: Path, say: Callable[[str], None] = print) -> None:
     """Install the recipe into `venv` (created with this interpreter's Python), then mark it ready; nothing is
     done when it holds this recipe already."""
     if is_ready(venv):
-        say(f"{venv} holds the TensorFlow conversion environment already.")
         return
     npm = shutil.which("npm")
     if npm is None:

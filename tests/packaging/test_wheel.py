@@ -111,7 +111,7 @@ def test_wheel_carries_web_app_and_default_bundle(sdist: Path, wheel: Path) -> N
     assert left_out and all(is_bench_only(n) for n in left_out), f"the wheel lacks {sorted(left_out)[:5]}"
     assert not any(is_bench_only(n) for n in names)  # benchmark pages, TF.js, MediaPipe's solution and wasm
     assert any(re.search(r"static/assets/worker-[^/]*\.js$", n) for n in names)
-    assert "liveseg/py.typed" in names
+    assert {"liveseg/py.typed", "liveseg/export/tfjs_reference.cjs"} <= names  # the TF.js importer's reference
     bundle = open_bundle("default")
     assert {f"liveseg/assets/default/{v.file}" for v in bundle.all_variants} | {
         "liveseg/assets/default/manifest.json"
