@@ -131,6 +131,47 @@ def test_integer_pixel_inputs_take_the_rounded_float_values(tmp_path: Path) -> N
     np.testing.assert_array_equal(got, pixels)
 
 
+def test_resizes_come_out_at_the_sizes_tfjs_resizes_to(tmp_path: Path) -> None:
+    """tf2onnx writes ResizeBilinear 3×3 → 5×6 as scales (5/3, 2), which ONNX's shape inference floors to 4×6:
+    onnxruntime then refuses to load the graph that adds it to a 5×6 tensor (DDRNet's branches do)."""
+    small = helper.make_tensor_value_info("small", TensorProto.FLOAT, [1, 2, 3, 3])
+    large = helper.make_tensor_value_info("large", TensorProto.FLOAT, [1, 2, 5, 6])
+    out = helper.make_tensor_value_info("sum", TensorProto.FLOAT, None)
+    scales = numpy_helper.from_array(np.array([1, 1, 5 / 3, 2], np.float32), "scales")
+    roi = numpy_helper.from_array(np.array([], np.float32), "roi")
+    nodes = [
+        helper.make_node("Resize", ["small", "roi", "scales"], ["up"], mode="linear"),
+        helper.make_node("Add", ["up", "large"], ["sum"]),
+    ]
+    graph = helper.make_graph(nodes, "g", [small, large], [out], [scales, roi])
+    path = tmp_path / "resize.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+    with pytest.raises(Exception, match="Incompatible dimensions"):
+        create_session(path)
+    tfjs._exact_resize_scales(path)
+    feeds = {"small": np.ones((1, 2, 3, 3), np.float32), "large": np.zeros((1, 2, 5, 6), np.float32)}
+    np.testing.assert_allclose(create_session(path).run(None, feeds)[0], 1.0)
+    assert [i.name for i in onnx.load(str(path)).graph.initializer] == ["roi", "up/scales"]
+
+
+def test_reshapes_of_a_batch_one_graph_keep_the_batch(tmp_path: Path) -> None:
+    """onnx2tf and TF.js fix the batch at 1 (`Reshape(x, [1, 4])`); the labels graph runs any batch."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 1, 1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    shape = numpy_helper.from_array(np.array([1, 4], np.int64), "shape")
+    graph = helper.make_graph([helper.make_node("Reshape", ["x", "shape"], ["y"])], "g", [x], [y], [shape])
+    path = tmp_path / "reshape.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+    tfjs._batch_free_reshapes(path)
+    model = onnx.load(str(path))
+    model.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"  # as the labels graph declares it
+    batch = np.arange(12, dtype=np.float32).reshape(3, 4, 1, 1)
+    np.testing.assert_array_equal(
+        create_session(model.SerializeToString()).run(None, {"x": batch})[0], batch[..., 0, 0]
+    )
+    assert [i.name for i in model.graph.initializer] == ["y/shape"]
+
+
 def test_files_that_are_no_tfjs_model_are_one_sentence(tmp_path: Path) -> None:
     (tmp_path / "other.json").write_text(json.dumps({"classes": []}), encoding="utf-8")
     with pytest.raises(LivesegError, match=r"has no modelTopology and weightsManifest; pass a TF\.js model's"):

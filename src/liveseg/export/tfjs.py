@@ -129,12 +129,90 @@ def _float_input(path: Path) -> None:
     onnx.save(model, str(path))
 
 
+def _exact_resize_scales(path: Path) -> None:
+    """Nudge the float scales of each Resize that tf2onnx wrote for TF's ResizeBilinear(size) on a known input
+    size, so that ONNX's output size, input × scale floored, is the size TF.js resizes to.
+
+    tf2onnx writes the scale size/input in float32: 3 → 5 becomes 3 × 1.6666666 = 4.9999998, floored to 4 by
+    ONNX's shape inference, and onnxruntime then refuses the graph. The scale is raised by float32 steps until the
+    size comes out (1e-7 relative: the sampling positions move by that much). Scales, not sizes: the labels graph
+    runs any batch. One Resize at a time, in graph order, because the shapes after it depend on it.
+    """
+    model = onnx.load(str(path))
+    constants = {i.name: i for i in model.graph.initializer}
+    done: set[str] = set()
+    while node := _next_inexact_resize(model, constants, done):
+        resize, size = node
+        scales = onnx.numpy_helper.to_array(constants[resize.input[2]]).astype(np.float32)
+        target = np.round(size * scales)
+        while np.any(short := np.floor(size * scales.astype(np.float64)) < target):  # as shape inference multiplies
+            scales = np.where(short, np.nextafter(scales, np.float32(np.inf)), scales)
+        name = f"{resize.output[0]}/scales"
+        model.graph.initializer.append(onnx.numpy_helper.from_array(scales, name))
+        resize.input[2] = name
+        done.add(resize.output[0])
+    _save_without_unread(model, path)
+
+
+def _next_inexact_resize(
+    model: onnx.ModelProto, constants: dict[str, onnx.TensorProto], done: set[str]
+) -> tuple[onnx.NodeProto, np.ndarray] | None:
+    """The first Resize not yet `done` with constant scales on an input whose H and W shape inference knows,
+    and that input's size (N and C count as 1: their scales are 1)."""
+    inferred = onnx.shape_inference.infer_shapes(model)
+    shapes = {
+        v.name: [d.dim_value if d.HasField("dim_value") else 1 for d in v.type.tensor_type.shape.dim]
+        for v in [*inferred.graph.input, *inferred.graph.value_info]
+        if len(v.type.tensor_type.shape.dim) == 4
+        and all(d.HasField("dim_value") for d in v.type.tensor_type.shape.dim[2:])
+    }
+    for node in model.graph.node:
+        if node.op_type != "Resize" or node.output[0] in done or len(node.input) != 3:
+            continue
+        if node.input[2] in constants and node.input[0] in shapes:
+            return node, np.asarray(shapes[node.input[0]], np.float64)
+    return None
+
+
+def _batch_free_reshapes(path: Path) -> None:
+    """Let a graph converted at batch 1 run any batch: a constant Reshape target that starts with 1 where its
+    input's first axis is 1 copies that axis instead (ONNX's 0), as the labels graph declares a free batch."""
+    model = onnx.load(str(path))
+    inferred = onnx.shape_inference.infer_shapes(model)
+    first = {
+        v.name: v.type.tensor_type.shape.dim[0].dim_value
+        for v in [*inferred.graph.input, *inferred.graph.value_info]
+        if v.type.tensor_type.shape.dim
+    }
+    constants = {i.name: i for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type != "Reshape" or node.input[1] not in constants or first.get(node.input[0]) != 1:
+            continue
+        target = onnx.numpy_helper.to_array(constants[node.input[1]]).copy()
+        if target.size and target[0] == 1:
+            target[0] = 0
+            name = f"{node.output[0]}/shape"
+            model.graph.initializer.append(onnx.numpy_helper.from_array(target, name))
+            node.input[1] = name
+    _save_without_unread(model, path)
+
+
+def _save_without_unread(model: onnx.ModelProto, path: Path) -> None:
+    """Save `model` less the constants that the rewrites above replaced and no node reads any more."""
+    read = {i for n in model.graph.node for i in n.input}
+    for initializer in [i for i in model.graph.initializer if i.name not in read]:
+        model.graph.initializer.remove(initializer)
+    onnx.save(model, str(path))
+
+
 def load(
     model_json: Path, venv: Path, work: Path, mean: Sequence[float], std: Sequence[float], output: str | None = None
 ) -> Network:
     """A TF.js model converted to an imported network, fed `(pixels / 255 - mean) / std`."""
     onnx_path = convert(model_json, venv, work, output)
     _float_input(onnx_path)
+    _exact_resize_scales(onnx_path)
+    _batch_free_reshapes(onnx_path)
     return load_network(onnx_path, mean, std)
 
 
