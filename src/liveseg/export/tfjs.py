@@ -58,9 +58,9 @@ def _names(graph_json: Path, output: str | None) -> tuple[list[str], list[str]]:
         outputs = [v["name"] for v in signature["outputs"].values()]
     else:  # a converted frozen graph: its placeholders in, the nodes nothing reads out
         nodes = model["modelTopology"]["node"]
-        read_ = {i.split(":")[0].lstrip("^") for n in nodes for i in n.get("input", [])}
+        consumed = {i.split(":")[0].lstrip("^") for n in nodes for i in n.get("input", [])}
         inputs = [f"{n['name']}:0" for n in nodes if n["op"] == "Placeholder"]
-        outputs = [f"{n['name']}:0" for n in nodes if n["name"] not in read_ and n["op"] != "Const"]
+        outputs = [f"{n['name']}:0" for n in nodes if n["name"] not in consumed and n["op"] != "Const"]
     if output is not None:
         outputs = [output if ":" in output else f"{output}:0"]
     return inputs, outputs[:1]
@@ -244,7 +244,7 @@ def reference(
             shape = json.loads((work / "out.f32.json").read_text(encoding="utf-8"))["shape"]
             logits = np.fromfile(work / "out.f32", np.float32)
         if len(shape) != 4:
-            raise LivesegError(f"TF.js outputs shape {shape}; an importable model outputs N×h×w×C logits.")
+            raise LivesegError(f"The model outputs shape {shape} in TF.js; pass --output naming its N×h×w×C logits.")
         logits = logits.reshape(len(batch), *shape[1:]).transpose(0, 3, 1, 2)
         return parity.decode_logits(logits, batch.shape[1], batch.shape[2])
 
