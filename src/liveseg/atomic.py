@@ -25,7 +25,7 @@ from liveseg import paths
 try:
     import fcntl
 except ImportError:  # Windows has no flock: live and dead work cannot be told apart, so nothing is cleaned
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 _PREFIX = ".liveseg."
 _MARKER = ".liveseg-temporary"  # inside a container: proof that liveseg made it, and for which target

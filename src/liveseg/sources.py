@@ -63,7 +63,7 @@ from liveseg.registry import Registry
 try:
     import fcntl
 except ImportError:  # Windows: no flock, so concurrent fetches of one entry are not serialised there
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 MIRROR_ENV = "LIVESEG_MIRROR"
 CHUNK = 1 << 20
@@ -98,9 +98,24 @@ class Source:
                 f"source {self.name!r} has no sha256 and no format check: pass check= (or pin the digest), "
                 f"since only a file that passed one may be trusted on first use"
             )
+        if self.sha256 is None and self.kind != "file":
+            raise ValueError(f"source {self.name!r} is an {self.kind}: its sha256 names the version, so pin it")
+
+    def pinned(self) -> str:
+        """The sha256 of an archive or index, which `__post_init__` requires."""
+        if self.sha256 is None:
+            raise ValueError(f"source {self.name!r} pins no sha256")
+        return self.sha256
 
     def format_check(self) -> Callable[[Path], None] | None:
         return self.check or FORMAT_CHECKS.get(PurePosixPath(self.filename).suffix.lower())
+
+    def first_use_check(self) -> Callable[[Path], None]:
+        """The check a file with no pinned digest must pass, which `__post_init__` requires."""
+        check = self.format_check()
+        if check is None:
+            raise ValueError(f"source {self.name!r} has no format check")
+        return check
 
 
 def check_onnx(path: Path) -> None:
@@ -263,7 +278,7 @@ def _recorded_digest(src: Source, target: Path, recorded: Path) -> str | None:
 
 def _passes(src: Source, path: Path) -> bool:
     try:
-        src.format_check()(path)
+        src.first_use_check()(path)
     except ValueError:
         return False
     return True
@@ -272,7 +287,7 @@ def _passes(src: Source, path: Path) -> bool:
 def _check_format(src: Source, path: Path, where: str) -> None:
     """A file with no pinned digest must pass the format check before it is kept and its digest recorded."""
     try:
-        src.format_check()(path)
+        src.first_use_check()(path)
     except ValueError as exc:
         path.unlink(missing_ok=True)
         raise LivesegError(
@@ -283,7 +298,7 @@ def _check_format(src: Source, path: Path, where: str) -> None:
 
 def _extract(src: Source, location: str | os.PathLike | None, dest: Path, bar: Progress, force: bool) -> Path:
     marker = dest / ".liveseg-source"
-    if not force and marker.is_file() and marker.read_text().strip() == src.sha256:
+    if not force and marker.is_file() and marker.read_text().strip() == src.pinned():
         return dest
     _refuse_foreign(dest, marker)
     archive = _fetch_cached(src, location, bar, force)
@@ -293,7 +308,7 @@ def _extract(src: Source, location: str | os.PathLike | None, dest: Path, bar: P
             _unpack(archive, tmp)
         except (shutil.ReadError, OSError, ValueError, tarfile.TarError) as exc:  # FilterError: an entry escaping
             raise LivesegError(f"Cannot extract {archive} ({exc}); delete it and fetch {src.name} again.") from exc
-        (tmp / marker.name).write_text(src.sha256 + "\n")
+        (tmp / marker.name).write_text(src.pinned() + "\n")
     return dest
 
 
@@ -315,13 +330,13 @@ def _fetch_index(src: Source, location: str | os.PathLike | None, dest: Path, ba
     index = local_index.read_bytes() if local_index.is_file() else b""
     # A local list with the pinned sha256 is the list itself: the location is needed only for missing files.
     base = None
-    if hashlib.sha256(index).hexdigest() != src.sha256:
+    if hashlib.sha256(index).hexdigest() != src.pinned():
         base = resolve_location(src, location)
         index = _read_all(base, src.filename)
-        if (got := hashlib.sha256(index).hexdigest()) != src.sha256:
+        if (got := hashlib.sha256(index).hexdigest()) != src.pinned():
             raise LivesegError(
                 f"{_join(base, src.filename)} has sha256 {got[:12]}… but {src.name} pins "
-                f"{src.sha256[:12]}…; that location holds a different version, so nothing was fetched."
+                f"{src.pinned()[:12]}…; that location holds a different version, so nothing was fetched."
             )
     entries = parse_sha256sums(index.decode("utf-8"), origin=src.filename)
     reusable = _verified(dest, entries, bar, src.name)
@@ -457,7 +472,7 @@ def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progre
         with stream, open(target, "ab" if offset else "wb") as out:
             for chunk in iter(lambda: stream.read(CHUNK), b""):
                 out.write(chunk)
-                if task is not None:
+                if bar is not None and task is not None:
                     bar.advance(task, len(chunk))
         if size is not None and target.stat().st_size != offset + size:
             raise OSError(f"the connection closed after {target.stat().st_size - offset} of {size} bytes")

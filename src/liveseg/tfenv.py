@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from liveseg.errors import LivesegError
 
@@ -57,7 +58,7 @@ NPM_PACKAGES = ("@tensorflow/tfjs@4.22.0",)  # the release of the tensorflowjs c
 DEFAULT_VENV = Path(".venv-bench")
 SETUP = "liveseg setup-tfjs"
 # The option of every command that runs these tools, declared once: `option(**tfenv.OPTION)` (liveseg.settings).
-OPTION = {
+OPTION: dict[str, Any] = {
     "default": None,
     "help": f"The TensorFlow conversion environment (default: LIVESEG_TFJS_VENV, else .venv-bench); `{SETUP}` "
     "creates it.",

@@ -16,10 +16,11 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -29,6 +30,9 @@ from liveseg.bench.graphs import Probe
 from liveseg.bench.stats import summarize
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -115,6 +119,20 @@ class BrowserOptions:
     camera: tuple[int, int] | None = None  # H, W the app asks the webcam for; None: the model size
 
 
+def start_serve(command: Sequence[str], **popen: Any) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """Start a `liveseg serve` command (any interpreter or install) and read its output up to the line naming its
+    URL, which it prints once it listens: (the process, the URL, the lines read). The one parser of that line, for
+    the benchmarks and the tests alike; a process that exits first raises LivesegError with what it printed."""
+    proc = subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+    lines: list[str] = []
+    for line in proc.stdout or ():
+        lines.append(line)
+        if match := re.search(r"serving at (http://\S+)", line):
+            return proc, match.group(1), lines
+    proc.wait()
+    raise LivesegError(f"`liveseg serve` exited with {proc.returncode}: {''.join(lines).strip()}")
+
+
 @contextmanager
 def serve(*bundles: Bundle, env: dict[str, str] | None = None) -> Iterator[str]:
     """`liveseg serve --port 0` in a subprocess serving `bundles` alone (none: its default choice, the embedded
@@ -122,24 +140,9 @@ def serve(*bundles: Bundle, env: dict[str, str] | None = None) -> Iterator[str]:
     if not (paths.STATIC_DIR / "index.html").is_file():
         raise LivesegError(f"The web app is not built ({paths.STATIC_DIR} has no index.html); run `make web`.")
     models = [arg for bundle in bundles for arg in ("--model", str(bundle.root))] + (["--only"] if bundles else [])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "liveseg", "serve", *models, "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    lines = []
-    url = None
-    for line in proc.stdout:
-        lines.append(line)
-        if match := re.search(r"serving at (http://\S+)", line):
-            url = match.group(1)
-            break
+    command = [sys.executable, "-m", "liveseg", "serve", *models, "--port", "0"]
+    proc, url, _ = start_serve(command, env={**os.environ, **(env or {})})
     try:
-        if url is None:
-            proc.wait()
-            raise LivesegError(f"`liveseg serve` exited with {proc.returncode}: {''.join(lines).strip()}")
         yield url if url.endswith("/") else url + "/"
     finally:
         proc.terminate()
@@ -147,7 +150,7 @@ def serve(*bundles: Bundle, env: dict[str, str] | None = None) -> Iterator[str]:
 
 
 @contextmanager
-def chromium(webcam: Path, extra_flags: list[str] | None = None) -> Iterator[object]:
+def chromium(webcam: Path, extra_flags: list[str] | None = None) -> Iterator[Browser]:
     """Headless Chromium with a fake webcam that loops `webcam` and auto-granted camera access."""
     if not CHROMIUM.is_file():
         raise LivesegError(f"{CHROMIUM} is missing; install Debian's chromium package to run browser benchmarks.")
@@ -194,7 +197,7 @@ def open_page(browser, url: str, files: dict[str, Path] | None = None):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(url)
     return context, page, errors
 

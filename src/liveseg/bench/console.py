@@ -45,8 +45,8 @@ def console(results: dict) -> None:
     targets = Table(title="Targets (wasm)")
     for col in ("target", "measured", "", "verdict"):
         targets.add_column(col)
-    for row in target_rows(headline(results)):
-        targets.add_row(*map(escape, row))
+    for target in target_rows(headline(results)):
+        targets.add_row(*map(escape, target))
     con.print(targets)
     if "soak" in results:
         con.print(escape(soak_text(results["soak"])), highlight=False, soft_wrap=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ def peak_probes(out_dir: Path) -> list[Probe]:
     rng = np.random.default_rng(0)
     m, k, n = 1024, 1024, 1024
     c, h, w = 64, 90, 120
-    specs = [
+    specs: list[tuple[str, str, tuple[int, ...], np.ndarray, dict[str, Any], float]] = [
         ("matmul", "MatMul", (m, k), rng.standard_normal((k, n), dtype=np.float32), {}, 2.0 * m * k * n),
         (
             "conv3x3",

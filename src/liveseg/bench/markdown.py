@@ -40,7 +40,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _machine(results: dict) -> list[str]:
-    m = next((results[k]["machine"] for k in RESULT_FILES if k in results and "machine" in results[k]), {})
+    m: dict = next((results[k]["machine"] for k in RESULT_FILES if k in results and "machine" in results[k]), {})
     lines = [
         f"- CPU: {m.get('cpu', '?')}, {m.get('usable_cores', '?')} usable cores "
         f"({m.get('logical_cores', '?')} logical), {m.get('memory_gb', '?')} GB RAM; {m.get('os', '?')}",

@@ -72,7 +72,7 @@ def python_rates(opts: PersonOptions, notes: list[str]) -> dict:
     t0 = time.perf_counter()
     for image in images:
         segmenter.segment(image)
-    rates = {
+    rates: dict[str, object] = {
         "images": len(images),
         "threads": opts.threads,
         "liveseg_images_per_s": len(images) / (time.perf_counter() - t0),

@@ -7,6 +7,7 @@ model's FLOPs into an efficiency: how close a frame comes to what the hardware c
 
 from __future__ import annotations
 
+import functools
 import math
 import tempfile
 import threading
@@ -98,6 +99,7 @@ def record(
     per_frame = [t / batch for t in call_ms]
     size_key = f"{size[0]}x{size[1]}"
     gflops = flops.get(size_key)
+    summary = summarize(per_frame)
     row = {
         "runtime": runtime,
         "precision": precision,
@@ -105,11 +107,11 @@ def record(
         "threads": threads,
         "batch": batch,
         "call_ms": call_ms,
-        **summarize(per_frame),
+        **summary,
         "peak_rss_mb": rss_mb,
         "model_gflops": gflops,
     }
-    row["achieved_gflops"] = gflops / (row["median_ms"] / 1000) if gflops else None
+    row["achieved_gflops"] = gflops / (summary["median_ms"] / 1000) if gflops else None
     return row
 
 
@@ -124,7 +126,7 @@ def bench_onnxruntime(opts: PythonOptions, flops: dict[str, float], advance: Cal
                 for batch in opts.batches:
                     pixels = rng.integers(0, 256, (batch, *size, 3), dtype=np.uint8)
                     times = time_calls(
-                        lambda s=session, x=pixels, n=name: s.run(None, {n: x}), calls_for(opts.frames, batch)
+                        functools.partial(session.run, None, {name: pixels}), calls_for(opts.frames, batch)
                     )
                     yield record("onnxruntime-cpu", variant.precision, size, threads, batch, times, rss.peak_mb, flops)
                     advance()
@@ -157,7 +159,7 @@ def bench_torch(opts: PythonOptions, flops: dict[str, float], advance: Callable[
                 for batch in opts.batches:
                     x = torch.randn(batch, 3, *size)
                     with RssPeak() as rss, torch.inference_mode():
-                        times = time_calls(lambda b=x: net(b), calls_for(opts.frames, batch))
+                        times = time_calls(functools.partial(net, x), calls_for(opts.frames, batch))
                     yield record("torch-eager-cpu", "fp32", size, threads, batch, times, rss.peak_mb, flops)
                     advance()
     finally:
@@ -204,7 +206,7 @@ def bench_peak(threads: list[int], calls: int, advance: Callable[[], None]) -> l
             for probe in probes:
                 session = create_session(probe.path, n)
                 x = rng.standard_normal(probe.input_shape, dtype=np.float32)
-                times = time_calls(lambda s=session, v=x: s.run(None, {"x": v}), calls)
+                times = time_calls(functools.partial(session.run, None, {"x": x}), calls)
                 best = min(times)
                 rows.append(
                     {

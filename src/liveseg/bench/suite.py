@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from liveseg import tfenv
 from liveseg.errors import LivesegError
@@ -32,15 +32,29 @@ BACKENDS = ("wasm", "webgl", "webgpu")
 REPO = Path(__file__).resolve().parents[3]  # the checkout, when liveseg runs from one (the web app's sources)
 
 # Options several benchmarks share, declared once: `option(**MODEL)`.
-MODEL = {"default": "default", "help": "Bundle directory, manifest.json or 'default'.", "decls": ("--model", "-m")}
-OUT = {"default": Path("docs/bench"), "help": "Folder for the JSON results and the PNG charts."}
-REPORT = {"default": Path("BENCHMARKS.md"), "help": "The Markdown report to (re)generate."}
-QUICK = {"default": False, "help": "A few frames, one thread count/backend: checks the harness, not speed."}
-PRECISION = {"default": None, "help": "Precision variant (default: the bundle's default).", "choices": PRECISIONS}
-SIZE = {"default": None, "help": "HxW variant (default: the bundle's default).", "parse": parse_size}
-THREADS = {"default": 2, "help": "WASM threads.", "min": 1}
-MINUTES = {"default": 10.0, "help": "How long the soak runs.", "min": 0.1}
-IMAGES = {"default": None, "help": "Frames for the fake webcam (default: CamVid val from the data folder)."}
+MODEL: dict[str, Any] = {
+    "default": "default",
+    "help": "Bundle directory, manifest.json or 'default'.",
+    "decls": ("--model", "-m"),
+}
+OUT: dict[str, Any] = {"default": Path("docs/bench"), "help": "Folder for the JSON results and the PNG charts."}
+REPORT: dict[str, Any] = {"default": Path("BENCHMARKS.md"), "help": "The Markdown report to (re)generate."}
+QUICK: dict[str, Any] = {
+    "default": False,
+    "help": "A few frames, one thread count/backend: checks the harness, not speed.",
+}
+PRECISION: dict[str, Any] = {
+    "default": None,
+    "help": "Precision variant (default: the bundle's default).",
+    "choices": PRECISIONS,
+}
+SIZE: dict[str, Any] = {"default": None, "help": "HxW variant (default: the bundle's default).", "parse": parse_size}
+THREADS: dict[str, Any] = {"default": 2, "help": "WASM threads.", "min": 1}
+MINUTES: dict[str, Any] = {"default": 10.0, "help": "How long the soak runs.", "min": 0.1}
+IMAGES: dict[str, Any] = {
+    "default": None,
+    "help": "Frames for the fake webcam (default: CamVid val from the data folder).",
+}
 
 
 def parse_backends(text: str) -> list[str]:
@@ -199,6 +213,8 @@ def _tfjs(logits: Path | None, settings: BrowserBenchSettings, pictures: list[Pa
     """The TF.js model of the logits graph; a conversion that fails is a note, and that peer is not run."""
     from liveseg.bench import tfjs
 
+    if logits is None:  # the logits graph is made whenever the TF.js peer is asked for
+        return None
     try:
         return tfjs.convert(logits, settings.tfjs_venv, pictures)
     except LivesegError as exc:

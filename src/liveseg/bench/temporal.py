@@ -60,7 +60,7 @@ def camera_noise(image: np.ndarray, rng: np.random.Generator | None, jitter: boo
     generator: the clean frame."""
     if rng is None:
         return image
-    frame = image.astype(np.float32)
+    frame: np.ndarray = image.astype(np.float32)
     if jitter:
         dy, dx = rng.integers(-1, 2, size=2)
         padded = np.pad(frame, ((1, 1), (1, 1), (0, 0)), mode="edge")
@@ -153,7 +153,7 @@ METHODS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 }
 
 
-def camvid_clips(size: tuple[int, int], count: int, root: Path | None) -> list[tuple[Clip, int]]:
+def camvid_clips(size: tuple[int, int], count: int, root: Path | None) -> list[Clip]:
     """Static and pan clips of `count` CamVid val frames spread over the split, with their ground truth."""
     from liveseg.data import get_dataset
 

@@ -49,7 +49,7 @@ def measure(base: TrainConfig, pipeline: Pipeline, steps: int, warmup: int, tick
     cfg = replace(base, in_memory=pipeline.in_memory, amp=pipeline.amp, channels_last=pipeline.channels_last)
     run, loader, _ = loop.setup(cfg)
     if pipeline.compile:
-        run.model = torch.compile(run.model)
+        run.model.compile()
     run.model.train()
     batches = _batches(loader, iter(range(10**6)))
     data_s = step_s = 0.0

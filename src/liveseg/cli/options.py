@@ -90,7 +90,7 @@ def command(function: Callable[..., None]) -> Callable[..., None]:
     that dataclass's options, parsed into one instance before `function` runs (usage errors come before any
     work); the other parameters stay as they are declared."""
     hints = get_type_hints(function, include_extras=True)
-    groups = {name: kind for name, kind in hints.items() if is_dataclass(kind)}
+    groups = {name: kind for name, kind in hints.items() if isinstance(kind, type) and is_dataclass(kind)}
     params = []
     for p in inspect.signature(function).parameters.values():
         if p.name in groups:

@@ -81,11 +81,13 @@ class SegmentationDataset:
     """
 
     name: ClassVar[str]  # set by @register
-    info: ClassVar[DatasetInfo]
+    # `info` and `label_lut` are class attributes that a dataset whose classes live in its files (folder) sets per
+    # instance, hence not ClassVar.
+    info: DatasetInfo
     splits: ClassVar[tuple[str, ...]] = ("train", "val")
     how_to_get: ClassVar[str] = ""
     # 256-entry table from raw label value to returned id; None keeps values as they are.
-    label_lut: ClassVar[np.ndarray | None] = None
+    label_lut: np.ndarray | None = None
 
     def __init__(self, root: str | os.PathLike | None = None, split: str = "train") -> None:
         self.root = self.check_root(root)

@@ -70,6 +70,7 @@ def _parse_classes(path: Path) -> DatasetInfo:
 class Folder(SegmentationDataset):
     splits = (ALL,)
     how_to_get = "pass --data-root to a folder with images/, masks/ and classes.json (format: liveseg.data.folder)."
+    label_lut: np.ndarray  # always set, from classes.json
 
     def __init__(self, root: str | os.PathLike | None = None, split: str = "train") -> None:
         root_path = self.check_root(root)

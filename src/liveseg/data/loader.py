@@ -57,5 +57,5 @@ class SegmentationTorchDataset(Dataset):
         if worker is None or self._worker_seed == worker.seed:
             return
         self._worker_seed = worker.seed
-        if hasattr(self.transform, "set_random_seed"):
-            self.transform.set_random_seed(worker.seed % 2**32)
+        if (reseed := getattr(self.transform, "set_random_seed", None)) is not None:
+            reseed(worker.seed % 2**32)

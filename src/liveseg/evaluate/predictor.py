@@ -53,23 +53,24 @@ class TorchPredictor:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         return cls(checkpoint.build_model(checkpoint.load(path)), device, scales, flip, window)
 
-    def _windowed_probs(self, x: torch.Tensor) -> torch.Tensor:
+    def _windowed_probs(self, x: torch.Tensor, window: tuple[int, int]) -> torch.Tensor:
         """Softmax averaged over overlapping windows; a window larger than the image shrinks to fit it."""
         h, w = x.shape[-2:]
-        wh, ww = min(self.window[0], h), min(self.window[1], w)
-        total = count = None
+        wh, ww = min(window[0], h), min(window[1], w)
+        total: torch.Tensor | None = None
+        count = x.new_zeros((1, 1, h, w))
         for top in window_starts(h, wh):
             for left in window_starts(w, ww):
                 probs = self.model(x[..., top : top + wh, left : left + ww]).softmax(1)
                 if total is None:
                     total = x.new_zeros((1, probs.shape[1], h, w))
-                    count = x.new_zeros((1, 1, h, w))
                 total[..., top : top + wh, left : left + ww] += probs
                 count[..., top : top + wh, left : left + ww] += 1
+        assert total is not None  # window_starts gives at least one start
         return total / count
 
     def _probs(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        probs = self._windowed_probs(x) if self.window else self.model(x).softmax(1)
+        probs = self._windowed_probs(x, self.window) if self.window else self.model(x).softmax(1)
         return probs if probs.shape[-2:] == size else F.interpolate(probs, size, mode="bilinear")
 
     @torch.inference_mode()

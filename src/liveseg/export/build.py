@@ -36,6 +36,7 @@ from liveseg.export.variants import (
 )
 from liveseg.export.wrap import labels_graph
 from liveseg.export.writer import BundleMeta, bundle_meta, checkpoint_meta, finish
+from liveseg.models.layers import SegmentationModel
 from liveseg.progress import Progress
 
 
@@ -61,7 +62,7 @@ def export_bundle(
 
 
 def export_network(
-    net: torch.nn.Module, meta: BundleMeta, out: Path, settings: ExportSettings, progress: Progress | None = None
+    net: SegmentationModel, meta: BundleMeta, out: Path, settings: ExportSettings, progress: Progress | None = None
 ) -> ExportResult:
     """Write the bundle of a liveseg network (trained here, or with weights converted from elsewhere)."""
     from liveseg import models
@@ -80,7 +81,7 @@ def export_network(
 
 
 def _export_size(
-    net: torch.nn.Module,
+    net: SegmentationModel,
     meta: BundleMeta,
     size: tuple[int, int],
     settings: ExportSettings,
@@ -112,7 +113,7 @@ def _export_size(
 
 
 def _torch_reference(
-    net: torch.nn.Module, mean: Sequence[float], std: Sequence[float]
+    net: SegmentationModel, mean: Sequence[float], std: Sequence[float]
 ) -> Callable[[np.ndarray], np.ndarray]:
     """Class maps of an N×H×W×3 uint8 batch from the network in PyTorch, normalised as training normalises
     and decoded by `parity.decode_logits`: the definition every exported labels graph is checked against."""
@@ -128,7 +129,7 @@ def _torch_reference(
 
 
 def _logits_variant(
-    net: torch.nn.Module,
+    net: SegmentationModel,
     mean: Sequence[float],
     std: Sequence[float],
     size: tuple[int, int],

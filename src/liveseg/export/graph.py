@@ -62,4 +62,5 @@ def trace_network(net: SegmentationModel, height: int, width: int, path: Path, b
             optimize=True,  # constant folding and Conv+BN folding by the onnxscript optimizer
             verbose=False,
         )
+    assert program is not None  # dynamo=True returns the program
     program.save(str(path))

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from liveseg.export.tflite import Converted
     from liveseg.export.variants import ExportResult
     from liveseg.export.writer import BundleMeta
-    from liveseg.runtime.manifest import Manifest
+    from liveseg.runtime.manifest import Manifest, SourceInfo
 
 Converter = Literal["torchvision", "onnx", "tflite", "effect"]
 # Converters that need a library a serve-only install lacks: the extra that installs it and the module they import.
@@ -427,7 +427,7 @@ def _meta(
 
     classes, palette = class_list(entry.classes)
     mean, std = normalization or (entry.mean, entry.std)
-    source = {
+    source: SourceInfo = {
         "pulled": entry.source.name,
         "origin": entry.source.origin,
         "license": entry.source.license,

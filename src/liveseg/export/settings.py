@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from liveseg import tfenv
 from liveseg.errors import LivesegError
@@ -14,7 +15,7 @@ from liveseg.runtime.manifest import PRECISIONS
 from liveseg.settings import option, parse_precisions, parse_sizes
 
 # The variants a conversion writes, the same for export, pull and import: `option(**PRECISION)`.
-PRECISION = {
+PRECISION: dict[str, Any] = {
     "default": ",".join(PRECISIONS), "help": "Variants to write.", "parse": parse_precisions, "items": PRECISIONS,
     "flag": "precision",
 }  # fmt: skip

@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -269,7 +270,13 @@ def _out(op: _Op) -> str:
 def _fused(g: _Graph, op: _Op, value: str, function: int) -> None:
     """Apply a fused activation (schema ActivationFunctionType) and bind the op's output tensor."""
     out = _out(op)
-    kinds = {0: None, 1: ("Relu", {}), 2: ("Clip", (-1.0, 1.0)), 3: ("Clip", (0.0, 6.0)), 4: ("Tanh", {})}
+    kinds: dict[int, tuple[str, Any] | None] = {
+        0: None,
+        1: ("Relu", {}),
+        2: ("Clip", (-1.0, 1.0)),
+        3: ("Clip", (0.0, 6.0)),
+        4: ("Tanh", {}),
+    }
     if function not in kinds:
         raise LivesegError(f"{op.code} has the fused activation #{function}, which liveseg cannot convert.")
     kind = kinds[function]

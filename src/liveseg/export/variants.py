@@ -123,7 +123,7 @@ def load_inputs(dataset: str | None, settings: ExportSettings, progress: Progres
     pairs = [val[i] for i in parity.spread(len(val), settings.parity_images)]
     calib = [train[i][0] for i in parity.spread(len(train), settings.calib_images)]
     evaluation = [] if settings.eval_images == 0 else [val[i] for i in parity.spread(len(val), settings.eval_images)]
-    if progress is not None:
+    if progress is not None and task is not None:
         progress.remove_task(task)
     return Inputs(f"{name}/val", [p[0] for p in pairs], [p[1] for p in pairs], calib, evaluation)
 
@@ -195,7 +195,7 @@ def derive_variants(
 
 def _miou(run, batch: np.ndarray, pairs: Sequence[tuple[np.ndarray, np.ndarray]], num_classes: int) -> float:
     """mIoU at each image's own resolution, predicted at the bundle size (what the runtime does)."""
-    return _miou_at_truth(parity.run_batched(run, batch), [gt for _, gt in pairs], num_classes)
+    return _miou_at_truth(list(parity.run_batched(run, batch)), [gt for _, gt in pairs], num_classes)
 
 
 def _miou_at_truth(predictions: Sequence[np.ndarray], truths: Sequence[np.ndarray], num_classes: int) -> float:

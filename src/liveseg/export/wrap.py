@@ -44,7 +44,8 @@ class _Nodes:
     """Nodes and constants added to `graph` under one name prefix."""
 
     def __init__(self, graph: onnx.GraphProto, prefix: str) -> None:
-        self.graph, self.prefix, self.nodes = graph, prefix, []
+        self.graph, self.prefix = graph, prefix
+        self.nodes: list[onnx.NodeProto] = []
         self.consts: set[str] = set()
 
     def const(self, name: str, value: np.ndarray) -> str:

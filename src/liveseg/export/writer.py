@@ -6,17 +6,29 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import liveseg
 from liveseg import atomic
 from liveseg.export.settings import ExportSettings
 from liveseg.export.variants import ExportResult, VariantResult
 from liveseg.export.wrap import CONFIDENCE, INPUT, LABELS, LOGITS
-from liveseg.runtime.manifest import MODEL_CARD, Manifest, VariantEntry, check_name
+from liveseg.runtime.manifest import (
+    MODEL_CARD,
+    Graph,
+    Manifest,
+    ModelInfo,
+    Outputs,
+    Parity,
+    Precision,
+    SourceInfo,
+    TrainingInfo,
+    VariantEntry,
+    check_name,
+)
 
 
 @dataclass
@@ -24,14 +36,14 @@ class BundleMeta:
     """What a manifest says besides its variants: the network, its classes, its inputs and where it came from."""
 
     name: str
-    model: dict[str, Any]  # {"name", "kwargs"}
-    dataset: str
+    model: ModelInfo  # {"name", "kwargs"}
+    dataset: str | None  # None: an imported model's classes are no liveseg dataset's
     classes: Sequence[str]
     palette: Sequence[Sequence[int]]
-    ignore_index: int
-    normalization: dict[str, Sequence[float]]  # {"mean", "std"} on 0..1 RGB
-    training: dict[str, Any] | None = None  # {"epoch", "best_miou"} of a checkpoint liveseg trained
-    source: dict[str, Any] | None = None  # {"origin", "license", ...} of a pulled or imported model
+    ignore_index: int | None
+    normalization: Mapping[str, Sequence[float]]  # {"mean", "std"} on 0..1 RGB
+    training: TrainingInfo | None = None  # {"epoch", "best_miou"} of a checkpoint liveseg trained
+    source: SourceInfo | None = None  # {"origin", "license", ...} of a pulled or imported model
     # MODEL_CARD.md, written into the bundle from its finished manifest (which holds the measured params and
     # GFLOPs, so a card needs no second measurement).
     card: Callable[[Manifest], str] | None = None
@@ -63,7 +75,7 @@ def bundle_meta(manifest: Manifest, name: str | None) -> BundleMeta:
         classes=[c["name"] for c in manifest.classes],
         palette=[c["color"] for c in manifest.classes],
         ignore_index=manifest.ignore_index,
-        normalization=manifest.normalization,
+        normalization={"mean": manifest.normalization["mean"], "std": manifest.normalization["std"]},
         training=manifest.training,
     )
 
@@ -104,6 +116,7 @@ def write_bundle(
     with atomic.directory(out) as tmp:
         entries = []
         for r in passed:
+            assert r.path is not None  # a variant that passed has its file
             data = r.path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
             kind = r.precision if r.graph == "labels" else r.graph
@@ -111,9 +124,9 @@ def write_bundle(
             shutil.copyfile(r.path, tmp / file)
             r.path = out / file  # where it is once the bundle directory is in place
             entries.append(
-                VariantEntry(
-                    precision=r.precision,
-                    graph=r.graph,
+                VariantEntry(  # the loosely typed result becomes the manifest's typed entry here
+                    precision=cast(Precision, r.precision),
+                    graph=cast(Graph, r.graph),
                     height=r.height,
                     width=r.width,
                     file=file,
@@ -121,10 +134,13 @@ def write_bundle(
                     sha256=digest,
                     gflops=round(gflops[r.size], 4),
                     val_miou=None if r.val_miou is None else round(r.val_miou, 6),
-                    parity=r.parity,
+                    parity=cast(Parity, r.parity),
                 )
             )
-        outputs = {"labels": {"name": LABELS, "dtype": "uint8"}, "confidence": {"name": CONFIDENCE, "dtype": "uint8"}}
+        outputs: Outputs = {
+            "labels": {"name": LABELS, "dtype": "uint8"},
+            "confidence": {"name": CONFIDENCE, "dtype": "uint8"},
+        }
         if any(r.graph == "logits" for r in passed):
             outputs["logits"] = {"name": LOGITS, "dtype": "float32"}
         manifest = Manifest(
@@ -138,11 +154,18 @@ def write_bundle(
                 for i, (n, color) in enumerate(zip(meta.classes, meta.palette, strict=True))
             ],
             ignore_index=meta.ignore_index,
-            normalization={k: [float(x) for x in meta.normalization[k]] for k in ("mean", "std")},
+            normalization={
+                "mean": [float(x) for x in meta.normalization["mean"]],
+                "std": [float(x) for x in meta.normalization["std"]],
+            },
             input={"name": INPUT, "dtype": "uint8", "layout": "NHWC", "channels": [3, 4]},
             outputs=outputs,
             variants=entries,
-            default_variant={"precision": default.precision, "height": default.height, "width": default.width},
+            default_variant={
+                "precision": cast(Precision, default.precision),
+                "height": default.height,
+                "width": default.width,
+            },
             training=meta.training,
             source=meta.source,
             created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

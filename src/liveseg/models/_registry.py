@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from torch import nn
-
+from liveseg.models.layers import SegmentationModel
 from liveseg.registry import Registry
 
 
@@ -20,13 +19,13 @@ class ModelConfig:
     defaults: dict = field(default_factory=dict)
 
 
-_MODELS: Registry[tuple[Callable[..., nn.Module], ModelConfig]] = Registry("model", "choose one of: ")
+_MODELS: Registry[tuple[Callable[..., SegmentationModel], ModelConfig]] = Registry("model", "choose one of: ")
 
 
 def register_model(name: str, paper: str, description: str, **defaults) -> Callable:
     """Decorator: `@register_model("fast_scnn", paper=..., description=...)` on a constructor."""
 
-    def wrap(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    def wrap(fn: Callable[..., SegmentationModel]) -> Callable[..., SegmentationModel]:
         _MODELS.add(name, (fn, ModelConfig(name, paper, description, dict(defaults))))
         return fn
 
@@ -41,7 +40,7 @@ def get_config(name: str) -> ModelConfig:
     return _MODELS.lookup(name)[1]
 
 
-def create(name: str, num_classes: int, **kwargs) -> nn.Module:
+def create(name: str, num_classes: int, **kwargs) -> SegmentationModel:
     """Build a freshly initialised network; `kwargs` override the registered defaults."""
     fn, cfg = _MODELS.lookup(name)
     return fn(num_classes=num_classes, **{**cfg.defaults, **kwargs})

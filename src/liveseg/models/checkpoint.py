@@ -12,12 +12,12 @@ import os
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from liveseg import atomic
 from liveseg.data import NORMALIZATION, DatasetInfo
 from liveseg.errors import LivesegError
 from liveseg.models._registry import create
+from liveseg.models.layers import SegmentationModel
 
 FORMAT = "liveseg-checkpoint/1"
 REQUIRED = ("model", "state_dict", "dataset", "normalization", "train_config", "epoch", "best_miou", "metrics")
@@ -81,7 +81,7 @@ def load(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> d
     return ckpt
 
 
-def build_model(ckpt: dict) -> nn.Module:
+def build_model(ckpt: dict) -> SegmentationModel:
     """The network described by `ckpt`, weights loaded, in eval mode, on the CPU."""
     spec = ckpt["model"]
     net = create(spec["name"], num_classes=spec["num_classes"], **spec.get("kwargs", {}))

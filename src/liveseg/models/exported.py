@@ -34,7 +34,7 @@ def check_model(theirs: str | None, mine: str, source: str) -> None:
         raise LivesegError(f"--init {source} holds a {theirs}, not a {mine}; pass --model {theirs} or another --init.")
 
 
-def network_from_bundle(source: str) -> nn.Module:
+def network_from_bundle(source: str) -> SegmentationModel:
     """The network of a bundle liveseg exported, in eval mode: its fp32 graph's weights with identity
     BatchNorms, so it computes exactly the bundle's logits (for exporting it again, at other sizes or with
     another graph). Bundles of imported or pulled models hold no liveseg network and are refused."""
@@ -77,6 +77,13 @@ def _conv_bn_pairs(model: nn.Module) -> list[tuple[str, nn.Conv2d, nn.BatchNorm2
     return pairs
 
 
+def running_stats(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """A BatchNorm's running mean and variance buffers (torch types them optional: absent without tracking)."""
+    if bn.running_mean is None or bn.running_var is None:
+        raise LivesegError("A BatchNorm without running statistics cannot take a bundle's folded weights.")
+    return bn.running_mean, bn.running_var
+
+
 @torch.no_grad()
 def load_folded(model: nn.Module, source: str, model_name: str) -> tuple[set[str], list[tuple[str, nn.BatchNorm2d]]]:
     """Put a bundle's folded weights into `model`, each BatchNorm the identity: (the parameter names loaded,
@@ -93,7 +100,8 @@ def load_folded(model: nn.Module, source: str, model_name: str) -> tuple[set[str
                                f"{tuple(conv.weight.shape)}; pass the bundle's --model-arg values.")  # fmt: skip
         conv.weight.copy_(weight)
         # An identity BatchNorm plus the folded bias: eval output is exactly the bundle's.
-        bn.weight.fill_(1.0), bn.bias.copy_(bias), bn.running_mean.zero_(), bn.running_var.fill_(1.0 - bn.eps)
+        mean, var = running_stats(bn)
+        bn.weight.fill_(1.0), bn.bias.copy_(bias), mean.zero_(), var.fill_(1.0 - bn.eps)
         loaded |= {f"{name}.weight", f"{name[:-2]}.1.weight", f"{name[:-2]}.1.bias"}
     for name, param in model.named_parameters():  # convolutions with their own bias (classifiers)
         if name not in loaded and name in folded and folded[name].shape == param.shape:

@@ -109,7 +109,7 @@ class SegmentationModel(nn.Module):
 
     def forward(self, x: torch.Tensor):
         logits, aux = self.logits_and_aux(x)
-        size = tuple(x.shape[-2:])
+        size = (x.shape[-2], x.shape[-1])
         out = upsample_logits(logits, size)
         if self.training and aux:
             return {"out": out, "aux": [upsample_logits(a, size) for a in aux]}

@@ -38,7 +38,8 @@ class LRASPP(SegmentationModel):
     def __init__(self, num_classes: int, inter_channels: int = 128):
         super().__init__()
         self.backbone = MobileNetV3Large(output_stride=16)
-        self.classifier = LRASPPHead(*self.backbone.channels, num_classes, inter_channels)
+        low, high = self.backbone.channels
+        self.classifier = LRASPPHead(low, high, num_classes, inter_channels)
         init_weights(self)
 
     def logits_and_aux(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:

@@ -16,9 +16,10 @@ functions on them, so both write the same bytes.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -258,7 +259,10 @@ def _segment_video(segmenter: Segmenter, job: Job, opts: Options, progress: Prog
         for index, result in enumerate(results):
             if per_frame:
                 write_image_outputs(result, frame_dir / f"{index:06d}", per_frame, opts.alpha)
-            views = {"overlay": lambda r=result: r.overlay(opts.alpha), "color": result.color}
+            views: dict[str, Callable[[], object]] = {
+                "overlay": functools.partial(result.overlay, opts.alpha),
+                "color": result.color,
+            }
             yield [np.asarray(views[r]()) for r in wanted]
             progress.advance(task)
 

@@ -18,12 +18,12 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from liveseg import paths
 from liveseg.errors import LivesegError
 from liveseg.runtime.graph import FLOAT, UINT8, Value, read_graph
-from liveseg.runtime.manifest import FORMAT, PRECISIONS, Manifest, VariantEntry
+from liveseg.runtime.manifest import FORMAT, PRECISIONS, ClassInfo, Manifest, VariantEntry
 from liveseg.sources import sha256_file
 
 __all__ = ["FORMAT", "PRECISIONS", "Bundle", "Variant", "open_bundle", "sha256_file"]
@@ -75,7 +75,7 @@ class Bundle:
         return self.manifest.name
 
     @property
-    def classes(self) -> list[dict[str, Any]]:
+    def classes(self) -> list[ClassInfo]:
         return self.manifest.classes
 
     @property
@@ -154,7 +154,8 @@ def check_graph(variant: Variant, data: bytes, manifest: Manifest) -> None:
     if not _fits(image, shape):
         raise mismatch("variant height and width", f"the graph's input is {_describe(image)}")
     outputs = {o.name: o for o in info.outputs}
-    for key in ("logits",) if logits else ("labels", "confidence"):
+    keys: tuple[Literal["labels", "confidence", "logits"], ...] = ("logits",) if logits else ("labels", "confidence")
+    for key in keys:
         out = manifest.outputs[key]["name"]
         if out not in outputs or outputs[out].elem_type != elem:
             raise mismatch(f"outputs.{key}.name", f"the graph has no {kind} output {out!r} (it has {sorted(outputs)})")

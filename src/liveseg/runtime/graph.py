@@ -39,12 +39,12 @@ class GraphInfo:
 def read_graph(data: bytes) -> GraphInfo:
     """Decode `data` (a serialised ModelProto); raises ValueError when it is not one."""
     view = memoryview(data)
-    graphs = [v for f, _, v in _fields(view) if f == 7]
+    graphs = [v for f, _, v in _fields(view) if f == 7 and isinstance(v, memoryview)]
     if not graphs:
         raise ValueError("it holds no graph")
-    info, initializers, inputs = GraphInfo(), set(), []
-    for f, wire, v in _fields(graphs[-1]):
-        if wire != _LEN:
+    info, initializers, inputs = GraphInfo(), set[str](), list[Value]()
+    for f, _, v in _fields(graphs[-1]):
+        if not isinstance(v, memoryview):
             continue
         if f == 5:
             _initializer(v, info, initializers)
@@ -56,12 +56,13 @@ def read_graph(data: bytes) -> GraphInfo:
     return info
 
 
-def _fields(buf: memoryview) -> Iterator[tuple[int, int, object]]:
+def _fields(buf: memoryview) -> Iterator[tuple[int, int, int | memoryview]]:
     """(field number, wire type, value) of each field: an int, or a memoryview for length-delimited ones."""
     pos, end = 0, len(buf)
     while pos < end:
         key, pos = _varint(buf, pos)
         number, wire = key >> 3, key & 7
+        value: int | memoryview
         if wire == _VARINT:
             value, pos = _varint(buf, pos)
         elif wire in (_I64, _I32):
@@ -95,17 +96,17 @@ def _text(v: object) -> str:
 
 def _initializer(buf: memoryview, info: GraphInfo, names: set[str]) -> None:
     """Note a TensorProto's name, whether its data is external, and the value of a class-id constant."""
-    name, data_type, raw, ints, location = "", 0, None, [], 0
+    name, data_type, raw, ints, location = "", 0, None, list[int](), 0
     for f, wire, v in _fields(buf):
         if f == 8:
             name = _text(v)
-        elif f == 2 and wire == _VARINT:
+        elif f == 2 and wire == _VARINT and isinstance(v, int):
             data_type = v
-        elif f == 9 and wire == _LEN:
+        elif f == 9 and isinstance(v, memoryview):
             raw = bytes(v)
         elif f == 5:
-            ints += _packed(v) if wire == _LEN else [v]
-        elif f == 14 and wire == _VARINT:
+            ints += _packed(v) if isinstance(v, memoryview) else [v]
+        elif f == 14 and wire == _VARINT and isinstance(v, int):
             location = v
     names.add(name)
     if location == _EXTERNAL:
@@ -128,12 +129,12 @@ def _packed(buf: memoryview) -> list[int]:
 def _value(buf: memoryview) -> Value:
     """A ValueInfoProto: name (1) and type (2) → tensor_type (1) → elem_type (1), shape (2) → dim (1)."""
     name, elem_type, dims = "", 0, None
-    for f, wire, v in _fields(buf):
-        if f == 1 and wire == _LEN:
+    for f, _, v in _fields(buf):
+        if f == 1 and isinstance(v, memoryview):
             name = _text(v)
-        elif f == 2 and wire == _LEN:
-            for tf, twire, tensor in _fields(v):
-                if tf == 1 and twire == _LEN:
+        elif f == 2 and isinstance(v, memoryview):
+            for tf, _, tensor in _fields(v):
+                if tf == 1 and isinstance(tensor, memoryview):
                     elem_type, dims = _tensor_type(tensor)
     return Value(name, elem_type, dims)
 
@@ -141,17 +142,17 @@ def _value(buf: memoryview) -> Value:
 def _tensor_type(buf: memoryview) -> tuple[int, tuple[int | str | None, ...] | None]:
     elem_type, dims = 0, None
     for f, wire, v in _fields(buf):
-        if f == 1 and wire == _VARINT:
+        if f == 1 and wire == _VARINT and isinstance(v, int):
             elem_type = v
-        elif f == 2 and wire == _LEN:
-            dims = tuple(_dim(d) for df, dwire, d in _fields(v) if df == 1 and dwire == _LEN)
+        elif f == 2 and isinstance(v, memoryview):
+            dims = tuple(_dim(d) for df, _, d in _fields(v) if df == 1 and isinstance(d, memoryview))
     return elem_type, dims
 
 
 def _dim(buf: memoryview) -> int | str | None:
     for f, wire, v in _fields(buf):
-        if f == 1 and wire == _VARINT:
+        if f == 1 and wire == _VARINT and isinstance(v, int):
             return v
-        if f == 2 and wire == _LEN:
+        if f == 2 and isinstance(v, memoryview):
             return _text(v)
     return None

@@ -113,7 +113,7 @@ def write_videos(
 
         with contextlib.ExitStack() as stack:
             outs = [stack.enter_context(av.open(str(t), "w", format="mp4")) for t in tmps]
-            streams = []
+            streams: list[av.video.stream.VideoStream] = []
             for group in frames:
                 if not streams:
                     streams = [_add_stream(out, rgb, fps) for out, rgb in zip(outs, group, strict=True)]
@@ -157,9 +157,11 @@ class _Clock:
 
     def pts(self, index: int) -> int:
         time = self.times[index] if index < len(self.times) else None
-        if time is not None and self.start is None:
-            self.start = time
-        wanted = round((time - self.start) / TIME_BASE) if time is not None else self.last + self.step
+        if time is None:
+            wanted = self.last + self.step
+        else:
+            self.start = time if self.start is None else self.start
+            wanted = round((time - self.start) / TIME_BASE)
         self.last = max(wanted, self.last + 1)
         return self.last
 

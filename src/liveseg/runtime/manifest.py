@@ -39,7 +39,11 @@ _OPTIONAL = {  # field: its JSON type, when present and not null
     "created": str,
     "liveseg_version": str,
 }
-_VARIANT_OPTIONAL = {"gflops": (int, float), "val_miou": (int, float), "parity": dict}
+_VARIANT_OPTIONAL: dict[str, type | tuple[type, ...]] = {
+    "gflops": (int, float),
+    "val_miou": (int, float),
+    "parity": dict,
+}
 _JSON_TYPES = {str: "a string", int: "an integer", dict: "an object"}
 MAX_MANIFEST_BYTES = 4 << 20  # a 255-class manifest is about 30 kB; anything near this is not one
 

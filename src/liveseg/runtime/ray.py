@@ -136,8 +136,10 @@ def segment_dataset(
 
 def _label_rows(segmenter: Segmenter, batch: Batch, max_pixels: int | None) -> Batch:
     images = batch["image"] if "image" in batch else batch["path"]
-    empty = np.zeros((0, 0), np.uint8)
-    labels, confidence, errors = [empty] * len(images), [empty] * len(images), [""] * len(images)
+    empty: np.ndarray = np.zeros((0, 0), np.uint8)
+    labels: list[np.ndarray] = [empty] * len(images)
+    confidence: list[np.ndarray | None] = [empty] * len(images)
+    errors = [""] * len(images)
     readable: dict[int, np.ndarray] = {}
     for i, image in enumerate(images):
         try:

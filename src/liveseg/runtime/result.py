@@ -7,10 +7,13 @@ import io
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    from liveseg.runtime.manifest import ClassInfo
 
 # `to_dict()["segmentationMap"]` is this: the row-major HxW uint8 class ids, zlib-compressed (RFC 1950, what
 # the browser's `DecompressionStream("deflate")` reads), then base64-encoded (RFC 4648). Class maps are large
@@ -42,7 +45,7 @@ class SegmentationResult:
     """Per-pixel classes of one image at the image's own resolution."""
 
     labels: np.ndarray  # HxW uint8 class ids
-    classes: list[dict[str, Any]]  # the bundle's classes: {"id", "name", "color"}
+    classes: list[ClassInfo]  # the bundle's classes: {"id", "name", "color"}
     image: np.ndarray | None = field(default=None, repr=False)  # the input (HxWx3|4 uint8), for overlay()
     confidence: np.ndarray | None = field(default=None, repr=False)  # HxW uint8, 255 x top-class probability
 

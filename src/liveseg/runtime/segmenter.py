@@ -10,6 +10,7 @@ import numpy as np
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle, Variant, open_bundle
 from liveseg.runtime.io import ImageLike, read_image, resize, resize_nearest
+from liveseg.runtime.manifest import ClassInfo
 from liveseg.runtime.result import SegmentationResult
 from liveseg.runtime.session import create_session
 from liveseg.runtime.stabilise import DEFAULT_STRENGTH, State, check_strength, stabilise
@@ -38,7 +39,7 @@ class Segmenter:
         self._outputs = [outputs["labels"]["name"], outputs["confidence"]["name"]]
 
     @property
-    def classes(self) -> list[dict]:
+    def classes(self) -> list[ClassInfo]:
         return self.bundle.classes
 
     def __repr__(self) -> str:

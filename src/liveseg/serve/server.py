@@ -112,7 +112,7 @@ def with_header_timeout(seconds: float) -> type[HeaderDeadline]:
 def run(
     app: ASGIApp,
     sock: socket.socket,
-    on_started: Callable[[], None] | None = None,
+    on_started: Callable[[], object] | None = None,
     header_timeout: float = DEFAULT_HEADER_TIMEOUT,
     access_log: bool = False,
 ) -> None:
@@ -143,7 +143,7 @@ def run(
         sock.close()
 
 
-def _when_started(server: uvicorn.Server, callback: Callable[[], None]) -> None:
+def _when_started(server: uvicorn.Server, callback: Callable[[], object]) -> None:
     while not server.started:
         if server.should_exit:
             return

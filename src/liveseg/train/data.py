@@ -129,7 +129,7 @@ class MemoryLoader:
     def make_batch(self, keys: list[tuple[int, int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Augmented (images, labels) of the (epoch, index) keys; samples of one source size share one call."""
         indices = [index for _, index in keys]
-        sizes = [tuple(self.labels[i].shape) for i in indices]
+        sizes = [(self.labels[i].shape[0], self.labels[i].shape[1]) for i in indices]
         params = self.augment.draw(sizes, [sample_seed(self.seed, epoch, index) for epoch, index in keys])
         if len(set(sizes)) == 1:
             images = torch.stack([self.images[i] for i in indices])

@@ -52,7 +52,7 @@ def log_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: float
     console.print(text, highlight=False)
     if tb is not None:
         tb.add_scalar("train/loss", loss, run.epoch)
-        tb.add_scalar("train/lr", float(row["lr"]), run.epoch)
+        tb.add_scalar("train/lr", lr, run.epoch)
         if val:
             tb.add_scalar("val/miou", val["miou"], run.epoch)
             tb.add_scalar("val/pixel_acc", val["pixel_acc"], run.epoch)

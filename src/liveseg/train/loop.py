@@ -11,7 +11,7 @@ import contextlib
 import itertools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from liveseg.evaluate.metrics import ConfusionMatrix
 from liveseg.models import checkpoint
 from liveseg.train import distill, distributed, ema, losses, schedule, warm_start
 from liveseg.train.config import TrainConfig
-from liveseg.train.data import memory_loader, train_loader, val_loader
+from liveseg.train.data import MemoryLoader, memory_loader, train_loader, val_loader
 from liveseg.train.log import log_epoch, tensorboard, write_log
 from liveseg.train.state import Run, make_checkpoint, resume
 
@@ -79,10 +79,12 @@ def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 
 def _optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    groups = _param_groups(model, cfg.weight_decay)
+    lr, weight_decay = cfg.lr, cfg.weight_decay
+    assert lr is not None and weight_decay is not None  # TrainConfig fills in the optimizer's defaults
+    groups = _param_groups(model, weight_decay)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=cfg.lr)
-    return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9)
+        return torch.optim.AdamW(groups, lr=lr)
+    return torch.optim.SGD(groups, lr=lr, momentum=0.9)
 
 
 def _criterion(cfg: TrainConfig, info: DatasetInfo, train_data, n_images: int) -> nn.Module:
@@ -95,7 +97,7 @@ def _criterion(cfg: TrainConfig, info: DatasetInfo, train_data, n_images: int) -
 
 def setup(
     cfg: TrainConfig, resuming: bool = False, world: distributed.World | None = None
-) -> tuple[Run, DataLoader, DataLoader]:
+) -> tuple[Run, MemoryLoader | DataLoader, DataLoader]:
     """Data, model, optimizer and friends for a fresh run (a resume then overwrites their state, so `--init`
     weights are only loaded when not `resuming`); in a torchrun run, inside its process group."""
     world = world or distributed.World()
@@ -115,6 +117,7 @@ def setup(
     _seed_everything(cfg.seed)
     pin = device.type == "cuda"
     shard = (world.rank, world.size)
+    loader: MemoryLoader | DataLoader
     if cfg.in_memory:
         loader = memory_loader(train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, *shard)
     else:
@@ -124,14 +127,15 @@ def setup(
     val = val_loader(val_data, cfg.max_val_images, 0 if cfg.in_memory else cfg.workers, pin, cfg.seed, *shard)
     model = models.create(cfg.model, num_classes=info.num_classes, **cfg.model_kwargs).to(device)
     if cfg.init and not resuming:
-        _initialise(model, cfg, loader, device)
+        _initialise(model, cfg.init, cfg.model, loader, device)
     if cfg.sync_bn:
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # same state_dict keys: checkpoints are unchanged
     if cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # stubs omit the keyword
     optimizer = _optimizer(cfg, model)
     steps = len(loader)
     amp_dtype = _amp_dtype(cfg, device)
+    n_images = len(loader.sampler.indices)  # type: ignore[union-attr]  # an EpochSampler; DataLoader types it loosely
     run = Run(
         cfg=cfg,
         info=info,
@@ -144,7 +148,7 @@ def setup(
         ),
         scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16),
         amp_dtype=amp_dtype,
-        criterion=_criterion(cfg, info, train_data, len(loader.sampler.indices)).to(device),
+        criterion=_criterion(cfg, info, train_data, n_images).to(device),
         teacher=teacher,
         world=world,
         ddp=distributed.wrap(model, world, device),
@@ -152,13 +156,19 @@ def setup(
     return run, loader, val
 
 
-def _initialise(model: nn.Module, cfg: TrainConfig, loader: DataLoader, device: torch.device) -> None:
+def _initialise(
+    model: nn.Module,
+    source: str,
+    model_name: str,
+    loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    device: torch.device,
+) -> None:
     """`--init` weights; a bundle's BatchNorms are calibrated on a few training batches (epoch 0's first)."""
     batches = (images.to(device) for images, _ in itertools.islice(loader, INIT_CALIBRATION_BATCHES))
-    missing = warm_start.load_initial(model, cfg.init, cfg.model, batches)
+    missing = warm_start.load_initial(model, source, model_name, batches)
     if missing:
         Console(stderr=True).print(
-            f"--init {cfg.init}: {len(missing)} parameters not in it keep their random start ({missing[0]}, ...)",
+            f"--init {source}: {len(missing)} parameters not in it keep their random start ({missing[0]}, ...)",
             markup=False,
             highlight=False,
         )
@@ -213,11 +223,11 @@ def plain_worker_errors():
         raise
 
 
-def train_epoch(run: Run, loader: DataLoader, progress: Progress) -> float:
+def train_epoch(run: Run, loader: MemoryLoader | DataLoader, progress: Progress) -> float:
     """Mean training loss of one pass (over all processes); the bar shows this process's running mean (read every
     few steps, to avoid stalling a GPU on every step)."""
     run.train_model.train()
-    loader.sampler.set_epoch(run.epoch)
+    loader.sampler.set_epoch(run.epoch)  # type: ignore[union-attr]  # an EpochSampler; DataLoader types it loosely
     task = progress.add_task(f"epoch {run.epoch + 1}/{run.cfg.epochs} train", total=len(loader), info="")
     total = torch.zeros((), device=run.device)
     with plain_worker_errors():
@@ -297,7 +307,7 @@ def _end_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: floa
     improved = val is not None and (not run.metrics or val["miou"] > run.best_miou)
     if val is not None:
         run.metrics = {k: val[k] for k in ("miou", "iou", "pixel_acc", "mean_acc")} | {"epoch": run.epoch}
-    if improved:
+    if improved and val is not None:
         run.best_miou = val["miou"]
     log_epoch(run, lr, loss, val, seconds, console, tb)
     if not run.world.main:
@@ -333,7 +343,7 @@ def _train(
     tb = tensorboard(cfg) if world.main else None
     with _progress(console) as progress:
         while run.epoch < cfg.epochs:
-            start, lr = time.perf_counter(), run.scheduler.get_last_lr()[0]
+            start, lr = time.perf_counter(), float(run.scheduler.get_last_lr()[0])
             loss = train_epoch(run, loader, progress)
             done = run.epoch + 1
             metrics = validate(run, val, progress) if done % cfg.val_every == 0 or done == cfg.epochs else None

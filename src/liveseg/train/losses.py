@@ -33,6 +33,8 @@ class OhemCrossEntropy(nn.Module):
     """Online hard example mining: the mean loss over pixels whose true-class probability is below `thresh`,
     but never fewer than `min_kept` pixels (the hardest ones) per batch."""
 
+    weight: torch.Tensor | None  # a buffer: it follows the module to its device
+
     def __init__(
         self, ignore_index: int, thresh: float = 0.7, min_kept: int = 100_000, weight: torch.Tensor | None = None
     ) -> None:
@@ -54,6 +56,8 @@ class OhemCrossEntropy(nn.Module):
 
 
 class CrossEntropy(nn.Module):
+    weight: torch.Tensor | None  # a buffer: it follows the module to its device
+
     def __init__(self, ignore_index: int, weight: torch.Tensor | None = None) -> None:
         super().__init__()
         self.ignore_index = ignore_index

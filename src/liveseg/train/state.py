@@ -53,7 +53,9 @@ class Run:
 
 
 def rng_state() -> dict:
-    name, keys, pos, has_gauss, cached = np.random.get_state()
+    numpy_state = np.random.get_state()
+    assert isinstance(numpy_state, tuple)  # legacy=True, the default
+    name, keys, pos, has_gauss, cached = numpy_state
     state = {
         "python": random.getstate(),
         "numpy": [name, keys.tolist(), pos, has_gauss, cached],

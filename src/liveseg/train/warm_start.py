@@ -18,7 +18,7 @@ from torch import nn
 
 from liveseg.errors import LivesegError
 from liveseg.models import checkpoint
-from liveseg.models.exported import check_model, load_folded
+from liveseg.models.exported import check_model, load_folded, running_stats
 
 
 def load_initial(model: nn.Module, source: str, model_name: str, batches: Iterable[torch.Tensor]) -> list[str]:
@@ -74,5 +74,6 @@ def _calibrate(model: nn.Module, norms: list[tuple[str, nn.BatchNorm2d]], batche
     for name, bn in norms:
         mean, square = torch.stack(sums[name]).mean(0)
         var = (square - mean * mean).clamp_min(0.0)
-        bn.running_mean.copy_(mean), bn.running_var.copy_(var)
+        running_mean, running_var = running_stats(bn)
+        running_mean.copy_(mean), running_var.copy_(var)
         bn.weight.copy_(torch.sqrt(var + bn.eps)), bn.bias.add_(mean)

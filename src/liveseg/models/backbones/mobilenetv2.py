@@ -30,8 +30,8 @@ class MobileNetV2(nn.Module):
     def __init__(self, width: float = 1.0, output_stride: int = 32):
         super().__init__()
         ch = [max(8, int(c * width + 4) // 8 * 8) for _, c, _, _ in _STAGES]
-        self.stem = ConvBNAct(3, max(8, int(32 * width + 4) // 8 * 8), 3, 2, act=nn.ReLU6)
-        cin = self.stem[0].out_channels
+        cin = max(8, int(32 * width + 4) // 8 * 8)
+        self.stem = ConvBNAct(3, cin, 3, 2, act=nn.ReLU6)
         self.stages = nn.ModuleList()
         dilation = 1
         for (t, _, n, s), cout in zip(_STAGES, ch, strict=True):

@@ -52,7 +52,9 @@ def _conv_bn(
     """ConvBNAct with the encoder's BatchNorm settings (eps 1e-3, momentum 0.01, from the TensorFlow original):
     the pretrained running variances are only right with the eps they were computed for."""
     layer = ConvBNAct(cin, cout, k, stride, groups, dilation, act)
-    layer[1].eps, layer[1].momentum = 1e-3, 0.01
+    norm = layer[1]
+    assert isinstance(norm, nn.BatchNorm2d)
+    norm.eps, norm.momentum = 1e-3, 0.01
     return layer
 
 
