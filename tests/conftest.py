@@ -8,7 +8,6 @@ import io
 import os
 import re
 import shutil
-import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from PIL import Image
 from torch import nn
 
 from liveseg import paths
+from tests.helpers import LIVESEG
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +73,7 @@ def bundle_dir() -> Path:
 @pytest.fixture(scope="session")
 def liveseg_cli() -> str:
     """The installed `liveseg` command of this interpreter's environment."""
-    return str(Path(sys.executable).with_name("liveseg"))
+    return LIVESEG
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import itertools
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +20,7 @@ from liveseg.bench.graphs import logits_graph
 from liveseg.bench.soak import growth
 from liveseg.export import webgl
 from liveseg.runtime.bundle import open_bundle
-
-LIVESEG = [sys.executable, "-m", "liveseg"]
+from tests.helpers import LIVESEG
 
 
 def _default_size() -> str:
@@ -38,7 +36,7 @@ def _positive(x: float) -> bool:
 
 
 def _bench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*LIVESEG, "bench", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([LIVESEG, "bench", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_logits_graph_is_the_bundle_network(tmp_path: Path, camvid_root: Path) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-LIVESEG = str(Path(sys.executable).with_name("liveseg"))
+from tests.helpers import LIVESEG
 
 
 def test_train_bench_reports_each_pipeline(camvid_root: Path, tmp_path: Path) -> None:

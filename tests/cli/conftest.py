@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-LIVESEG = str(Path(sys.executable).with_name("liveseg"))
-
+from tests.helpers import LIVESEG
 
 # Root may write anywhere because of these two capabilities; without them a 0555 folder of root's is read-only
 # to root too. Dropping them keeps root's own paths (the interpreter may live under /root) usable.

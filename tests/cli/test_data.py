@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-LIVESEG = str(Path(sys.executable).with_name("liveseg"))
+from tests.helpers import LIVESEG
 
 
 @pytest.fixture

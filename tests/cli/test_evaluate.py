@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +13,7 @@ from typer.testing import CliRunner
 
 from liveseg.cli import app
 from liveseg.errors import LivesegError
-
-LIVESEG = str(Path(sys.executable).with_name("liveseg"))
+from tests.helpers import LIVESEG
 
 
 def _eval(*args: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,6 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-LIVESEG = str(Path(sys.executable).with_name("liveseg"))
+from tests.helpers import LIVESEG
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

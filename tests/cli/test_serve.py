@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,28 +15,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from liveseg.bench.browser import start_serve
 from liveseg.runtime.bundle import open_bundle
+from tests.helpers import LIVESEG
 
-LIVESEG = str(Path(sys.executable).with_name("liveseg"))
 pytestmark = pytest.mark.timeout(60)
 
 
-def start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, list[str]]:
-    """Start `liveseg serve ARGS` and read its output up to the URL line; returns (process, url, lines)."""
-    proc = subprocess.Popen(
-        [LIVESEG, "serve", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    lines: list[str] = []
-    for line in proc.stdout:
-        lines.append(line)
-        if match := re.search(r"serving at (http://\S+)", line):
-            return proc, match.group(1), lines
-    proc.wait()
-    pytest.fail(f"liveseg serve exited with {proc.returncode} before printing its URL:\n{''.join(lines)}")
+def start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """`liveseg serve ARGS` read up to its URL line: (process, url, lines)."""
+    return start_serve([LIVESEG, "serve", *args], env={**os.environ, **(env or {})})
 
 
 @pytest.fixture

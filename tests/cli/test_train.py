@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from liveseg.cli import app
 from liveseg.models import checkpoint
+from tests.helpers import LIVESEG
 
-LIVESEG = str(Path(sys.executable).with_name("liveseg"))
 FAST = ["--model", "fast_scnn", "--epochs", "1", "--batch", "2", "--crop", "64x64", "--threads", "1"]
 
 

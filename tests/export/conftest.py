@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import io
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-LIVESEG = str(Path(sys.executable).with_name("liveseg"))
+from tests.helpers import LIVESEG
+
 SIZE = (96, 128)
 EVAL_IMAGES = 16
-
-
-@pytest.fixture(scope="session")
-def liveseg_cli() -> str:
-    return LIVESEG
 
 
 @pytest.fixture(scope="session")

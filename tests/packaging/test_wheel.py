@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 import liveseg
+from liveseg.bench.browser import start_serve
 from liveseg.runtime.bundle import open_bundle
 from liveseg.serve.files import IMMUTABLE, NO_CACHE
 
@@ -179,23 +180,9 @@ def test_installed_wheel_names_the_video_extra_for_a_video(venv: Path, work: Pat
 @pytest.fixture(scope="module")
 def served(venv: Path, work: Path) -> Iterator[str]:
     """`liveseg serve` of the installed wheel on a free port; yields its base URL (no trailing slash)."""
-    proc = subprocess.Popen(
-        ["liveseg", "serve", "--port", "0"],
-        cwd=work,
-        env=outside(venv),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc, url, _ = start_serve(["liveseg", "serve", "--port", "0"], cwd=work, env=outside(venv))
     try:
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if match := re.search(r"serving at (http://\S+)", line):
-                break
-        else:
-            pytest.fail(f"`liveseg serve` from the wheel exited {proc.wait()}: {''.join(lines)}")
-        yield match.group(1).rstrip("/")
+        yield url.rstrip("/")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -17,8 +17,7 @@ from PIL import Image
 
 from liveseg.runtime import load
 from liveseg.runtime.io import write_videos
-
-LIVESEG = str(Path(sys.executable).with_name("liveseg"))
+from tests.helpers import LIVESEG
 
 
 @pytest.fixture(scope="module")

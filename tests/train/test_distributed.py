@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,8 +21,8 @@ from liveseg.evaluate.predictor import TorchPredictor
 from liveseg.models import checkpoint
 from liveseg.train import loop, train
 from liveseg.train.data import EpochSampler
+from tests.helpers import LIVESEG
 
-LIVESEG = str(Path(sys.executable).with_name("liveseg"))
 EPOCHS = 4
 # fast_scnn on 8 images of the tiny set: each process takes 4 per epoch, two steps of 2 (BatchNorm needs 2).
 OPTIONS = ("--nproc", "2", "--model", "fast_scnn", "--epochs", str(EPOCHS), "--batch", "2", "--crop", "90x120",
