@@ -17,6 +17,7 @@ from PIL import Image
 from liveseg import paths
 from liveseg.bench.browser import CHROMIUM, MEDIAPIPE_BACKEND, STAGES
 from liveseg.bench.graphs import logits_graph
+from liveseg.bench.markdown import DESIGN_HEADING, DESIGN_MEASUREMENTS
 from liveseg.bench.soak import growth
 from liveseg.export import webgl
 from liveseg.runtime.bundle import open_bundle
@@ -72,6 +73,7 @@ def test_python_quick(tmp_path: Path) -> None:
     assert all(_positive(p["gflops_per_s"]) for p in data["peak"])
     report = (tmp_path / "BENCHMARKS.md").read_text()
     assert "## Python" in report and "liveseg bench python --quick" in report
+    assert f"{DESIGN_HEADING}\n\n- {DESIGN_MEASUREMENTS[0]}" in report  # the one-off figures survive regeneration
     assert (tmp_path / "python_latency.png").stat().st_size > 1000
 
 

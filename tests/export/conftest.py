@@ -42,7 +42,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory, camvid_root: Path) -> P
         workers=0,
         max_train_images=96,
         max_val_images=2,
-        threads=1,  # under CPU contention, more threads spin-wait: 2 threads ran 15x slower than 1 here
+        threads=1,  # under CPU contention, more threads spin-wait (BENCHMARKS.md, "Design measurements")
     )
     train(cfg, console=Console(file=io.StringIO()))
     return out / "best.pt"

@@ -50,7 +50,8 @@ CHROMIUM_FLAGS = [
 # what `auto` finds.
 WEBGPU_FLAGS = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"]
 # V8 first runs onnxruntime-web's WebAssembly in its baseline tier (Liftoff) and swaps in optimised (TurboFan)
-# code as functions get hot: measured here, the first ~20 frames of a page take 2-10x longer than the rest.
+# code as functions get hot, so a page's first frames are several times slower (BENCHMARKS.md, "Design
+# measurements").
 WARMUP_FRAMES = 40
 # Software GPU backends run at a frame every few seconds: warm-up and measurement also end after these times.
 WARMUP_S = 20.0

@@ -31,6 +31,30 @@ from liveseg.bench.summary import (
 )
 
 TEMPORAL_HEADING = "## Temporal stability"
+DESIGN_HEADING = "## Design measurements"
+# One-off measurements behind design choices, each naming the code it shaped. They are not re-measured by
+# `liveseg bench`, so they live here, dated by their context, rather than in the docstrings of that code.
+DESIGN_MEASUREMENTS = (
+    "Bundle decoding (`liveseg.export.wrap`), onnxruntime-web WASM, 2 threads, 288x384, 11 classes, a 57 ms frame "
+    "in all: Resize to full size then ArgMax took 11 ms and slicing the alpha channel off NHWC bytes 3 ms (scalar "
+    "loops over the channel axis), hence planes cut while still bytes, per-phase 3×3 convolutions with DepthToSpace "
+    "and an Equal/Where arg-max.",
+    "V8 warm-up (`liveseg.bench.browser.WARMUP_FRAMES`): the first ~20 frames of a page took 2-10x longer than the "
+    "rest (WebAssembly in V8's baseline tier until TurboFan code replaces it), hence 40 unmeasured frames.",
+    "WASM threads (web app's thread picker): 99 threads gave 0.3 fps on two cores, hence at most the core count.",
+    "int8 weights (`liveseg.export.optimize`): with full-range 8-bit weights the 65.14 mIoU default model, "
+    "quantised on AVX-512, agreed 99.4% with fp32 there and 89.8% on an AVX2 machine (saturating 16-bit pairwise "
+    "sums), hence 7-bit weights (`reduce_range`).",
+    "Training input (`liveseg.train.augment`): per-sample albumentations over decoded files fed 17 img/s end to end "
+    "on a CPU against 40+ for the network alone, hence batches augmented in one `grid_sample` from memory.",
+    "Training logits upsampling (`liveseg.models.layers.upsample_logits`): the backward pass of two matrix products "
+    "ran 5x faster on a CPU than F.interpolate's, which had taken a third of each step.",
+    "channels_last (`--channels-last`, on by default): ~30% faster training on a CPU (oneDNN), and on CUDA with AMP.",
+    "bf16 autocast (`liveseg.train.loop.cpu_has_bf16`): 1.2-1.8x faster training on CPUs with AVX-512-BF16 or AMX; "
+    "other CPUs only emulate it, so it stays off there.",
+    "Test training runs (tests/): on the shared 2-core test machine, 2 PyTorch threads ran 15x slower than 1 "
+    "(spin-waiting under contention), hence `threads=1` in the tests.",
+)
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -224,6 +248,7 @@ def markdown(results: dict, out: Path, report: Path, pictures: list[Path]) -> st
         ]
     if "temporal" in results:
         parts += temporal_section(results["temporal"], Path(os.path.relpath(out / TEMPORAL_CHART, report.parent)))
+    parts += [DESIGN_HEADING, "", *[f"- {m}" for m in DESIGN_MEASUREMENTS], ""]
     notes = result_notes(results)
     if notes:
         parts += ["## Notes", "", *[f"- {n}" for n in notes], ""]

@@ -155,8 +155,8 @@ def to_int8(src: Path, dst: Path, calibration: np.ndarray) -> None:
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             # 7-bit weights: x86 CPUs without VNNI (AVX2) multiply u8 by s8 with a saturating 16-bit pairwise
-            # sum, which full-range weights overflow (the 65.14 default, quantised on AVX-512, agreed 99.4% with
-            # fp32 there and 89.8% on an AVX2 machine). onnxruntime recommends this for such CPUs.
+            # sum, which full-range weights overflow (BENCHMARKS.md, "Design measurements"). onnxruntime
+            # recommends this for such CPUs.
             reduce_range=True,
             calibrate_method=CalibrationMethod.MinMax,
             nodes_to_exclude=sorted(boundary_nodes(model)),

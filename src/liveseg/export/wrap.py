@@ -6,9 +6,8 @@ RGBA) and returns uint8 class ids and confidences at that H×W; `logits_graph` g
 uint8 tensors (onnxruntime-web's WebGL backend) the same network on float RGBA pixels, decoded by its consumer
 as `parity.decode_logits` decodes it. Written once, here, for every network.
 
-The nodes are chosen for onnxruntime-web's WASM kernels, where the obvious graph is slow. Measured there (2
-threads, 288x384, 11 classes, a 57 ms frame in all): Resize to full size then ArgMax took 11 ms, and slicing the
-alpha channel off NHWC bytes 3 ms, because the channel-axis reductions and innermost-axis slices are scalar loops.
+The nodes are chosen for onnxruntime-web's WASM kernels, where the obvious graph is slow: its channel-axis
+reductions and innermost-axis slices are scalar loops (BENCHMARKS.md, "Design measurements", has the figures).
 So:
 - the pixels are transposed to planes while still bytes, and the alpha plane is dropped as a contiguous slice;
   the normalisation stays `(x / 255 - mean) / std`, the same bits as training's;

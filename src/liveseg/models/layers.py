@@ -79,8 +79,9 @@ def _resize_matrix(n_in: int, n_out: int, dtype: torch.dtype) -> torch.Tensor:
 
 def upsample_logits(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bilinear resize of class logits to the input size. In training it is two matrix products (the resize is
-    separable): the same values as F.interpolate, but its backward pass measured 5x faster on CPU, where the
-    full-resolution upsampling of logits and aux logits had taken a third of each step. Export traces the
+    separable): the same values as F.interpolate with a much faster backward pass on a CPU, where the
+    full-resolution upsampling of logits and aux logits dominated each step (BENCHMARKS.md, "Design
+    measurements"). Export traces the
     F.interpolate form, which becomes one ONNX Resize."""
     if not torch.is_grad_enabled() or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
         return F.interpolate(x, size=size, mode="bilinear", align_corners=False)

@@ -61,6 +61,20 @@ class Segmenter:
         return self.segment(image).labels
 
     def segment(self, image: ImageLike) -> SegmentationResult:
+        """Segment one still image (never stabilised: `segment_for_video` is for the frames of a video).
+
+        Args:
+            image: a file path, a PIL image, or an HxWx3 (RGB) or HxWx4 (RGBA) uint8 array, of any size; a
+                file's EXIF orientation is applied. The graph resizes it to the variant's size and the class map
+                back to the image's.
+
+        Returns:
+            A `SegmentationResult` at the image's own size: `labels` (HxW uint8 class ids), `confidence` (HxW
+            uint8, 255 × the top class's probability), the bundle's `classes`, and the image for `overlay()`.
+
+        Raises:
+            LivesegError: the image cannot be read, or onnxruntime fails on the graph.
+        """
         return self.segment_batch([image])[0]
 
     def segment_batch(self, images: Sequence[ImageLike]) -> list[SegmentationResult]:
@@ -129,9 +143,27 @@ def load(
     threads: int | None = None,
     stabilise: bool | float = True,
 ) -> Segmenter:
-    """Open a bundle, pick the variant (`Bundle.variant`: None means the default's), check it (`Bundle.read`) and
-    start an onnxruntime session on it. `stabilise` is for video frames (`segment_for_video`, `stream`): True for
-    the default strength, False or 0 for none, or a strength up to 1; still images are never stabilised."""
+    """Open a bundle, pick a variant, check it and start an onnxruntime session on it (`liveseg.load`).
+
+    The file is verified against the manifest's sha256 and its graph against the manifest's inputs, outputs and
+    classes before onnxruntime sees it (`Bundle.read`), so a damaged bundle fails here, not mid-stream.
+
+    Args:
+        bundle_or_name: `"default"` (the embedded street model), a bundle directory or its manifest.json, the
+            name of a bundle `liveseg pull` or `liveseg import` made, or an open `Bundle`.
+        precision: the variant's precision (`"fp32"`, `"fp16"`, `"int8"`); None: the default variant's.
+        size: the variant's (height, width); None: the default variant's size, else the largest of `precision`.
+            The web app picks with the same rules (`Bundle.variant`).
+        threads: onnxruntime's intra-op threads; None: onnxruntime's choice.
+        stabilise: for video frames only (`segment_for_video`, `stream`): True for the default strength, False or
+            0 for none, or a strength up to 1; still images are never stabilised.
+
+    Returns:
+        A `Segmenter` on the chosen variant.
+
+    Raises:
+        LivesegError: no such bundle or variant, a file that fails its checks, or one onnxruntime cannot load.
+    """
     bundle = bundle_or_name if isinstance(bundle_or_name, Bundle) else open_bundle(bundle_or_name)
     variant = bundle.variant(precision=precision, size=size)
     strength = DEFAULT_STRENGTH if stabilise is True else float(stabilise)

@@ -1,7 +1,7 @@
 """Training augmentation on batched tensors: random scale → crop (ignore-padded) → flip → photometric jitter.
 
 Why not per-sample albumentations: on a CPU the decoding and per-image augmentation of the file pipeline took the
-cores the network needs (17 img/s end to end against 40+ for the network alone). Here one `grid_sample` call per
+cores the network needs (BENCHMARKS.md, "Design measurements"). Here one `grid_sample` call per
 batch does scale, crop, padding and flip for image and label together, from uint8 images held in memory.
 
 Label integrity: labels are sampled with nearest-neighbour only (no interpolated class ids) and every pixel that

@@ -105,7 +105,7 @@ class TrainConfig:
     distill_temperature: float = option(2.0, "Distillation: softmax temperature T.", recipe=True)
     workers: int = option(2, "DataLoader worker processes (0: load in the main process).")
     threads: int | None = option(None, "PyTorch CPU threads (default: PyTorch's choice).")
-    # measured ~30% faster training on the CPU too (oneDNN), and on CUDA with AMP
+    # faster training on the CPU too (oneDNN), and on CUDA with AMP: BENCHMARKS.md, "Design measurements"
     channels_last: bool = option(True, "channels_last memory format (faster on CPU and GPU).", recipe=True)
     sync_bn: bool = option(
         False, "Multi-process on GPUs: BatchNorm statistics over the batches of all processes.", recipe=True

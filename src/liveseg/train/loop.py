@@ -52,7 +52,7 @@ def _device(name: str, world: distributed.World) -> torch.device:
 
 
 def cpu_has_bf16() -> bool:
-    """AVX-512-BF16 or AMX: bf16 autocast measured 1.2-1.8x faster training there; elsewhere it only emulates."""
+    """AVX-512-BF16 or AMX, where bf16 autocast trains faster (BENCHMARKS.md); elsewhere it only emulates."""
     return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 

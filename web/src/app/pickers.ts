@@ -24,7 +24,7 @@ export class ModelPickers {
   private backend: BackendChoice;
   private threads: number;
   private warnings: Partial<Record<Backend, BackendWarning>> = {};
-  /** WASM threads beyond the cores only slow it down (99 gave 0.3 fps on two cores). */
+  /** WASM threads beyond the cores only slow it down (BENCHMARKS.md, "Design measurements"). */
   private readonly maxThreads = Math.min(32, navigator.hardwareConcurrency || 32);
 
   constructor(

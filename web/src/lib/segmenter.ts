@@ -232,6 +232,13 @@ function noLogits({ manifest: m, variant: v, labels }: Model): Error {
  * `backend: "auto"` tries WebGPU, then WebGL, then WASM (SIMD, threaded when the page is cross-origin
  * isolated), ranks GPU backends that run on the CPU (SwiftShader and the like) below WASM, and keeps the first
  * that creates the session and survives a warm-up run. WebGL runs the bundle's logits variant of the size.
+ *
+ * @param options - The model (`model`: a bundle's URL or name, or a variant file's bytes with its `manifest`),
+ *   and optionally the variant (`precision`, `size`), the `backend`, WASM `threads`, where onnxruntime-web's
+ *   files are (`wasmPaths`), the masks' size (`maskSize`) and per-class probabilities (`confidenceMasks`),
+ *   `onProgress` for the download and the video stabiliser's strength (`stabilise`).
+ * @returns A segmenter whose model is downloaded (checked against the manifest's sha256), compiled and warmed up.
+ * @throws Rejects when the manifest or the model cannot be fetched or checked, or when no backend can run it.
  */
 export async function createSegmenter(options: SegmenterOptions): Promise<Segmenter> {
   const strength = strengthOf(options.stabilise ?? true);

@@ -128,11 +128,26 @@ export interface Segmenter {
   readonly busy: boolean;
   /** Milliseconds spent downloading, compiling and warming up the model. */
   readonly loadMs: number;
-  /** Segment one image or frame; several calls may be in flight, answered in order. */
+  /**
+   * Segment one image or frame, on its own (never stabilised); several calls may be in flight, answered in order.
+   *
+   * @param frame - The image: any `FrameSource`, of any size; the worker draws it at the model's input size.
+   * @param options - `transfer: true` hands a VideoFrame or ImageBitmap over instead of copying it.
+   * @returns The class ids (and confidences, when the bundle has them; per-class probabilities with
+   *   `confidenceMasks`) at the model's size or, with `maskSize: "input"`, the frame's, the classes present and
+   *   the time each step took.
+   * @throws Rejects when the frame cannot be read, the model fails on it, or the segmenter was closed.
+   */
   segment(frame: FrameSource, options?: SegmentOptions): Promise<SegmentationResult>;
   /**
-   * Segment the next frame of one video or camera stream; `timestampMs` (e.g. requestVideoFrameCallback's
-   * presentationTime) must increase. Stateful: the stabiliser (when on) steadies it against the frames before.
+   * Segment the next frame of one video or camera stream. Stateful: the stabiliser (when on) steadies it against
+   * the frames before; `reset()` starts another stream.
+   *
+   * @param frame - The frame: any `FrameSource`, of any size.
+   * @param timestampMs - The frame's time, e.g. requestVideoFrameCallback's presentationTime; it must increase.
+   * @param options - `transfer: true` hands a VideoFrame or ImageBitmap over instead of copying it.
+   * @returns What `segment` returns, stabilised, with `timestampMs` in the result.
+   * @throws Rejects when `timestampMs` is not after the previous frame's, and as `segment` does.
    */
   segmentForVideo(frame: FrameSource, timestampMs: number, options?: SegmentOptions): Promise<SegmentationResult>;
   /** The stabiliser's strength for `segmentForVideo` (0: off). */
