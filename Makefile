@@ -2,16 +2,21 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The inner loop's selection: no real browser, nothing marked slow (pyproject.toml declares both markers).
+FAST := not browser and not slow
 
-.PHONY: serve test setup setup-dev web lint format
+.PHONY: serve test test-fast setup setup-dev web lint typecheck format
 
 serve: setup
 	$(BIN)/liveseg serve --port $(PORT)
 
-test: setup-dev
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+# What CI runs (.ci/run): set-up, the linters and formatters' checks, both type checkers, then every test.
+test: setup-dev lint typecheck
 	$(BIN)/pytest -q
+
+# For the inner loop, once `make test` (or `make setup-dev`) has set the machine up: no set-up, lint or browser.
+test-fast:
+	$(BIN)/pytest -q -m "$(FAST)"
 
 setup:
 	scripts/setup.sh
@@ -23,7 +28,13 @@ web:
 	cd web && npm ci --no-audit --no-fund && npm run build
 
 lint:
-	$(BIN)/ruff check src tests && $(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck:
+	$(BIN)/mypy
+	cd web && npm run --silent typecheck
 
 format:
 	$(BIN)/ruff check --fix src tests && $(BIN)/ruff format src tests
+	cd web && npm run --silent format
