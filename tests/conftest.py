@@ -1,6 +1,7 @@
 """Fixtures shared by every test package: the repository, the TensorFlow conversion environment, the real CamVid
-copy and val pairs, a trained CamVid bundle, a briefly trained checkpoint, the `liveseg` command, a local HTTP server
-for downloads, and a models folder of the tests' own."""
+copy and val pairs, a tiny CamVid set to train on, a trained CamVid bundle, a briefly trained checkpoint (trained
+once per session, for every package), the `liveseg` command, a local HTTP server for downloads, and a models folder
+of the tests' own."""
 
 from __future__ import annotations
 
@@ -107,17 +108,54 @@ def photo_tree(tmp_path: Path, val_pairs) -> Callable[[str], Path]:
     return lambda name: write_photo_tree(tmp_path / name, val_pairs)
 
 
+TINY_SIZE = (120, 90)  # width, height: CamVid downscaled 4x
+
+
 @pytest.fixture(scope="session")
-def checkpoint_path(camvid_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real checkpoint: Fast-SCNN trained for one epoch on two CamVid images (once per session)."""
+def tiny_camvid(tmp_path_factory: pytest.TempPathFactory, camvid_root: Path) -> Path:
+    """Two real CamVid images at 90x120: 16 copies each for training (interleaved, so the first N hold both)
+    and each once for validation; copies make an epoch several steps long without more decoding work."""
+    from liveseg.data import get_dataset
+
+    root = tmp_path_factory.mktemp("tiny_camvid")
+    for sub in ("train", "trainannot", "val", "valannot"):
+        (root / sub).mkdir()
+    for k, (image, label) in enumerate(get_dataset("camvid", "train", root=camvid_root).pairs[:2]):
+        im = Image.open(image).convert("RGB").resize(TINY_SIZE, Image.Resampling.BILINEAR)
+        lab = Image.open(label).resize(TINY_SIZE, Image.Resampling.NEAREST)
+        im.save(root / "val" / f"{k}.png")
+        lab.save(root / "valannot" / f"{k}.png")
+        for c in range(16):
+            im.save(root / "train" / f"{c:02d}_{k}.png")
+            lab.save(root / "trainannot" / f"{c:02d}_{k}.png")
+    return root
+
+
+def _small_config(root: Path, out: Path, **overrides):
+    """fast_scnn on the tiny set, one thread (the test machine's cores are shared), no worker processes."""
+    from liveseg.train import TrainConfig
+
+    kw = dict(model="fast_scnn", data_root=str(root), out=str(out), batch=2, crop=(90, 120), scale=(1.0, 1.0),
+              lr=5e-3, warmup_epochs=0.2, workers=0, threads=1, epochs=1, max_train_images=4)  # fmt: skip
+    return TrainConfig(**{**kw, **overrides})
+
+
+@pytest.fixture(scope="session")
+def small_config():
+    """`small_config(root, out, **overrides)`: a TrainConfig for the tiny set."""
+    return _small_config
+
+
+@pytest.fixture(scope="session")
+def checkpoint_path(tiny_camvid: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """best.pt of a real one-epoch run (`small_config` on the tiny set), trained once per session for every test
+    that needs a checkpoint; last.pt beside it holds the resume state. Copy the folder before writing to it."""
     from rich.console import Console
 
-    from liveseg.train import TrainConfig, train
+    from liveseg.train import train
 
     out = tmp_path_factory.mktemp("run")
-    cfg = TrainConfig(model="fast_scnn", data_root=str(camvid_root), out=str(out), epochs=1, batch=2, crop=(64, 64),
-                      max_train_images=2, max_val_images=1, workers=0, threads=1)  # fmt: skip
-    train(cfg, console=Console(file=io.StringIO()))
+    train(_small_config(tiny_camvid, out), console=Console(file=io.StringIO()))
     return out / "best.pt"
 
 

@@ -16,8 +16,8 @@ from liveseg.train import TrainConfig, train
 from liveseg.train.distill import distillation_loss, load_teacher
 
 
-def test_checkpoint_contents_and_model(trained_checkpoint: Path) -> None:
-    ckpt = checkpoint.load(trained_checkpoint)
+def test_checkpoint_contents_and_model(checkpoint_path: Path) -> None:
+    ckpt = checkpoint.load(checkpoint_path)
     assert ckpt["format"] == "liveseg-checkpoint/1"
     assert ckpt["model"] == {"name": "fast_scnn", "num_classes": 11, "kwargs": {}}
     assert ckpt["dataset"]["classes"][0] == "Sky" and ckpt["dataset"]["ignore_index"] == 11
@@ -32,18 +32,18 @@ def test_checkpoint_contents_and_model(trained_checkpoint: Path) -> None:
         assert net(torch.zeros(1, 3, 45, 60)).shape == (1, 11, 45, 60)
 
 
-def test_bad_checkpoints_raise_one_sentence(tmp_path: Path, trained_checkpoint: Path) -> None:
+def test_bad_checkpoints_raise_one_sentence(tmp_path: Path, checkpoint_path: Path) -> None:
     with pytest.raises(LivesegError, match="does not exist"):
         checkpoint.load(tmp_path / "absent.pt")
     truncated = tmp_path / "truncated.pt"
-    truncated.write_bytes(trained_checkpoint.read_bytes()[:1000])
+    truncated.write_bytes(checkpoint_path.read_bytes()[:1000])
     with pytest.raises(LivesegError, match="damaged or not a liveseg checkpoint"):
         checkpoint.load(truncated)
     foreign = tmp_path / "foreign.pt"
     torch.save(models.create("fast_scnn", num_classes=11).state_dict(), foreign)
     with pytest.raises(LivesegError, match="is not a liveseg checkpoint"):
         checkpoint.load(foreign)
-    ckpt = checkpoint.load(trained_checkpoint)
+    ckpt = checkpoint.load(checkpoint_path)
     ckpt["model"]["name"] = "ddrnet_tiny"
     with pytest.raises(LivesegError, match="do not fit model ddrnet_tiny"):
         checkpoint.build_model(ckpt)
@@ -66,7 +66,7 @@ def test_distillation_loss_by_hand() -> None:
 
 
 def test_training_with_a_teacher_adds_the_weighted_kl(
-    tiny_camvid: Path, trained_checkpoint: Path, tmp_path: Path, small_config, quiet
+    tiny_camvid: Path, checkpoint_path: Path, tmp_path: Path, small_config, quiet
 ) -> None:
     # lr 0 freezes the student and loading a teacher leaves the seeded RNG alone (same dropout masks), so the
     # student's cross-entropy is the same in every run and the logged loss differs by distill_weight x the KL.
@@ -78,15 +78,15 @@ def test_training_with_a_teacher_adds_the_weighted_kl(
         return float(run.history[-1]["train_loss"])
 
     plain = loss("plain")
-    once = loss("once", teacher=str(trained_checkpoint))
-    twice = loss("twice", teacher=str(trained_checkpoint), distill_weight=2.0)
+    once = loss("once", teacher=str(checkpoint_path))
+    twice = loss("twice", teacher=str(checkpoint_path), distill_weight=2.0)
     assert once - plain > 1e-3
     assert twice - plain == pytest.approx(2 * (once - plain), abs=1e-4)
-    assert checkpoint.load(tmp_path / "once" / "last.pt")["train_config"]["teacher"] == str(trained_checkpoint)
+    assert checkpoint.load(tmp_path / "once" / "last.pt")["train_config"]["teacher"] == str(checkpoint_path)
 
 
-def test_teacher_for_other_classes_is_refused(trained_checkpoint: Path, tmp_path: Path) -> None:
-    ckpt = checkpoint.load(trained_checkpoint)
+def test_teacher_for_other_classes_is_refused(checkpoint_path: Path, tmp_path: Path) -> None:
+    ckpt = checkpoint.load(checkpoint_path)
     ckpt["model"]["num_classes"] = 21
     other = tmp_path / "voc.pt"
     checkpoint.save(other, ckpt)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -80,8 +81,10 @@ def test_resume_matches_uninterrupted_run(tiny_camvid: Path, tmp_path: Path, sma
     assert rows("straight") == rows("resumed") and len(rows("resumed")) == 3
 
 
-def test_resume_refuses_a_changed_recipe_unless_forced(tiny_camvid: Path, tmp_path: Path, small_config, quiet) -> None:
-    train(small_config(tiny_camvid, tmp_path / "run", epochs=1, max_val_images=1), console=quiet)
+def test_resume_refuses_a_changed_recipe_unless_forced(
+    checkpoint_path: Path, tiny_camvid: Path, tmp_path: Path, small_config, quiet
+) -> None:
+    shutil.copytree(checkpoint_path.parent, tmp_path / "run")  # the session's one-epoch `small_config` run
     longer = small_config(tiny_camvid, tmp_path / "run", epochs=2, lr=1e-3, max_val_images=1, resume=True)
     with pytest.raises(LivesegError, match=r"--epochs 1 → 2; --lr 0.005 → 0.001\); .*--resume-force"):
         train(longer, console=quiet)
@@ -99,9 +102,9 @@ def test_resume_refuses_a_changed_recipe_unless_forced(tiny_camvid: Path, tmp_pa
      ("rng", {"python": 1}), ("optimizer", {"state": {}, "param_groups": 5})],
 )  # fmt: skip
 def test_a_damaged_resume_state_is_one_sentence(
-    trained_checkpoint: Path, tmp_path: Path, tiny_camvid: Path, small_config, key: str, damage
+    checkpoint_path: Path, tmp_path: Path, tiny_camvid: Path, small_config, key: str, damage
 ) -> None:
-    ckpt = checkpoint.load(trained_checkpoint.with_name("last.pt"))
+    ckpt = checkpoint.load(checkpoint_path.with_name("last.pt"))
     damaged = tmp_path / "last.pt"
     torch.save({**ckpt, key: damage}, damaged)
     run, _, _ = loop.setup(small_config(tiny_camvid, tmp_path, resume=True, resume_force=True))
