@@ -30,6 +30,7 @@ web:
 lint:
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	cd web && npm run --silent format:check
 
 typecheck:
 	$(BIN)/mypy
