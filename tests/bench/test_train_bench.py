@@ -7,9 +7,12 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import LIVESEG
 
 
+@pytest.mark.slow  # four training pipelines in a subprocess: tens of seconds on the shared 2 cores
 def test_train_bench_reports_each_pipeline(camvid_root: Path, tmp_path: Path) -> None:
     args = ["bench", "train", "--data-root", str(camvid_root), "--crop", "64x96", "--batch", "2", "--steps", "1",
             "--warmup", "0", "--threads", "1", "--out", str(tmp_path)]  # fmt: skip
