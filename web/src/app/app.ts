@@ -5,7 +5,15 @@
 
 import { BACKEND_LABELS, createSegmenter } from "../lib";
 import type { BackendChoice, Precision, Segmenter } from "../lib";
-import { autoModel, isPersonModel, isStreetModel, rememberedModel, rememberModel, sceneModels, sceneOf } from "./choice";
+import {
+  autoModel,
+  isPersonModel,
+  isStreetModel,
+  rememberedModel,
+  rememberModel,
+  sceneModels,
+  sceneOf,
+} from "./choice";
 import type { Scene } from "./choice";
 import { backendWarnings } from "./backend-check";
 import { fetchEffects, ViewControls } from "./controls";
@@ -145,8 +153,22 @@ export class App {
 
   constructor() {
     const p = this.params;
-    this.settings = { mode: p.mode, opacity: p.opacity, smooth: true, effect: p.effect, color: [47, 125, 255], blur: 18, strength: 1 };
-    this.legend = new LegendView($("legend"), $("legend-reset"), this.style, () => this.classesChanged(), $("legend-action"));
+    this.settings = {
+      mode: p.mode,
+      opacity: p.opacity,
+      smooth: true,
+      effect: p.effect,
+      color: [47, 125, 255],
+      blur: 18,
+      strength: 1,
+    };
+    this.legend = new LegendView(
+      $("legend"),
+      $("legend-reset"),
+      this.style,
+      () => this.classesChanged(),
+      $("legend-action"),
+    );
   }
 
   async start(): Promise<void> {
@@ -169,15 +191,25 @@ export class App {
       styled: (frame) => (this.settings.effect === "model" ? this.effectModel.run(frame) : null),
       recycleStyled: (output) => this.effectModel.recycle(output),
     });
-    this.controls = new ViewControls(this.settings, {
-      render: () => this.requestRender(),
-      background: (file) => void this.setBackground(file),
-      imageModel: (file, scale) => void this.loadImageModel(file, scale),
-      saveMask: () => void this.saveMask(),
-      saveView: () => void this.saveView(),
-    }, this.params.effectGiven);
+    this.controls = new ViewControls(
+      this.settings,
+      {
+        render: () => this.requestRender(),
+        background: (file) => void this.setBackground(file),
+        imageModel: (file, scale) => void this.loadImageModel(file, scale),
+        saveMask: () => void this.saveMask(),
+        saveView: () => void this.saveView(),
+      },
+      this.params.effectGiven,
+    );
     this.stabiliser = new StabiliseControl(() => this.applyStabiliser());
-    this.statsView = new StatsView($("stats"), $<HTMLCanvasElement>("chart"), $("memory"), $("status-fps"), $("chart-legend"));
+    this.statsView = new StatsView(
+      $("stats"),
+      $<HTMLCanvasElement>("chart"),
+      $("memory"),
+      $("status-fps"),
+      $("chart-legend"),
+    );
     this.sources = new SourceControls(
       this.params,
       (open) => this.useSource(open),
@@ -311,7 +343,10 @@ export class App {
         threads: choice.threads,
         stabilise: this.stabiliser?.strength ?? true,
         onProgress: (loaded, total) =>
-          this.showLoading(`Loading ${label}… ${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB`, loaded / total),
+          this.showLoading(
+            `Loading ${label}… ${(loaded / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB`,
+            loaded / total,
+          ),
       });
       if (load !== this.loads) {
         segmenter.close();
@@ -340,10 +375,14 @@ export class App {
       return;
     }
     const name = BACKEND_LABELS[choice.backend];
-    this.fail(`${name} cannot run this model in this browser; switch to Auto to use the fastest backend that works.`, true, {
-      action: { label: "Switch to Auto", run: () => this.pickers?.useBackend("auto") },
-      details: text.slice(at + prefix.length).replace(/\)\.$/, ""),
-    });
+    this.fail(
+      `${name} cannot run this model in this browser; switch to Auto to use the fastest backend that works.`,
+      true,
+      {
+        action: { label: "Switch to Auto", run: () => this.pickers?.useBackend("auto") },
+        details: text.slice(at + prefix.length).replace(/\)\.$/, ""),
+      },
+    );
   }
 
   private showBackend(): void {
@@ -404,7 +443,9 @@ export class App {
    * not over the last frame. A video file gets play, pause and seek. */
   private showStage(source: Source | null): void {
     $("view").style.visibility = source ? "" : "hidden";
-    this.videoControls.attach(source?.kind === "video" && source.element instanceof HTMLVideoElement ? source.element : null);
+    this.videoControls.attach(
+      source?.kind === "video" && source.element instanceof HTMLVideoElement ? source.element : null,
+    );
   }
 
   // ----- view and effects --------------------------------------------------------------------------------
@@ -435,7 +476,8 @@ export class App {
 
   private async loadImageModel(file: File | null, scale: 1 | 255): Promise<void> {
     const v = this.segmenter?.variant;
-    const request = file && this.choice ? { file, scale, backend: this.choice.backend, threads: this.choice.threads } : null;
+    const request =
+      file && this.choice ? { file, scale, backend: this.choice.backend, threads: this.choice.threads } : null;
     const ready = await this.effectModel.load(request && { ...request, size: v ? [v.height, v.width] : undefined });
     if (ready) this.pipeline?.refresh();
   }
@@ -532,7 +574,12 @@ export class App {
       stabilise: {
         on: this.stabiliser?.on ?? false,
         strength: this.stabiliser?.strength ?? 0,
-        ms: median(this.stats.history().slice(-STAGE_WINDOW).map((s) => s.stabilise)),
+        ms: median(
+          this.stats
+            .history()
+            .slice(-STAGE_WINDOW)
+            .map((s) => s.stabilise),
+        ),
       },
       legend: this.legend.current.map((e) => ({ id: e.id, name: e.name, share: e.share })),
       memory: { ...this.stats.memory },

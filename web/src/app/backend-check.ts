@@ -30,7 +30,10 @@ function slow(name: string, on: string): BackendWarning {
 }
 
 function unavailable(name: string, why: string): BackendWarning {
-  return { tag: "not available here", text: `${name} cannot run here (${why}); Auto picks the fastest backend that works.` };
+  return {
+    tag: "not available here",
+    text: `${name} cannot run here (${why}); Auto picks the fastest backend that works.`,
+  };
 }
 
 function webglWarning(renderer: string | null): BackendWarning | null {

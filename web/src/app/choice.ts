@@ -15,7 +15,10 @@ const MEMORY_KEY = "liveseg.model";
 
 /** A person/background model: MediaPipe-style selfie bundles, or any two-class bundle with a person class. */
 export function isPersonModel(manifest: Manifest): boolean {
-  return manifest.dataset === "selfie" || (manifest.classes.length === 2 && manifest.classes.some((c) => PERSON_CLASS.test(c.name)));
+  return (
+    manifest.dataset === "selfie" ||
+    (manifest.classes.length === 2 && manifest.classes.some((c) => PERSON_CLASS.test(c.name)))
+  );
 }
 
 /** A model that knows street scenes only: a person at a camera comes out as road, car or building. */

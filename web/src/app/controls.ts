@@ -51,9 +51,24 @@ export class ViewControls {
   ) {
     this.effectChosen = effectGiven;
     this.bindMode();
-    this.bindSlider("opacity", (v) => `${Math.round(v * 100)}%`, (v) => (settings.opacity = v), settings.opacity);
-    this.bindSlider("blur", (v) => `${v} px`, (v) => (settings.blur = v), settings.blur);
-    this.bindSlider("strength", (v) => `${Math.round(v * 100)}%`, (v) => (settings.strength = v), settings.strength);
+    this.bindSlider(
+      "opacity",
+      (v) => `${Math.round(v * 100)}%`,
+      (v) => (settings.opacity = v),
+      settings.opacity,
+    );
+    this.bindSlider(
+      "blur",
+      (v) => `${v} px`,
+      (v) => (settings.blur = v),
+      settings.blur,
+    );
+    this.bindSlider(
+      "strength",
+      (v) => `${Math.round(v * 100)}%`,
+      (v) => (settings.strength = v),
+      settings.strength,
+    );
     const smooth = $<HTMLInputElement>("smooth");
     smooth.checked = settings.smooth;
     smooth.addEventListener("change", () => {
@@ -172,7 +187,8 @@ export class ViewControls {
     const input = $<HTMLInputElement>("opacity");
     input.disabled = off;
     const label = input.closest("label");
-    if (label) label.title = off ? "Class colours are hidden while an effect is on; set Effect to None to see them." : "";
+    if (label)
+      label.title = off ? "Class colours are hidden while an effect is on; set Effect to None to see them." : "";
     $("opacity-value").textContent = off ? "off" : `${Math.round(this.settings.opacity * 100)}%`;
   }
 

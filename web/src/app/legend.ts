@@ -95,7 +95,8 @@ export class LegendView {
     const current = [...this.list.children];
     const focused = current.find((li) => li === document.activeElement);
     if (focused) this.keepFocus(focused, wanted, current);
-    else if (wanted.length !== current.length || wanted.some((li, i) => li !== current[i])) this.list.replaceChildren(...wanted);
+    else if (wanted.length !== current.length || wanted.some((li, i) => li !== current[i]))
+      this.list.replaceChildren(...wanted);
     const { hidden, highlighted } = this.style;
     this.reset.hidden = hidden.size === 0 && highlighted.size === 0;
   }
@@ -142,7 +143,11 @@ export class LegendView {
     li.classList.toggle("is-highlighted", this.style.highlighted.has(entry.id));
     const verb = this.action === "highlight" ? "highlight" : isHidden ? "show" : "hide";
     setIfChanged(li, "title", `${entry.name}: click to ${verb}`);
-    setIfChanged(share, "textContent", entry.share < 0.001 ? "<0.1%" : `${(entry.share * 100).toFixed(entry.share < 0.1 ? 1 : 0)}%`);
+    setIfChanged(
+      share,
+      "textContent",
+      entry.share < 0.001 ? "<0.1%" : `${(entry.share * 100).toFixed(entry.share < 0.1 ? 1 : 0)}%`,
+    );
     const width = `${Math.max(2, Math.round(entry.share * 100))}%`;
     if (bar.style.width !== width) bar.style.width = width;
     return li;

@@ -46,7 +46,8 @@ export function describeVariant(v: Variant): string {
 /** Precision options, each described by its variant at `size` when it has one there. */
 export function precisionOptions(manifest: Manifest, size: [number, number] | null): Option[] {
   return precisionsOf(manifest).map((p) => {
-    const atSize = size && manifest.variants.find((v) => v.precision === p && v.height === size[0] && v.width === size[1]);
+    const atSize =
+      size && manifest.variants.find((v) => v.precision === p && v.height === size[0] && v.width === size[1]);
     return { value: p, label: describeVariant(atSize || pickVariant(manifest, p)) };
   });
 }

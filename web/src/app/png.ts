@@ -47,5 +47,8 @@ export async function greyPng(pixels: Uint8Array, width: number, height: number)
   const rows = new Uint8Array((width + 1) * height); // each row: filter type 0 (none), then its bytes
   for (let y = 0; y < height; y++) rows.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
   const parts = [chunk("IHDR", header), chunk("IDAT", await deflate(rows)), chunk("IEND", new Uint8Array())];
-  return new Blob([new Uint8Array(SIGNATURE), ...parts].map((p) => p as BlobPart), { type: "image/png" });
+  return new Blob(
+    [new Uint8Array(SIGNATURE), ...parts].map((p) => p as BlobPart),
+    { type: "image/png" },
+  );
 }

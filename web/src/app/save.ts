@@ -67,7 +67,10 @@ export function colorPng(map: ClassMap, classes: ClassInfo[], hidden: Set<number
   canvas.height = height;
   canvas.getContext("2d")?.putImageData(image, 0, 0);
   return new Promise((resolve, reject) =>
-    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("The mask could not be encoded; try again."))), "image/png"),
+    canvas.toBlob(
+      (b) => (b ? resolve(b) : reject(new Error("The mask could not be encoded; try again."))),
+      "image/png",
+    ),
   );
 }
 
@@ -113,7 +116,12 @@ export async function maskJson(map: ClassMap, classes: ClassInfo[]): Promise<Blo
 }
 
 /** The file for `format`, and its name's suffix (the CLI's: `.png` ids, `.color.png`, `.json`). */
-export async function maskFile(format: MaskFormat, map: ClassMap, classes: ClassInfo[], hidden: Set<number>): Promise<[Blob, string]> {
+export async function maskFile(
+  format: MaskFormat,
+  map: ClassMap,
+  classes: ClassInfo[],
+  hidden: Set<number>,
+): Promise<[Blob, string]> {
   if (format === "labels") return [await greyPng(map.labels, map.width, map.height), ".png"];
   if (format === "json") return [await maskJson(map, classes), ".json"];
   return [await colorPng(map, classes, hidden), ".color.png"];

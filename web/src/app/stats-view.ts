@@ -73,7 +73,8 @@ export class StatsView {
     const m = stats.memory;
     const parts: string[] = [];
     if (m.jsHeapMB !== null) parts.push(`JS heap ${m.jsHeapMB.toFixed(0)} MB`);
-    if (m.totalMB !== null) parts.push(`page total ${m.totalMB.toFixed(0)} MB (workers + WASM ${m.workersMB?.toFixed(0)} MB)`);
+    if (m.totalMB !== null)
+      parts.push(`page total ${m.totalMB.toFixed(0)} MB (workers + WASM ${m.workersMB?.toFixed(0)} MB)`);
     this.memory.textContent = parts.length ? `Memory: ${parts.join(" · ")}` : "";
   }
 

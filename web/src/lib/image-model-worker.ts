@@ -40,7 +40,13 @@ function imageSpec(session: ort.InferenceSession, size: [number, number]): Image
     if (dims.length !== 4 || (dims[1] !== null && dims[1] !== 3)) {
       throw new Error("a float input must be NCHW [1, 3, H, W]");
     }
-    return { input: meta.name, layout: "NCHW-float", height: dims[2] ?? size[0], width: dims[3] ?? size[1], channels: 3 };
+    return {
+      input: meta.name,
+      layout: "NCHW-float",
+      height: dims[2] ?? size[0],
+      width: dims[3] ?? size[1],
+      channels: 3,
+    };
   }
   throw new Error(`input type ${meta.type} is not supported; use float32 NCHW or uint8 NHWC`);
 }

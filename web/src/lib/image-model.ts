@@ -4,7 +4,14 @@ import { ortFiles, threadsOf, WorkerClient, workerFrame } from "./client";
 import type { ImageDone, ImageReady, InitImageModel } from "./image-model-protocol";
 import type { Backend } from "./options";
 import { refusePrebundled } from "./prebundled";
-import type { FrameSource, ImageLayout, ImageModel, ImageModelOptions, ImageModelOutput, SegmentOptions } from "./types";
+import type {
+  FrameSource,
+  ImageLayout,
+  ImageModel,
+  ImageModelOptions,
+  ImageModelOutput,
+  SegmentOptions,
+} from "./types";
 
 class WorkerImageModel implements ImageModel {
   readonly backend: Backend;

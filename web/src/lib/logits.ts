@@ -103,7 +103,15 @@ export class LogitsDecoder {
   }
 
   /** Arg-max of the bilinear mix of four low-resolution pixels' logits, in the resize's own order of terms. */
-  private mixedArgmax(logits: Float32Array, a: number, b: number, c: number, d: number, fx: number, fy: number): number {
+  private mixedArgmax(
+    logits: Float32Array,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+    fx: number,
+    fy: number,
+  ): number {
     const plane = this.lowHeight * this.lowWidth;
     const wx = 1 - fx;
     const wy = 1 - fy;

@@ -32,10 +32,13 @@ for (const c of vectors.cases) {
       throws(pick);
     } else {
       const v = pick();
-      deepEqual({ graph: v.graph ?? "labels", precision: v.precision, height: v.height, width: v.width }, {
-        graph: "labels",
-        ...c.expect,
-      });
+      deepEqual(
+        { graph: v.graph ?? "labels", precision: v.precision, height: v.height, width: v.width },
+        {
+          graph: "labels",
+          ...c.expect,
+        },
+      );
     }
   });
 }

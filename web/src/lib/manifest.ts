@@ -68,7 +68,8 @@ export function checkManifest(data: unknown, where: string): Manifest {
     typeof m.outputs?.labels?.name === "string";
   if (!ok) throw new Error(`${where} is not a liveseg bundle manifest; re-export the bundle.`);
   const unknown = (m.variants ?? []).find((v) => !(GRAPHS as readonly string[]).includes(graphOf(v)));
-  if (unknown) throw new Error(`${where} has a variant of graph "${unknown.graph}", which this app does not know; update it.`);
+  if (unknown)
+    throw new Error(`${where} has a variant of graph "${unknown.graph}", which this app does not know; update it.`);
   return m as Manifest;
 }
 

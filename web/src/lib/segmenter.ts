@@ -275,6 +275,8 @@ export async function createSegmenter(options: SegmenterOptions): Promise<Segmen
   } catch (error) {
     client.close();
     const why = error instanceof Error ? error.message : String(error);
-    throw new Error(`Could not load ${manifest.name} (${variant.precision} ${variant.height}x${variant.width}): ${why}`);
+    throw new Error(
+      `Could not load ${manifest.name} (${variant.precision} ${variant.height}x${variant.width}): ${why}`,
+    );
   }
 }

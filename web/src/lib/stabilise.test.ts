@@ -43,10 +43,13 @@ for (const c of vectors.cases) {
       const confidence = Uint8Array.from(frame.confidence.flat());
       const width = Array.isArray(frame.labels[0]) ? frame.labels[0].length : labels.length;
       stabiliser.apply(labels, confidence, width, c.strength);
-      deepEqual({ labels: Array.from(labels), evidence: Array.from(confidence) }, {
-        labels: c.expect[i].labels.flat(),
-        evidence: c.expect[i].evidence.flat(),
-      });
+      deepEqual(
+        { labels: Array.from(labels), evidence: Array.from(confidence) },
+        {
+          labels: c.expect[i].labels.flat(),
+          evidence: c.expect[i].evidence.flat(),
+        },
+      );
     });
   });
 }

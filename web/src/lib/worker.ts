@@ -108,7 +108,9 @@ class LabelsGraph implements GraphRunner {
   async maps(out: ort.InferenceSession.ReturnType, pool: BufferPool): Promise<Maps> {
     const labels = out[this.spec.labels];
     if (!labels || labels.type !== "uint8" || labels.size !== this.init.width * this.init.height) {
-      throw new Error(`the graph's "${this.spec.labels}" output is not uint8 [1, ${this.init.height}, ${this.init.width}]`);
+      throw new Error(
+        `the graph's "${this.spec.labels}" output is not uint8 [1, ${this.init.height}, ${this.init.width}]`,
+      );
     }
     const confidence = this.spec.confidence ? out[this.spec.confidence] : null;
     return {
@@ -230,7 +232,10 @@ class SegmentJob {
       },
       postedAt: clock(),
     };
-    post(done, [done.labels, done.confidence, done.confidenceMasks].filter((b) => b !== null));
+    post(
+      done,
+      [done.labels, done.confidence, done.confidenceMasks].filter((b) => b !== null),
+    );
     this.freeAt = clock();
   }
 

@@ -115,7 +115,11 @@ export class Canvas2DView implements View {
 
   setClasses(classes: ClassInfo[], style: ClassStyle): void {
     this.classes = classes;
-    this.style = { hidden: new Set(style.hidden), highlighted: new Set(style.highlighted), foreground: new Set(style.foreground) };
+    this.style = {
+      hidden: new Set(style.hidden),
+      highlighted: new Set(style.highlighted),
+      foreground: new Set(style.foreground),
+    };
     this.version++;
   }
 
@@ -267,8 +271,10 @@ export class Canvas2DView implements View {
       for (let x = 0; x < w; x++) {
         const l = Math.max(0, x - 1);
         const r = Math.min(w - 1, x + 1);
-        const gx = luma[up + r] + 2 * luma[row + r] + luma[down + r] - luma[up + l] - 2 * luma[row + l] - luma[down + l];
-        const gy = luma[down + l] + 2 * luma[down + x] + luma[down + r] - luma[up + l] - 2 * luma[up + x] - luma[up + r];
+        const gx =
+          luma[up + r] + 2 * luma[row + r] + luma[down + r] - luma[up + l] - 2 * luma[row + l] - luma[down + l];
+        const gy =
+          luma[down + l] + 2 * luma[down + x] + luma[down + r] - luma[up + l] - 2 * luma[up + x] - luma[up + r];
         const t = Math.min(1, Math.max(0, (Math.hypot(gx, gy) - 0.3) / 0.4));
         const edge = t * t * (3 - 2 * t) * 0.85;
         const i = (row + x) * 4;
@@ -305,7 +311,7 @@ export class Canvas2DView implements View {
     if (fade && confidence) {
       for (let i = 0; i < labels.length; i++) {
         const c = lut[labels[i]];
-        words[i] = ((c & 0xffffff) | (((c >>> 24) * fade[confidence[i]] + 127) / 255) << 24) >>> 0;
+        words[i] = ((c & 0xffffff) | ((((c >>> 24) * fade[confidence[i]] + 127) / 255) << 24)) >>> 0;
       }
     } else {
       for (let i = 0; i < labels.length; i++) words[i] = lut[labels[i]];

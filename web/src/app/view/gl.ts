@@ -54,7 +54,8 @@ export class WebGLView implements View {
 
   constructor(readonly canvas: HTMLCanvasElement) {
     const gl = canvas.getContext("webgl2", { alpha: false, antialias: false, premultipliedAlpha: false });
-    if (!gl) throw new Error("This browser has no WebGL2, which the view needs; try a current Chrome, Edge or Firefox.");
+    if (!gl)
+      throw new Error("This browser has no WebGL2, which the view needs; try a current Chrome, Edge or Firefox.");
     this.gl = gl;
     this.composite = this.link(COMPOSITE);
     this.blur = this.link(BLUR);

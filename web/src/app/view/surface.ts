@@ -20,6 +20,9 @@ export function coverScale([bw, bh]: [number, number], [w, h]: [number, number])
 
 export function encodePng(canvas: HTMLCanvasElement): Promise<Blob> {
   return new Promise((resolve, reject) =>
-    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("The view could not be encoded; try again."))), "image/png"),
+    canvas.toBlob(
+      (b) => (b ? resolve(b) : reject(new Error("The view could not be encoded; try again."))),
+      "image/png",
+    ),
   );
 }
