@@ -25,6 +25,15 @@ def test_split_sizes_and_arrays(camvid_root: Path) -> None:
         assert ds.image_path(i).stem == ds.label_path(i).stem
 
 
+def test_splits_joined_by_plus_are_concatenated_in_order(camvid_root: Path) -> None:
+    train = get_dataset("camvid", "train", root=camvid_root)
+    val = get_dataset("camvid", "val", root=camvid_root)
+    both = get_dataset("camvid", "train+val", root=camvid_root)
+    assert both.pairs == train.pairs + val.pairs and both.split == "train+val"
+    with pytest.raises(LivesegError, match=r"Unknown split 'tset'.*joined by \+"):
+        get_dataset("camvid", "train+tset", root=camvid_root)
+
+
 def test_label_values_are_classes_or_void(camvid_root: Path) -> None:
     val = get_dataset("camvid", "val", root=camvid_root)
     seen = set()

@@ -10,9 +10,12 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
+import torch.nn.functional as F
 
 from liveseg import models
 from liveseg.errors import LivesegError
+from liveseg.models.complexity import count_gflops
+from liveseg.models.layers import upsample_logits
 
 NAMES = models.list_models()
 
@@ -93,3 +96,19 @@ def test_cli_lists_models_with_flops():
         check=True,
     ).stdout
     assert "ddrnet_tiny" in out and "GFLOPs" in out
+
+
+def test_ddrnet_detail_head_starts_as_the_network_without_it():
+    """The 1/4 correction starts at zero: fine-tuning from a trained 1/8 network begins at its accuracy (the
+    logits differ only by being upsampled in two steps, 1/8 → 1/4 → full, instead of one)."""
+    torch.manual_seed(0)
+    plain = models.create("ddrnet_tiny", num_classes=11).eval()
+    detailed = models.create("ddrnet_tiny", num_classes=11, detail=24).eval()
+    missing, unexpected = detailed.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(name.startswith("detail.") for name in missing)
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        coarse, _ = plain.logits_and_aux(x)
+        expected = upsample_logits(F.interpolate(coarse, (16, 24), mode="bilinear"), (64, 96))
+        assert torch.allclose(detailed(x), expected, atol=1e-5)
+    assert count_gflops(detailed, (288, 384)) < 1.1 * count_gflops(plain, (288, 384))

@@ -17,13 +17,16 @@ IGNORE = 11
 TOL = 1e-4  # float rounding of the sampling grid; one grey level is 0.017 after normalisation
 
 
-def _params(n: int, scale: float, top: int, left: int, flip: bool, jitter=(1.0, 1.0, 1.0, 0.0)) -> AugmentParams:
+def _params(
+    n: int, scale: float, top: int, left: int, flip: bool, jitter=(1.0, 1.0, 1.0, 0.0), blur: float = 0.0
+) -> AugmentParams:
     return AugmentParams(
         scale=torch.full((n,), scale, dtype=torch.float64),
         top=torch.full((n,), top),
         left=torch.full((n,), left),
         flip=torch.full((n,), flip),
         jitter=torch.tensor([jitter] * n, dtype=torch.float32),
+        blur=torch.full((n,), blur),
     )
 
 
@@ -141,3 +144,23 @@ def test_images_of_different_sizes_are_augmented_one_by_one(tiny_camvid: Path) -
     x, y = loader.make_batch([(0, 0), (0, 1)])
     assert x.shape == (2, 3, 64, 96) and y.shape == (2, 64, 96)
     assert torch.equal(loader.make_batch([(0, 1)])[1][0], y[1])
+
+
+def test_blur_softens_the_image_and_keeps_labels_and_mean(camvid_pair) -> None:
+    images, labels = camvid_pair
+    aug = BatchAugment(crop=(360, 480), ignore_index=IGNORE)
+    sharp, y_sharp = aug.apply(images, labels, _params(1, 1.0, 0, 0, False))
+    soft, y_soft = aug.apply(images, labels, _params(1, 1.0, 0, 0, False, blur=1.5))
+    assert torch.equal(y_sharp, y_soft)
+    edges = lambda x: (x[..., 1:] - x[..., :-1]).abs().mean()  # noqa: E731
+    assert edges(soft) < 0.6 * edges(sharp)
+    assert abs(soft.mean() - sharp.mean()) < 1e-3  # a normalised kernel moves no brightness
+
+
+def test_blur_is_drawn_with_its_probability() -> None:
+    never = BatchAugment(crop=(8, 8)).draw([(10, 10)] * 200, list(range(200)))
+    sometimes = BatchAugment(crop=(8, 8), blur=0.3).draw([(10, 10)] * 200, list(range(200)))
+    assert torch.equal(never.scale, sometimes.scale) and torch.equal(never.jitter, sometimes.jitter)
+    assert not never.blur.any()
+    drawn = sometimes.blur[sometimes.blur > 0]
+    assert 40 <= len(drawn) <= 80 and drawn.min() >= 0.3 and drawn.max() <= 1.5

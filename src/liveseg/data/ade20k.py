@@ -60,10 +60,10 @@ class ADE20K(SegmentationDataset):
     )
     label_lut = lookup_table({i: i - 1 for i in range(1, len(CLASSES) + 1)}, default=255)
 
-    def find_pairs(self) -> list[tuple[Path, Path]]:
+    def find_pairs(self, split: str) -> list[tuple[Path, Path]]:
         base = self.root if (self.root / "images").is_dir() else self.root / "ADEChallengeData2016"
-        image_dir = base / "images" / SPLIT_DIRS[self.split]
-        label_dir = base / "annotations" / SPLIT_DIRS[self.split]
+        image_dir = base / "images" / SPLIT_DIRS[split]
+        label_dir = base / "annotations" / SPLIT_DIRS[split]
         if not image_dir.is_dir() or not label_dir.is_dir():
             return []
         return pair_by_stem(image_dir, label_dir)

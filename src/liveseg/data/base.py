@@ -92,10 +92,14 @@ class SegmentationDataset:
     def __init__(self, root: str | os.PathLike | None = None, split: str = "train") -> None:
         self.root = self.check_root(root)
         splits = self.available_splits(self.root)
-        if split not in splits:
-            raise LivesegError(f"Unknown split {split!r} for {self.name}; choose one of {', '.join(splits)}.")
+        for part in split.split("+"):
+            if part not in splits:
+                raise LivesegError(
+                    f"Unknown split {part!r} for {self.name}; choose one of {', '.join(splits)} "
+                    "(or several joined by +, e.g. train+val)."
+                )
         self.split = split
-        self.pairs: list[tuple[Path, Path]] = self.find_pairs()
+        self.pairs: list[tuple[Path, Path]] = [pair for part in split.split("+") for pair in self.find_pairs(part)]
         if not self.pairs:
             raise LivesegError(
                 f"No {split} images found for {self.name} under {self.root}; "
@@ -124,7 +128,8 @@ class SegmentationDataset:
         """Split names this copy may hold; the folder dataset reads them from disk, others are fixed."""
         return cls.splits
 
-    def find_pairs(self) -> list[tuple[Path, Path]]:
+    def find_pairs(self, split: str) -> list[tuple[Path, Path]]:
+        """The (image, label) files of one split, in a fixed order; [] when the split is not on disk."""
         raise NotImplementedError
 
     def map_label(self, raw: np.ndarray, path: Path) -> np.ndarray:

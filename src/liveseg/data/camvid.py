@@ -43,8 +43,8 @@ class CamVid(SegmentationDataset):
     splits = ("train", "val", "test")
     how_to_get = "run `liveseg data fetch camvid --from PATH_OR_URL` or pass --data-root to a CamVid copy."
 
-    def find_pairs(self) -> list[tuple[Path, Path]]:
-        image_dir, label_dir = self.root / self.split, self.root / f"{self.split}annot"
+    def find_pairs(self, split: str) -> list[tuple[Path, Path]]:
+        image_dir, label_dir = self.root / split, self.root / f"{split}annot"
         if not image_dir.is_dir() or not label_dir.is_dir():
             return []
         return pair_by_stem(image_dir, label_dir)

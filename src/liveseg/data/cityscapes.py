@@ -56,14 +56,14 @@ class Cityscapes(SegmentationDataset):
     )
     label_lut = lookup_table({label_id: train_id for train_id, (label_id, _, _) in enumerate(TRAIN_CLASSES)}, 255)
 
-    def find_pairs(self) -> list[tuple[Path, Path]]:
-        image_root = self.root / "leftImg8bit" / self.split
+    def find_pairs(self, split: str) -> list[tuple[Path, Path]]:
+        image_root = self.root / "leftImg8bit" / split
         if not image_root.is_dir():
             return []
         pairs = []
         for image in sorted(image_root.glob(f"*/*{IMAGE_SUFFIX}")):
             stem = image.name.removesuffix(IMAGE_SUFFIX)
-            label = self.root / "gtFine" / self.split / image.parent.name / f"{stem}{LABEL_SUFFIX}"
+            label = self.root / "gtFine" / split / image.parent.name / f"{stem}{LABEL_SUFFIX}"
             if not label.is_file():
                 raise LivesegError(f"Image {image} has no label {label}; extract gtFine_trainvaltest.zip too.")
             pairs.append((image, label))

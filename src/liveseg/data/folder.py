@@ -94,20 +94,20 @@ class Folder(SegmentationDataset):
             return subdirs
         return (ALL, *sorted(p.stem for p in root.glob("*.txt")))
 
-    def find_pairs(self) -> list[tuple[Path, Path]]:
+    def find_pairs(self, split: str) -> list[tuple[Path, Path]]:
         images, masks = self.root / "images", self.root / "masks"
         if not images.is_dir():
             return []
-        if (images / self.split).is_dir():
-            return pair_by_stem(images / self.split, masks / self.split)
+        if (images / split).is_dir():
+            return pair_by_stem(images / split, masks / split)
         pairs = pair_by_stem(images, masks)
-        if self.split == ALL:
+        if split == ALL:
             return pairs
-        wanted = set((self.root / f"{self.split}.txt").read_text().split())
+        wanted = set((self.root / f"{split}.txt").read_text().split())
         missing = wanted - {img.stem for img, _ in pairs}
         if missing:
             raise LivesegError(
-                f"{self.root / (self.split + '.txt')} lists {len(missing)} stems with no image, e.g. "
+                f"{self.root / (split + '.txt')} lists {len(missing)} stems with no image, e.g. "
                 f"{sorted(missing)[0]!r}; fix the list or add the files."
             )
         return [(img, mask) for img, mask in pairs if img.stem in wanted]

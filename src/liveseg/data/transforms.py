@@ -27,9 +27,12 @@ def build_train_transform(
     ignore_index: int = 255,
     hflip: float = 0.5,
     jitter: float = 0.8,
+    colour: float = 0.25,
+    blur: float = 0.0,
 ) -> A.Compose:
     """Random scale in `scale`, pad to at least `crop` (ignore-filled labels), random `crop` (h, w),
-    horizontal flip with probability `hflip`, photometric jitter with probability `jitter`."""
+    horizontal flip with probability `hflip`, photometric jitter of strength `colour` with probability `jitter`,
+    a Gaussian blur (sigma 0.3-1.5 px) with probability `blur`."""
     height, width = crop
     return A.Compose(
         [
@@ -49,7 +52,8 @@ def build_train_transform(
             ),
             A.RandomCrop(height=height, width=width),
             A.HorizontalFlip(p=hflip),
-            A.ColorJitter(brightness=0.25, contrast=0.25, saturation=0.25, hue=0.05, p=jitter),
+            A.ColorJitter(brightness=colour, contrast=colour, saturation=colour, hue=0.05, p=jitter),
+            A.GaussianBlur(blur_limit=(7, 7), sigma_limit=(0.3, 1.5), p=blur),
         ],
         mask_interpolation=cv2.INTER_NEAREST,
     )

@@ -40,7 +40,7 @@ class VOC(SegmentationDataset):
     # Indices above 20 do not occur in VOC; mapping them to ignore keeps a stray value out of the loss.
     label_lut = lookup_table({i: i for i in range(len(CLASSES))}, default=255)
 
-    def find_pairs(self) -> list[tuple[Path, Path]]:
+    def find_pairs(self, split: str) -> list[tuple[Path, Path]]:
         base = next(
             (d for d in (self.root, self.root / "VOC2012", self.root / "VOCdevkit" / "VOC2012")
              if (d / "ImageSets" / "Segmentation").is_dir()),
@@ -48,7 +48,7 @@ class VOC(SegmentationDataset):
         )  # fmt: skip
         if base is None:
             return []
-        listing = base / "ImageSets" / "Segmentation" / f"{self.split}.txt"
+        listing = base / "ImageSets" / "Segmentation" / f"{split}.txt"
         if not listing.is_file():
             return []
         pairs = []

@@ -7,7 +7,8 @@ stably from scratch on small datasets (no ImageNet weights are available offline
 and in onnxruntime-web's WASM kernels, and gives the best accuracy per FLOP among the real-time designs on CamVid
 and Cityscapes in its paper (DDRNet-23-slim: 77.4 Cityscapes val mIoU at 36 GFLOPs for 1024x2048). The `width`
 knob scales all channels: `ddrnet_23_slim` is the paper's (width 32); `ddrnet_tiny` (width 16) fits a
-browser's 30 fps budget.
+browser's 30 fps budget. `detail` adds a 1/4-resolution correction of the 1/8 logits from the stem's features,
+for objects thinner than one 1/8 cell (poles, signs, fences at 288x384).
 """
 
 from __future__ import annotations
@@ -64,6 +65,24 @@ class DAPPM(nn.Module):
         return self.compress(torch.cat(outs, 1)) + self.shortcut(x)
 
 
+class DetailHead(nn.Module):
+    """Logits at the stem's 1/4 resolution: the upsampled 1/8 logits plus a correction computed from the stem's
+    features and the head's. The correction's classifier starts at zero, so a network given this head computes
+    what it computed without it until training teaches the head something (fine-tuning keeps its accuracy)."""
+
+    def __init__(self, stem_channels: int, head_channels: int, width: int, num_classes: int):
+        super().__init__()
+        half = width // 2
+        self.reduce = ConvBNAct(head_channels, half, 1)
+        self.skip = ConvBNAct(stem_channels, width - half, 1)
+        self.fuse = ConvBNAct(width, width, 3)
+        self.classifier = nn.Conv2d(width, num_classes, 1)
+
+    def forward(self, stem: torch.Tensor, features: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        fused = torch.cat([upsample_like(self.reduce(features), stem), self.skip(stem)], 1)
+        return upsample_like(logits, stem) + self.classifier(self.fuse(fused))
+
+
 def _down(cin: int, cout: int, times: int) -> nn.Sequential:
     """Stride-2 3x3 convs from the high branch to the low branch's resolution."""
     chans = [cin] * times + [cout]
@@ -72,7 +91,15 @@ def _down(cin: int, cout: int, times: int) -> nn.Sequential:
 
 
 class DDRNet(SegmentationModel):
-    def __init__(self, num_classes: int, width: int = 32, head_width: int = 64, ppm_width: int = 128, aux: bool = True):
+    def __init__(
+        self,
+        num_classes: int,
+        width: int = 32,
+        head_width: int = 64,
+        ppm_width: int = 128,
+        aux: bool = True,
+        detail: int = 0,
+    ):
         super().__init__()
         w = width
         self.stem = nn.Sequential(ConvBNAct(3, w, 3, 2), ConvBNAct(w, w, 3, 2), make_stage(w, w, 2, 1))
@@ -90,10 +117,14 @@ class DDRNet(SegmentationModel):
         self.aux_head = (
             nn.Sequential(ConvBNAct(2 * w, head_width), nn.Conv2d(head_width, num_classes, 1)) if aux else None
         )
+        self.detail = DetailHead(w, head_width, detail, num_classes) if detail else None
         init_weights(self)
+        if self.detail is not None:
+            nn.init.zeros_(self.detail.classifier.weight), nn.init.zeros_(self.detail.classifier.bias)
 
     def logits_and_aux(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        x = self.layer2(self.stem(x))
+        stem = self.stem(x)
+        x = self.layer2(stem)
         low, high = self.layer3(x), self.layer3_high(x)
         low, high = low + self.down3(high), high + upsample_like(self.compress3(low), high)
         aux_in = high
@@ -101,7 +132,10 @@ class DDRNet(SegmentationModel):
         low, high = low + self.down4(high), high + upsample_like(self.compress4(low), high)
         high = self.layer5_high(F.relu(high))
         low = self.dappm(self.layer5(F.relu(low)))
-        logits = self.head(high + upsample_like(low, high))
+        features = self.head[0](high + upsample_like(low, high))
+        logits = self.head[1](features)
+        if self.detail is not None:
+            logits = self.detail(stem, features, logits)
         aux = [self.aux_head(aux_in)] if self.aux_head is not None and self.training else []
         return logits, aux
 

@@ -1,4 +1,4 @@
-"""Training augmentation on batched tensors: random scale → crop (ignore-padded) → flip → photometric jitter.
+"""Training augmentation on batched tensors: random scale → crop (ignore-padded) → flip → photometric jitter → blur.
 
 Why not per-sample albumentations: on a CPU the decoding and per-image augmentation of the file pipeline took the
 cores the network needs (BENCHMARKS.md, "Design measurements"). Here one `grid_sample` call per
@@ -35,6 +35,7 @@ class AugmentParams:
     left: torch.Tensor  # (N,)
     flip: torch.Tensor  # (N,) bool
     jitter: torch.Tensor  # (N, 4) brightness, contrast, saturation factors and hue shift (turns); identity if off
+    blur: torch.Tensor  # (N,) Gaussian blur sigma in pixels; 0 = none
 
     def row(self, k: int) -> AugmentParams:
         """Sample k's parameters alone (for a batch whose images differ in size)."""
@@ -43,7 +44,9 @@ class AugmentParams:
 
 @dataclass(frozen=True)
 class BatchAugment:
-    """Random scale in `scale`, a random `crop` (h, w) with ignore padding, flip with `hflip`, jitter with `jitter`.
+    """Random scale in `scale`, a random `crop` (h, w) with ignore padding, flip with `hflip`, jitter with `jitter`,
+    a Gaussian blur of sigma in `sigma` with probability `blur` (out-of-focus and motion-softened frames of other
+    cameras).
 
     The same ranges as liveseg.data.transforms.build_train_transform (the file pipeline) so that a recipe gives
     comparable results on either path."""
@@ -55,6 +58,8 @@ class BatchAugment:
     jitter: float = 0.8
     strength: float = 0.25  # brightness, contrast and saturation factors in [1 - s, 1 + s]
     hue: float = 0.05  # hue shift in [-hue, hue] turns
+    blur: float = 0.0
+    sigma: tuple[float, float] = (0.3, 1.5)
 
     def draw(self, sizes: list[tuple[int, int]], seeds: list[int]) -> AugmentParams:
         """Parameters for samples of source sizes `sizes` (h, w), each from its own seed."""
@@ -62,20 +67,23 @@ class BatchAugment:
         height, width = self.crop
         for (h, w), seed in zip(sizes, seeds, strict=True):
             g = torch.Generator().manual_seed(seed)
-            u = torch.rand(9, generator=g, dtype=torch.float64).tolist()
+            # Draws 9 and 10 come after the older ones, so runs without blur keep their earlier augmentation.
+            u = torch.rand(11, generator=g, dtype=torch.float64).tolist()
             s = self.scale[0] + u[0] * (self.scale[1] - self.scale[0])
             top = _offset(round(h * s), height, u[1])
             left = _offset(round(w * s), width, u[2])
             on = u[4] < self.jitter
             k = self.strength
             jit = [1 + k * (2 * u[5] - 1), 1 + k * (2 * u[6] - 1), 1 + k * (2 * u[7] - 1), self.hue * (2 * u[8] - 1)]
-            rows.append((s, top, left, u[3] < self.hflip, jit if on else [1.0, 1.0, 1.0, 0.0]))
+            sigma = self.sigma[0] + u[10] * (self.sigma[1] - self.sigma[0]) if u[9] < self.blur else 0.0
+            rows.append((s, top, left, u[3] < self.hflip, jit if on else [1.0, 1.0, 1.0, 0.0], sigma))
         return AugmentParams(
             scale=torch.tensor([r[0] for r in rows], dtype=torch.float64),
             top=torch.tensor([r[1] for r in rows]),
             left=torch.tensor([r[2] for r in rows]),
             flip=torch.tensor([r[3] for r in rows]),
             jitter=torch.tensor([r[4] for r in rows], dtype=torch.float32),
+            blur=torch.tensor([r[5] for r in rows], dtype=torch.float32),
         )
 
     def apply(
@@ -89,6 +97,8 @@ class BatchAugment:
         sampled = F.grid_sample(valid_and_x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         x, valid = sampled[:, :3], sampled[:, 3:] > 0.999
         x = _photometric(x.clamp_(0, 1), params.jitter)
+        if bool((params.blur > 0).any()):
+            x = _blur(x, params.blur)
         x = torch.where(valid, (x - _MEAN) / _STD, torch.zeros(()))
         # Nearest lookups of (label + 1), so that 0 marks padding whatever the ignore index is.
         lab = F.grid_sample((labels.float() + 1).unsqueeze(1), grid, mode="nearest", align_corners=False)
@@ -133,3 +143,18 @@ def _photometric(x: torch.Tensor, jitter: torch.Tensor) -> torch.Tensor:
     rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = cos, -sin, sin, cos
     mats = _RGB @ rot @ _YIQ  # (N, 3, 3)
     return torch.einsum("nij,njhw->nihw", mats, x).clamp_(0, 1)
+
+
+def _blur(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """Separable Gaussian blur with one sigma per sample (0: unchanged), as one grouped convolution per axis."""
+    n, c, h, w = x.shape
+    radius = 3
+    taps = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    safe = sigma.clamp(min=1e-3).view(-1, 1)
+    kernel = torch.exp(-0.5 * (taps / safe) ** 2)
+    kernel = torch.where(sigma.view(-1, 1) > 0, kernel, (taps == 0).float())
+    kernel = (kernel / kernel.sum(1, keepdim=True)).repeat_interleave(c, 0)  # (N*C, taps)
+    flat = x.reshape(1, n * c, h, w)
+    flat = F.conv2d(F.pad(flat, (radius, radius, 0, 0), mode="replicate"), kernel.view(n * c, 1, 1, -1), groups=n * c)
+    flat = F.conv2d(F.pad(flat, (0, 0, radius, radius), mode="replicate"), kernel.view(n * c, 1, -1, 1), groups=n * c)
+    return flat.view(n, c, h, w)

@@ -67,6 +67,15 @@ class TrainConfig:
     scale: tuple[float, float] = option(
         "0.5,2.0", "Random scale range MIN,MAX applied before cropping.", parse=_parse_scale, recipe=True
     )
+    train_split: str = option(
+        "train",
+        "Split(s) to train on; several joined by + (e.g. train+val, once the recipe is fixed on val).",
+        recipe=True,
+    )
+    colour: float = option(
+        0.25, "Colour jitter: brightness, contrast and saturation factors in [1 - C, 1 + C].", recipe=True
+    )
+    blur: float = option(0.0, "Probability of a Gaussian blur (sigma 0.3-1.5 px) per training image.", recipe=True)
     device: str = option("auto", "Where to train (auto: cuda when present, else cpu).", choices=DEVICES)
     out: str = option("runs/train", "Run folder: last.pt, best.pt, log.csv.")
     amp: bool = option(True, "bf16 autocast on CUDA and on CPUs with native bf16 (AVX-512-BF16/AMX).", recipe=True)
@@ -145,6 +154,8 @@ class TrainConfig:
                 raise LivesegError(f"Unknown {name} {value!r}; choose one of {', '.join(choices)}.")
         if min(self.epochs, self.batch, self.val_every) < 1:
             raise LivesegError("--epochs, --batch and --val-every must be at least 1.")
+        if not 0.0 <= self.colour < 1.0 or not 0.0 <= self.blur <= 1.0:
+            raise LivesegError("--colour must be in [0, 1) and --blur a probability in [0, 1].")
         if not 0.0 <= self.ema < 1.0:
             raise LivesegError(f"--ema {self.ema} is not a decay in [0, 1); use e.g. 0.999, or 0 to turn EMA off.")
         if self.distill_temperature <= 0:

@@ -93,9 +93,13 @@ def train_loader(
     pin: bool,
     rank: int = 0,
     world_size: int = 1,
+    colour: float = 0.25,
+    blur: float = 0.0,
 ) -> DataLoader:
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
-    transform = build_train_transform(crop=crop, scale=scale, ignore_index=dataset.info.ignore_index)
+    transform = build_train_transform(
+        crop=crop, scale=scale, ignore_index=dataset.info.ignore_index, colour=colour, blur=blur
+    )
     sampler = EpochSampler(range(n), seed, rank, world_size)
     # Full batches only (BatchNorm misbehaves on a stray batch of 1); a tiny subset shrinks the batch instead.
     return DataLoader(
@@ -150,9 +154,11 @@ def memory_loader(
     max_images: int | None,
     rank: int = 0,
     world_size: int = 1,
+    colour: float = 0.25,
+    blur: float = 0.0,
 ) -> MemoryLoader:
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
-    augment = BatchAugment(crop=crop, scale=scale, ignore_index=dataset.info.ignore_index)
+    augment = BatchAugment(crop=crop, scale=scale, ignore_index=dataset.info.ignore_index, strength=colour, blur=blur)
     sampler = EpochSampler(range(n), seed, rank, world_size)
     return MemoryLoader(dataset, augment, min(batch, len(sampler)), sampler)
 

@@ -108,7 +108,7 @@ def setup(
         )
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    train_data = get_dataset(cfg.data, "train", cfg.data_root)
+    train_data = get_dataset(cfg.data, cfg.train_split, cfg.data_root)
     val_data = get_dataset(cfg.data, "val", cfg.data_root)
     info = train_data.info
     # Built before seeding: creating it draws random initial weights, which would otherwise change the
@@ -119,11 +119,14 @@ def setup(
     shard = (world.rank, world.size)
     loader: MemoryLoader | DataLoader
     if cfg.in_memory:
-        loader = memory_loader(train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, *shard)
+        loader = memory_loader(
+            train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, *shard, cfg.colour, cfg.blur
+        )
     else:
         loader = train_loader(
-            train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, cfg.workers, pin, *shard
-        )
+            train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, cfg.workers, pin, *shard,
+            cfg.colour, cfg.blur,
+        )  # fmt: skip
     val = val_loader(val_data, cfg.max_val_images, 0 if cfg.in_memory else cfg.workers, pin, cfg.seed, *shard)
     model = models.create(cfg.model, num_classes=info.num_classes, **cfg.model_kwargs).to(device)
     if cfg.init and not resuming:
