@@ -120,7 +120,8 @@ class DDRNet(SegmentationModel):
         self.detail = DetailHead(w, head_width, detail, num_classes) if detail else None
         init_weights(self)
         if self.detail is not None:
-            nn.init.zeros_(self.detail.classifier.weight), nn.init.zeros_(self.detail.classifier.bias)
+            for param in self.detail.classifier.parameters():
+                nn.init.zeros_(param)
 
     def logits_and_aux(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         stem = self.stem(x)
