@@ -10,9 +10,9 @@ from liveseg.cli.export import report_result
 from liveseg.export.variants import ExportResult, VariantResult
 
 
-def _variant(precision: str, passed: bool, graph: str = "labels") -> VariantResult:
+def _variant(precision: str, passed: bool, graph: str = "labels", optional: bool = False) -> VariantResult:
     problem = "" if passed else f"The {precision} {graph} variant disagreed with fp32, so it was not written."
-    return VariantResult(precision, 64, 64, passed, {}, problem=problem, bytes=1000, graph=graph)
+    return VariantResult(precision, 64, 64, passed, {}, problem=problem, bytes=1000, graph=graph, optional=optional)
 
 
 def _exit_code(result: ExportResult) -> int:
@@ -34,6 +34,7 @@ def test_a_requested_variant_that_failed_exits_1_with_the_bundle_written(tmp_pat
     ("variants", "written", "code"),
     [
         ([("fp32", True, "labels"), ("fp32", False, "logits")], True, 0),  # WebGL's extra variant: a warning
+        ([("fp32", True, "labels"), ("int8", False, "labels", True)], True, 0),  # int8 tried, not named: a warning
         ([("fp32", True, "labels"), ("fp32", True, "logits")], True, 0),
         ([("fp32", False, "labels")], False, 1),  # nothing passed, no bundle
     ],

@@ -323,3 +323,19 @@ def test_a_full_disk_while_installing_is_one_sentence_and_installs_nothing(model
         "or changed; free some space, then pull again."
     )
     assert list(Path(folder).iterdir()) == []  # no bundle, no temporary folder left behind
+
+
+def test_import_of_a_person_model_leaves_out_a_failing_int8_it_was_not_asked_for(cli, models) -> None:
+    """MediaPipe's selfie model (the npm package's file): int8 calibrated on synthetic images loses the person,
+    so by default it is left out with a warning and the command succeeds; named in --precision, the same failure
+    is the command's (exit 1), the bundle written without it."""
+    selfie = Path(__file__).parents[2] / "web" / "node_modules" / "@mediapipe" / "selfie_segmentation"
+    args = ("import", selfie / "selfie_segmentation.tflite", "--classes", "background,person")
+    tried = cli(*args, "--name", "tried", env=models)
+    assert tried.returncode == 0, tried.stderr
+    assert "int8 256x256 loses" in " ".join(tried.stderr.split())
+    named = cli(*args, "--name", "named", "--precision", "fp32,int8", env=models)
+    assert named.returncode == 1 and "1 requested variant(s) failed" in " ".join(named.stderr.split())
+    for name, precisions in (("tried", {"fp32", "fp16"}), ("named", {"fp32"})):
+        manifest = json.loads((Path(models["LIVESEG_MODELS"]) / name / "manifest.json").read_text())
+        assert {v["precision"] for v in manifest["variants"] if v.get("graph", "labels") == "labels"} == precisions

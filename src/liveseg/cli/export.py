@@ -106,7 +106,8 @@ class LineProgress(Progress):
 def report_result(result) -> None:
     """Print the variants table and what was left out, then exit as docs/ARCHITECTURE.md says for export, import
     and pull alike: 1 when a requested variant failed its check (the bundle is written without it) or none passed
-    (no bundle); 0 when only a WebGL logits variant was left out, since it was not asked for by name."""
+    (no bundle); 0 when only variants not asked for by name were left out (a WebGL logits variant; int8 that a pull
+    or import tried by default)."""
     console = Console(stderr=True)
     Console().print(_table(result))
     for v in result.warnings:

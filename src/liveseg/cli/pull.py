@@ -23,7 +23,7 @@ from liveseg import atomic, paths
 from liveseg.cli.export import report_result, step_progress
 from liveseg.cli.options import check_out_dir, command
 from liveseg.errors import LivesegError
-from liveseg.export.settings import ExportSettings, ImportSettings, PullSettings
+from liveseg.export.settings import ExportSettings, ImportSettings, PullSettings, tried_precisions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -210,7 +210,8 @@ def import_cmd(settings: ImportSettings) -> None:
             normalization={"mean": list(network.mean), "std": list(network.std)},
             source={"imported": source.name, "format": kind, "layout": network.layout},
         )
-        export = ExportSettings(sizes=sizes, precisions=s.precisions, name=s.name, no_data=True)
+        precisions, optional = tried_precisions(s.precisions)
+        export = ExportSettings(sizes=sizes, precisions=precisions, optional=optional, name=s.name, no_data=True)
         atomic.clean_stale(target.parent)
         with step_progress() as progress:
             result = import_bundle(network, target, export, meta, progress, original)

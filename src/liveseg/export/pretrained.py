@@ -395,7 +395,7 @@ def check_requirements(entry: Pretrained) -> None:
 def pull(name: str, settings: PullSettings | None = None, progress: Progress | None = None) -> ExportResult:
     """Download `name`'s upstream file (verified, cached; `settings.force`: downloaded again) and write its bundle
     to `paths.models_dir()/name`."""
-    from liveseg.export.settings import ExportSettings, PullSettings
+    from liveseg.export.settings import ExportSettings, PullSettings, tried_precisions
 
     s = settings or PullSettings()
     entry = get_pretrained(name)
@@ -405,7 +405,10 @@ def pull(name: str, settings: PullSettings | None = None, progress: Progress | N
         raise LivesegError(
             f"{name} is an effect model, not a segmentation model; install it with pull_effect({name!r})."
         )
-    export = ExportSettings(sizes=list(s.sizes or [entry.size]), precisions=s.precisions, name=name, no_data=True)
+    precisions, optional = tried_precisions(s.precisions)
+    export = ExportSettings(
+        sizes=list(s.sizes or [entry.size]), precisions=precisions, optional=optional, name=name, no_data=True
+    )
     file = sources.fetch(entry.source, location=s.location, progress=progress is not None, force=s.force)
     out = paths.models_dir() / name
     if entry.converter == "tflite":

@@ -19,6 +19,18 @@ PRECISION: dict[str, Any] = {
     "default": ",".join(PRECISIONS), "help": "Variants to write.", "parse": parse_precisions, "items": PRECISIONS,
     "flag": "precision",
 }  # fmt: skip
+# Pull and import have no dataset: int8 is calibrated on synthetic images, which some models survive and others (a
+# foreground head) do not. Unless --precision names the variants, int8 is tried and a failure leaves it out with a
+# warning; named, its failure is the command's (exit 1).
+TRIED_PRECISION: dict[str, Any] = PRECISION | {
+    "default": None,
+    "help": "Variants to write (default: fp32,fp16, and int8 if it passes its check on synthetic calibration).",
+}
+
+
+def tried_precisions(named: Sequence[str] | None) -> tuple[Sequence[str], tuple[str, ...]]:
+    """(the precisions a pull or import writes, those of them that may be left out with a warning)."""
+    return (named, ()) if named else (PRECISIONS, ("int8",))
 
 
 def parse_eval_images(text: str) -> int | None:
@@ -68,6 +80,7 @@ class ExportSettings:
     )
     # also write each size's logits variant for onnxruntime-web's WebGL backend
     webgl: bool = option(True, "Also write each size's logits variant, which onnxruntime-web's WebGL backend runs.")
+    optional: Sequence[str] = ()  # precisions tried without being named: their failure is a warning, not an error
 
 
 @dataclass
@@ -80,7 +93,7 @@ class PullSettings:
     sizes: Sequence[tuple[int, int]] | None = option(
         None, "Input size(s) HxW, comma-separated (default: the model's).", parse=parse_sizes, flag="size"
     )
-    precisions: Sequence[str] = option(**PRECISION)
+    precisions: Sequence[str] | None = option(**TRIED_PRECISION)
     accept_licence: bool = option(
         False, "Accept a licence that restricts use (it is printed first).", decls=("--accept-licence",)
     )
@@ -120,6 +133,6 @@ class ImportSettings:
     )
     layout: str = option("nchw", "Logits layout of an ONNX file.", choices=("nchw", "nhwc"), case_sensitive=False)
     output: str | None = option(None, "The logits output's name, of an ONNX file or TF.js graph (default: the first).")
-    precisions: Sequence[str] = option(**PRECISION)
+    precisions: Sequence[str] | None = option(**TRIED_PRECISION)
     out: Path | None = option(None, "Bundle folder (default: the models folder / NAME).")
     tfjs_venv: Path | None = option(**tfenv.OPTION)

@@ -43,6 +43,7 @@ class VariantResult:
     bytes: int = 0
     path: Path | None = None  # the file: in the work directory while checking, then in the bundle
     graph: str = "labels"  # or "logits", the WebGL variant
+    optional: bool = False  # tried without being asked for by name: leaving it out is a warning
 
     @property
     def size(self) -> tuple[int, int]:
@@ -58,12 +59,13 @@ class ExportResult:
     @property
     def failed(self) -> list[VariantResult]:
         """Labels variants that failed their check: the bundle lacks something that was asked for."""
-        return [v for v in self.variants if not v.passed and v.graph == "labels"]
+        return [v for v in self.variants if not v.passed and v.graph == "labels" and not v.optional]
 
     @property
     def warnings(self) -> list[VariantResult]:
-        """Logits variants left out: the bundle works without them, only not on WebGL."""
-        return [v for v in self.variants if not v.passed and v.graph == "logits"]
+        """Variants left out that nobody asked for by name: the WebGL logits graph (the bundle works without it,
+        only not on WebGL) and optional precisions (`ExportSettings.optional`)."""
+        return [v for v in self.variants if not v.passed and (v.graph == "logits" or v.optional)]
 
 
 @dataclass
@@ -190,6 +192,8 @@ def derive_variants(
     variants = [
         _judge(p, size, files[p], measured, expected, inputs, num_classes) for p in settings.precisions if p in measured
     ]
+    for variant in variants:
+        variant.optional = variant.precision in settings.optional
     return Derived(variants, measured["fp32"]["labels"])
 
 
