@@ -12,7 +12,7 @@ serve: setup
 
 # What CI runs (.ci/run): set-up, the linters and formatters' checks, both type checkers, then every test.
 test: setup-dev lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 # For the inner loop, once `make test` (or `make setup-dev`) has set the machine up: no set-up, lint or browser.
 test-fast:

@@ -16,6 +16,19 @@ py=${PYTHON:-python3}
 
 step() { printf '\033[1;34m==> %s\033[0m\n' "$*"; }
 
+# The TensorFlow conversion environment (TF.js import and TF.js peer tests) installs for minutes, mostly
+# downloading: in the background from the start, while liveseg's own packages, the web app and Chromium are set
+# up, its output in a log. `liveseg.tfenv` needs only the standard library, so it runs before liveseg is installed
+# (the same recipe as `liveseg setup-tfjs`).
+tfenv_log=""
+if [[ $dev == 1 ]]; then
+  step "creating the TensorFlow conversion environment in the background (liveseg setup-tfjs)"
+  tfenv_log=$(mktemp)
+  PYTHONPATH=src "$py" -c 'from liveseg import tfenv; tfenv.create(tfenv.location()); print("ready:", tfenv.location())' \
+    >"$tfenv_log" 2>&1 &
+  tfenv_pid=$!
+fi
+
 if [[ ! -x "$venv/bin/python" ]]; then
   step "creating virtualenv $venv"
   "$py" -m venv "$venv"
@@ -34,16 +47,6 @@ if [[ $dev == 1 ]]; then
 else
   step "installing liveseg"
   "${pip[@]}" -e .
-fi
-
-# The TensorFlow conversion environment (TF.js import and TF.js peer tests) installs for minutes, mostly
-# downloading: in the background while the web app and Chromium are set up, its output in a log.
-tfenv_log=""
-if [[ $dev == 1 ]]; then
-  step "creating the TensorFlow conversion environment in the background (liveseg setup-tfjs)"
-  tfenv_log=$(mktemp)
-  "$venv/bin/liveseg" setup-tfjs >"$tfenv_log" 2>&1 &
-  tfenv_pid=$!
 fi
 
 # The web app, unless src/liveseg/serve/static/ was built from the current web/ sources (the build hook's rule).

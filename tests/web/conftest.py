@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,9 +17,9 @@ import pytest
 from PIL import Image
 
 import liveseg
-from liveseg.bench.photos import portraits
 from liveseg import paths
 from liveseg.bench.browser import CHROMIUM, CHROMIUM_FLAGS, WEBGPU_FLAGS, serve
+from liveseg.bench.photos import portraits
 from liveseg.bench.y4m import camvid_webcam, write_y4m
 from liveseg.runtime.bundle import Bundle, open_bundle
 

@@ -186,7 +186,8 @@ def test_before_during_and_after_a_video(server, open_page, wait_stats, val_imag
     assert "Camera frames" not in page.locator("#stats").text_content()
     # Pause, then seek: the frame sought is segmented.
     page.click("#video-play")
-    assert page.locator("#video-play").inner_text() == "Play"
+    # The label follows the video's pause event, a task after the click: wait for it, do not race it.
+    page.wait_for_function("document.getElementById('video-play').textContent === 'Play'", timeout=10_000)
     frames = page.evaluate("window.liveseg.stats().frames")
     page.evaluate(
         "(() => { const s = document.getElementById('video-seek'); s.value = '0.5';"

@@ -4,7 +4,6 @@ probability (measured as the width of its 0.1-0.9 band); the street-model note t
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 

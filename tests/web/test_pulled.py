@@ -24,11 +24,10 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory, make_onnx, style_onnx, 
     as `pull` converts it (random weights both), and an effect model in the form of the Model Zoo's style transfer."""
     from liveseg import models
     from liveseg.export.build import export_network
-    from liveseg.runtime.effects import Effect
-
+    from liveseg.export.imported import import_bundle, load_network
     from liveseg.export.settings import ExportSettings
     from liveseg.export.writer import BundleMeta
-    from liveseg.export.imported import import_bundle, load_network
+    from liveseg.runtime.effects import Effect
 
     root = tmp_path_factory.mktemp("models")
     source = make_onnx(root.parent / "voc-tiny.onnx", classes=21)
@@ -98,7 +97,9 @@ def test_start_screen_says_how_to_get_a_general_model(server: str, open_page) ->
     assert problems.errors == []
 
 
-def test_pulled_effect_model_is_offered_and_loads(pulled_server: str, open_page, val_images: list[Path], wait_stats) -> None:
+def test_pulled_effect_model_is_offered_and_loads(
+    pulled_server: str, open_page, val_images: list[Path], wait_stats
+) -> None:
     page, problems = open_page(f"{pulled_server}?backend=wasm&effect=model&opacity=0")
     page.evaluate("window.liveseg.ready()")
     page.set_input_files("#source-image", str(val_images[0]))
