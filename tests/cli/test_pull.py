@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,13 +57,14 @@ def test_list_json_gives_scripts_every_entry(cli, models) -> None:
     assert deeplab["url"] == "https://download.pytorch.org/models/deeplabv3_mobilenet_v3_large-fc3c493d.pth"
     assert deeplab["bytes"] == 44_356_159 and deeplab["converter"] == "torchvision" and deeplab["classes"] == "voc"
     assert entries["ade20k-segformer-b0"]["accept_licence"] and entries["style-candy"]["classes"] is None
-    # Every digest is pinned but those nobody publishes (trust on first use, guarded by the format check).
-    assert [n for n, e in entries.items() if not e["sha256"]] == ["cityscapes-segformer-b0", "mediapipe-deeplab-v3"]
+    assert all(re.fullmatch("[0-9a-f]{64}", e["sha256"] or "") for e in entries.values())  # every digest pinned
     assert entries["mediapipe-hair-segmenter"]["converter"] == "tflite" and entries["mediapipe-hair-segmenter"]["notes"]
 
 
-def _blocking(*modules: str) -> str:
-    """`liveseg ARGS` in a Python where `modules` cannot be imported (as in tests/runtime/test_torch_free.py)."""
+def _blocking(*modules: str, pin: tuple[str, str | None] | None = None, patch: str = "") -> str:
+    """`liveseg ARGS` in a Python where `modules` cannot be imported (as in tests/runtime/test_torch_free.py);
+    `pin` (entry, sha256 or None) re-pins a registered model to a stand-in's digest, or unpins it; `patch` is code
+    run before the command."""
     return f"""
 import sys
 class _Block:
@@ -69,6 +72,16 @@ class _Block:
         if name.split(".")[0] in {modules!r}:
             raise ModuleNotFoundError(f"No module named {{name!r}}")
 sys.meta_path.insert(0, _Block())
+if {pin!r}:
+    import dataclasses
+    from liveseg import sources
+    from liveseg.export import pretrained
+    name, digest = {pin!r}
+    entry = pretrained.PRETRAINED[name]
+    source = dataclasses.replace(entry.source, sha256=digest)
+    sources.SOURCES[source.name] = source
+    pretrained.PRETRAINED[name] = dataclasses.replace(entry, source=source)
+{patch}
 from liveseg.cli import main
 sys.argv = ["liveseg", *sys.argv[1:]]
 main()
@@ -254,8 +267,8 @@ def test_import_tflite_refusals_are_one_sentence(cli, one_error, models, tmp_pat
 
 
 def test_serve_only_install_pulls_a_mediapipe_model(models, http_files) -> None:
-    """MediaPipe's DeepLab (unpinned) from a mirror, without PyTorch: the TFLite file converts, normalised -1..1
-    as its metadata says, and the unpinned digest is announced."""
+    """MediaPipe's DeepLab from a mirror, without PyTorch: the TFLite file converts, normalised -1..1 as its metadata
+    says; unpinned here, as an entry whose publisher gives no digest would be, its digest is announced."""
     from tests.export.tflite_models import metadata_buffer, segmenter, serialize
 
     mirror = http_files.root / "mirror"
@@ -263,7 +276,8 @@ def test_serve_only_install_pulls_a_mediapipe_model(models, http_files) -> None:
     graph = segmenter((257, 257), 21, metadata=metadata_buffer([127.5], [127.5]))[0]
     (mirror / "deeplab_v3.tflite").write_bytes(serialize(graph))
     args = ("pull", "mediapipe-deeplab-v3", "--from", f"{http_files.url}/mirror", "--precision", "fp32")
-    proc = _without_torch(*args, env=models, script=SERVE_ONLY)
+    unpinned = _blocking("torch", "torchvision", "onnxscript", pin=("mediapipe-deeplab-v3", None))
+    proc = _without_torch(*args, env=models, script=unpinned)
     assert proc.returncode == 0, proc.stderr
     assert "licence: Apache-2.0" in proc.stderr and "No published checksum" in proc.stderr
     manifest = json.loads((Path(models["LIVESEG_MODELS"]) / "mediapipe-deeplab-v3" / "manifest.json").read_text())
@@ -298,13 +312,10 @@ def test_import_refuses_one_class_and_sizes_above_the_pixel_limit(cli, one_error
 
 # Writing the pulled bundle's files hits a full disk, as a real ENOSPC would; the download itself goes through.
 DISK_FULL = """
-import errno, shutil, sys
+import errno, shutil
 def copyfile(src, dst, *args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device", str(dst))
 shutil.copyfile = copyfile
-from liveseg.cli import main
-sys.argv = ["liveseg", *sys.argv[1:]]
-main()
 """
 
 
@@ -312,9 +323,11 @@ def test_a_full_disk_while_installing_is_one_sentence_and_installs_nothing(model
     from tests.export.tflite_models import segmenter, serialize
 
     (http_files.root / "mirror").mkdir()
-    (http_files.root / "mirror" / "deeplab_v3.tflite").write_bytes(serialize(segmenter((257, 257), 21)[0]))
+    stand_in = serialize(segmenter((257, 257), 21)[0])
+    (http_files.root / "mirror" / "deeplab_v3.tflite").write_bytes(stand_in)
     args = ("pull", "mediapipe-deeplab-v3", "--from", f"{http_files.url}/mirror", "--precision", "fp32")
-    proc = _without_torch(*args, env=models, script=DISK_FULL)
+    pinned = _blocking(pin=("mediapipe-deeplab-v3", hashlib.sha256(stand_in).hexdigest()), patch=DISK_FULL)
+    proc = _without_torch(*args, env=models, script=pinned)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     error = " ".join(proc.stderr.split("error: ")[-1].split())  # after the progress lines
     folder = models["LIVESEG_MODELS"]
