@@ -156,10 +156,12 @@ def test_soak_growth_reads_a_leak_as_a_slope_and_ignores_noisy_samples() -> None
     flat = [50.0] * 13
     flat[0] = flat[6] = 80.0  # samples caught before a collection finished, one at the very start
     steady = growth(flat, t)
-    assert steady["growth"] == 0 and steady["start_mb"] == 50 and steady["max_mb"] == 80
-    assert steady["slope_mb_per_min"] == 0
+    assert steady is not None
+    assert steady.growth == 0 and steady.start_mb == 50 and steady.max_mb == 80
+    assert steady.slope_mb_per_min == 0
     alternating = growth([50.0 + 5 * (i % 2) for i in range(13)], t)  # a heap between two levels, no trend
-    assert abs(alternating["growth"]) < 0.01
+    assert alternating is not None and abs(alternating.growth) < 0.01
     leak = growth([50.0 + 0.5 * i for i in range(13)], t)  # +3 MB a minute
-    assert math.isclose(leak["slope_mb_per_min"], 3.0) and math.isclose(leak["growth"], 56.0 / 50.0 - 1)
+    assert leak is not None
+    assert math.isclose(leak.slope_mb_per_min, 3.0) and math.isclose(leak.growth, 56.0 / 50.0 - 1)
     assert growth([None, 50.0], [0.0, 10.0]) is None

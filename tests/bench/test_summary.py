@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from liveseg.bench.browser import BrowserInfo, BrowserResult, BrowserRun
+from liveseg.bench.graphs import PeakRun
 from liveseg.bench.markdown import markdown
-from liveseg.bench.results import load_results
+from liveseg.bench.results import Results, load_results
+from liveseg.bench.soak import Growth, SoakResult, SoakSummary
 from liveseg.bench.summary import TARGETS, headline, num, pct, signed_pct, target_rows
 
 CHART_NAMES = (
@@ -20,16 +23,36 @@ CHART_NAMES = (
 )
 
 
-def _run(page: str, fps: float, inference: float | None = None, backend: str = "wasm") -> dict:
+def _run(page: str, fps: float, inference: float | None = None, backend: str = "wasm") -> BrowserRun:
     stages = {} if inference is None else {"inference": inference}
-    return {"page": page, "requested_backend": backend, "fps": fps, "stages": stages, "size": "360x480"}
+    return BrowserRun(
+        page=page, backend=backend, requested_backend=backend, precision="fp32", size="360x480", threads=2,
+        load_ms=1.0, fps=fps, seconds=10.0, distinct=round(10 * fps), repeats=0, camera_fps=None, stages=stages,
+        frame_ms=None, notes=[], errors=[],
+    )  # fmt: skip
 
 
-def _results(heap_growth: float = 0.01) -> dict:
+def _peak(gflops_per_s: float) -> PeakRun:
+    return PeakRun("onnxruntime-web-wasm", 2, "matmul", 1e9, [1e3 / gflops_per_s], gflops_per_s)
+
+
+def _results(heap_growth: float = 0.01) -> Results:
     runs = [_run("liveseg", 30.0, 40.0), _run("liveseg-api", 32.0, 25.0), _run("seed", 20.0), _run("tfjs", 15.0)]
-    browser = {"runs": runs, "model_gflops": {"360x480": 1.0}, "peak": [{"gflops_per_s": 40.0}, {"gflops_per_s": 50}]}
-    soak = {"summary": {"heap_mb": {"growth": heap_growth}, "minutes": 10.0}}
-    return {"browser": browser, "soak": soak}
+    browser = BrowserResult(
+        browser=BrowserInfo("chromium", "1"), bundle="b", model="m", precision="fp32", size="360x480", frames=100,
+        warmup=40, warmup_s=20.0, measure_s=60.0, runs=runs, peak=[_peak(40.0), _peak(50)],
+        model_gflops={"360x480": 1.0},
+    )  # fmt: skip
+    heap = Growth(start_mb=50.0, end_mb=50.0 * (1 + heap_growth), growth=heap_growth, slope_mb_per_min=0, max_mb=60)
+    summary = SoakSummary(
+        samples=61, minutes=10.0, heap_mb=heap, workers_mb=None, renderer_mb=None, fps=None, stalled_intervals=0,
+        dropped_legend_updates=0, dropped_stats_updates=0, frames_dropped_by_app=0,
+    )  # fmt: skip
+    soak = SoakResult(
+        browser=BrowserInfo("chromium", "1"), bundle="b", backend="wasm", precision="fp32", size="360x480",
+        threads=2, interval_s=10.0, warmup_s=60.0, samples=[], summary=summary, errors=[],
+    )  # fmt: skip
+    return Results(browser=browser, soak=soak)
 
 
 def test_headline_ratios_and_efficiency() -> None:
@@ -48,7 +71,7 @@ def test_targets_are_minimums_except_heap_growth() -> None:
     verdicts = {row[0]: row[3] for row in target_rows(headline(_results(heap_growth=0.2)))}
     assert list(verdicts.values()) == ["met", "met", "met", "met", "met", "missed"]
     assert f"≥ {TARGETS['e2e_fps']:.0f} fps end-to-end (aim {TARGETS['e2e_fps_aim']:.0f})" in verdicts
-    assert all(row[3] == "not measured" for row in target_rows(headline({})))
+    assert all(row[3] == "not measured" for row in target_rows(headline(Results())))
 
 
 def test_numbers_read_the_same_everywhere() -> None:

@@ -9,7 +9,18 @@ import numpy as np
 from liveseg.bench.markdown import TEMPORAL_HEADING
 from liveseg.bench.report import write_temporal
 from liveseg.bench.results import save_json
-from liveseg.bench.temporal import METHODS, PAN_PX, flicker_series, metrics, slid_majority, video_consistency
+from liveseg.bench.temporal import (
+    METHODS,
+    PAN_PX,
+    ClipResult,
+    Noise,
+    PythonCost,
+    TemporalResult,
+    flicker_series,
+    metrics,
+    slid_majority,
+    video_consistency,
+)
 
 
 def test_flicker_counts_changes_only_where_the_truth_stays() -> None:
@@ -34,10 +45,10 @@ def test_pan_truth_moves_with_the_scene_alone() -> None:
 def test_the_section_replaces_only_its_own(tmp_path: Path) -> None:
     truth = np.zeros((10, 2, 2), np.uint8)
     row = {name: metrics(truth, truth, 2) for name in METHODS}
-    results = {
-        "strength": 0.75, "frames": 10, "pan_px": 2, "noise": {"sigma": 4, "gain_sigma": 0.03, "jitter_px": 1},
-        "clips": [{"model": "m", "clip": "c", "kind": "static", "methods": row}], "python_ms": {"ms": 1, "size": "2x2"},
-    }  # fmt: skip
+    results = TemporalResult(
+        strength=0.75, frames=10, pan_px=2, noise=Noise(sigma=4, gain_sigma=0.03, jitter_px=1),
+        clips=[ClipResult(model="m", clip="c", kind="static", methods=row)], python_ms=PythonCost(ms=1, size="2x2"),
+    )  # fmt: skip
     save_json(tmp_path / "temporal.json", results)
     report = tmp_path / "BENCHMARKS.md"
     report.write_text("# t\n\n## Python\n\nkept\n\n## Charts\n\nx\n")

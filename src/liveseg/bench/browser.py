@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -26,8 +26,9 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from liveseg import paths
-from liveseg.bench.graphs import Probe
-from liveseg.bench.stats import summarize
+from liveseg.bench.graphs import PeakRun, Probe
+from liveseg.bench.machine import Machine
+from liveseg.bench.stats import Timing, summarize
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle
 
@@ -97,6 +98,74 @@ BENCH_POLL = """() => {
   return { ...base, state: b.state, error: b.error, count: b.frames.filter((f) => f.fresh).length,
            results: b.frames.length };
 }"""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Throughput over a measured window: distinct camera frames segmented per second, the results that repeated
+    a frame, the camera's own rate."""
+
+    fps: float
+    seconds: float
+    distinct: int
+    repeats: int
+    camera_fps: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrowserRun:
+    """One page on one backend: the app's (`page` "liveseg", with `dropped` and `memory`) or a web/bench page's
+    (with `frame_ms` and `frames`). `Window`'s figures are flattened into it."""
+
+    page: str
+    backend: str | None
+    requested_backend: str
+    precision: str | None
+    size: str
+    threads: int | None
+    load_ms: float | None
+    fps: float
+    seconds: float
+    distinct: int
+    repeats: int
+    camera_fps: float | None
+    stages: dict[str, float]  # median ms per step of STAGES
+    frame_ms: Timing | None
+    dropped: int | None = None  # the app's stats().dropped
+    memory: dict[str, float | None] | None = None  # the app's stats().memory, as it reported it
+    frames: list[dict[str, float | bool]] | None = None  # the page's FrameRecords (web/bench/common.ts) measured
+    notes: list[str]
+    errors: list[str]
+
+
+@dataclass(frozen=True)
+class BrowserInfo:
+    name: str
+    version: str
+    flags: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class BrowserResult:
+    """`liveseg bench browser`'s browser.json, and the browser part of person.json (without the suite's fields,
+    `machine` to `model_gflops`)."""
+
+    browser: BrowserInfo
+    bundle: str
+    model: str | None
+    precision: str
+    size: str
+    frames: int
+    warmup: int
+    warmup_s: float
+    measure_s: float
+    runs: list[BrowserRun]
+    peak: list[PeakRun]
+    machine: Machine | None = None
+    command: str | None = None
+    quick: bool | None = None
+    notes: list[str] | None = None
+    model_gflops: dict[str, float] | None = None  # per frame, by HxW
 
 
 @dataclass
@@ -244,8 +313,7 @@ def measure_window(page, poll: str, opts: BrowserOptions, what: str, errors: lis
     return start, end
 
 
-def window_figures(start: dict, end: dict) -> dict:
-    """Throughput over the window: distinct camera frames segmented per second, repeats, the camera's own rate."""
+def window_figures(start: dict, end: dict) -> Window:
     seconds = (end["now"] - start["now"]) / 1000
     distinct = end["count"] - start["count"]
     camera_fps = None
@@ -253,13 +321,8 @@ def window_figures(start: dict, end: dict) -> dict:
         camera_fps = (
             (end["camera"]["frames"] - start["camera"]["frames"]) * 1000 / (end["camera"]["at"] - start["camera"]["at"])
         )
-    return {
-        "fps": distinct / seconds if seconds > 0 else float("nan"),
-        "seconds": seconds,
-        "distinct": distinct,
-        "repeats": (end["results"] - start["results"]) - distinct,
-        "camera_fps": camera_fps,
-    }
+    fps = distinct / seconds if seconds > 0 else float("nan")
+    return Window(fps, seconds, distinct, (end["results"] - start["results"]) - distinct, camera_fps)
 
 
 def _medians(frames: list[dict]) -> dict[str, float]:
@@ -274,7 +337,7 @@ def app_stages(snapshot: dict) -> tuple[dict[str, float], list[str]]:
     return means, ["the app reports no stats().stages, so its stages are its own means over the last frames"]
 
 
-def bench_app(browser, base: str, opts: BrowserOptions, backend: str) -> dict:
+def bench_app(browser, base: str, opts: BrowserOptions, backend: str) -> BrowserRun:
     """The liveseg page itself, started from URL parameters on the fake webcam."""
     h, w = opts.size
     ch, cw = opts.camera or opts.size
@@ -291,25 +354,25 @@ def bench_app(browser, base: str, opts: BrowserOptions, backend: str) -> dict:
     stages, notes = app_stages(final)
     if not end["counted"]:
         notes.append("the app reports no stats().sourceFrames, so every segmented frame was counted")
-    return {
-        "page": "liveseg",
-        "backend": final["backend"],
-        "requested_backend": backend,
-        "precision": final["precision"],
-        "size": final["size"],
-        "threads": final["threads"],
-        "load_ms": final["loadMs"],
-        **window_figures(start, end),
-        "stages": stages,
-        "frame_ms": None,
-        "dropped": final.get("dropped"),
-        "memory": final.get("memory"),
-        "notes": notes,
-        "errors": errors,
-    }
+    return BrowserRun(
+        page="liveseg",
+        backend=final["backend"],
+        requested_backend=backend,
+        precision=final["precision"],
+        size=final["size"],
+        threads=final["threads"],
+        load_ms=final["loadMs"],
+        **asdict(window_figures(start, end)),
+        stages=stages,
+        frame_ms=None,
+        dropped=final.get("dropped"),
+        memory=final.get("memory"),
+        notes=notes,
+        errors=errors,
+    )
 
 
-def bench_page(browser, url: str, opts: BrowserOptions, page_name: str, backend: str, files: dict) -> dict:
+def bench_page(browser, url: str, opts: BrowserOptions, page_name: str, backend: str, files: dict) -> BrowserRun:
     """A web/bench page: warm up, measure, and take its per-frame records of the window."""
     what = f"The {page_name} page ({backend})"
     context, page, errors = open_page(browser, url, files)
@@ -319,21 +382,21 @@ def bench_page(browser, url: str, opts: BrowserOptions, page_name: str, backend:
     finally:
         context.close()
     frames = state["frames"][start["results"] : end["results"]]
-    return {
-        "page": page_name,
-        "backend": state["backend"],
-        "requested_backend": backend,
-        "precision": {"liveseg-api": opts.precision, "seed": "fp32", "tfjs": "fp32"}.get(page_name),
-        "size": f"{opts.size[0]}x{opts.size[1]}",
-        "threads": state["threads"],
-        "load_ms": state["loadMs"],
-        **window_figures(start, end),
-        "stages": _medians(frames),
-        "frame_ms": summarize([f["total"] for f in frames]),
-        "frames": frames,
-        "notes": [],
-        "errors": errors,
-    }
+    return BrowserRun(
+        page=page_name,
+        backend=state["backend"],
+        requested_backend=backend,
+        precision={"liveseg-api": opts.precision, "seed": "fp32", "tfjs": "fp32"}.get(page_name),
+        size=f"{opts.size[0]}x{opts.size[1]}",
+        threads=state["threads"],
+        load_ms=state["loadMs"],
+        **asdict(window_figures(start, end)),
+        stages=_medians(frames),
+        frame_ms=summarize([f["total"] for f in frames]),
+        frames=frames,
+        notes=[],
+        errors=errors,
+    )
 
 
 def page_url(base: str, opts: BrowserOptions, page_name: str, backend: str) -> str:
@@ -351,7 +414,7 @@ def page_url(base: str, opts: BrowserOptions, page_name: str, backend: str) -> s
     return f"{base}bench/{page}.html?model={models[page_name]}&{common}"
 
 
-def bench_peak(browser, base: str, opts: BrowserOptions, advance: Callable[[], None], runs: int = 6) -> list[dict]:
+def bench_peak(browser, base: str, opts: BrowserOptions, advance: Callable[[], None], runs: int = 6) -> list[PeakRun]:
     """GFLOP/s of onnxruntime-web (wasm, same thread count) on the probe graphs."""
     rows = []
     for probe in opts.probes:
@@ -368,17 +431,7 @@ def bench_peak(browser, base: str, opts: BrowserOptions, advance: Callable[[], N
         finally:
             context.close()
         advance()
-        times = state["calls"]
-        rows.append(
-            {
-                "runtime": "onnxruntime-web-wasm",
-                "threads": state["threads"],
-                "probe": probe.name,
-                "flops": probe.flops,
-                "call_ms": times,
-                "gflops_per_s": probe.flops / (min(times) / 1000) / 1e9,
-            }
-        )
+        rows.append(probe.result("onnxruntime-web-wasm", state["threads"], state["calls"]))
     return rows
 
 
@@ -410,7 +463,7 @@ def run_browser(
     opts: BrowserOptions,
     notes: list[str],
     progress: Callable[[int], Callable[[], None]] | None = None,
-) -> dict:
+) -> BrowserResult:
     """Every page × backend asked for; a page that cannot run is recorded in `notes` and the rest go on."""
     pages = plan(opts)
     _check_build(pages, opts.probes)
@@ -431,7 +484,7 @@ def run_browser(
                 else:
                     run = bench_page(browser, page_url(base, opts, name, backend), opts, name, backend, files)
                 runs.append(run)
-                notes += [f"{name} on {backend}: {n}" for n in run["notes"]]
+                notes += [f"{name} on {backend}: {n}" for n in run.notes]
             except LivesegError as exc:
                 notes.append(f"{name} on {backend}: {exc}")
             advance()
@@ -440,16 +493,16 @@ def run_browser(
         except LivesegError as exc:
             notes.append(f"runtime peak: {exc}")
             peak = []
-    return {
-        "browser": {"name": "chromium", "version": version, "flags": CHROMIUM_FLAGS + flags},
-        "bundle": opts.bundle.name,
-        "model": opts.bundle.manifest.model.get("name"),
-        "precision": opts.precision,
-        "size": f"{opts.size[0]}x{opts.size[1]}",
-        "frames": opts.frames,
-        "warmup": opts.warmup,
-        "warmup_s": opts.warmup_s,
-        "measure_s": opts.measure_s,
-        "runs": runs,
-        "peak": peak,
-    }
+    return BrowserResult(
+        browser=BrowserInfo("chromium", version, CHROMIUM_FLAGS + flags),
+        bundle=opts.bundle.name,
+        model=opts.bundle.manifest.model.get("name"),
+        precision=opts.precision,
+        size=f"{opts.size[0]}x{opts.size[1]}",
+        frames=opts.frames,
+        warmup=opts.warmup,
+        warmup_s=opts.warmup_s,
+        measure_s=opts.measure_s,
+        runs=runs,
+        peak=peak,
+    )

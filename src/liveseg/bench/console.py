@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from liveseg.bench.results import Results
 from liveseg.bench.summary import (
     BR_HEADER,
     PY_HEADER,
@@ -17,23 +18,23 @@ from liveseg.bench.summary import (
 )
 
 
-def console(results: dict) -> None:
+def console(results: Results) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     con = Console()
     tables = []
-    if "python" in results:
-        tables.append(("Python runtimes (per frame)", PY_HEADER, python_rows(results["python"])))
-    if "browser" in results:
+    if results.python:
+        tables.append(("Python runtimes (per frame)", PY_HEADER, python_rows(results.python)))
+    if results.browser:
         header = [c for c in BR_HEADER if c != "model"]
-        tables.append(("Browser pipelines (median ms per stage)", header, browser_rows(results["browser"], True)))
-    pr = peak_rows(results.get("python"), results.get("browser"))
+        tables.append(("Browser pipelines (median ms per stage)", header, browser_rows(results.browser, True)))
+    pr = peak_rows(results.python, results.browser)
     if pr:
         tables.append(("Runtime peak (best call)", ["runtime", "threads", "probe", "GFLOP", "ms", "GFLOP/s"], pr))
-    if "soak" in results:
-        tables.append(("Soak", SOAK_HEADER, soak_rows(results["soak"])))
+    if results.soak:
+        tables.append(("Soak", SOAK_HEADER, soak_rows(results.soak)))
     for title, header, rows in tables:
         table = Table(title=title)
         for col in header:
@@ -48,7 +49,7 @@ def console(results: dict) -> None:
     for target in target_rows(headline(results)):
         targets.add_row(*map(escape, target))
     con.print(targets)
-    if "soak" in results:
-        con.print(escape(soak_text(results["soak"])), highlight=False, soft_wrap=True)
+    if results.soak:
+        con.print(escape(soak_text(results.soak)), highlight=False, soft_wrap=True)
     for note in result_notes(results):
         con.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)

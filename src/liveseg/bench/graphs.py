@@ -101,6 +101,22 @@ class Probe:
     input_shape: tuple[int, ...]
     flops: float
 
+    def result(self, runtime: str, threads: int, call_ms: list[float]) -> PeakRun:
+        """The probe's timed calls on a runtime; its GFLOP/s is the best call's."""
+        return PeakRun(runtime, threads, self.name, self.flops, call_ms, self.flops / (min(call_ms) / 1000) / 1e9)
+
+
+@dataclass(frozen=True)
+class PeakRun:
+    """A probe's calls on one runtime and thread count (a row of a result's `peak`, Python's and the browser's)."""
+
+    runtime: str
+    threads: int
+    probe: str
+    flops: float
+    call_ms: list[float]
+    gflops_per_s: float
+
 
 def peak_probes(out_dir: Path) -> list[Probe]:
     """A large MatMul and a large 3x3 Conv (the network's dominant op), float32, weights as initializers."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from liveseg.bench.browser import MEDIAPIPE_BACKEND
+from liveseg.bench.browser import MEDIAPIPE_BACKEND, BrowserResult
 from liveseg.bench.charts import TEMPORAL_CHART
-from liveseg.bench.results import RESULT_FILES
+from liveseg.bench.person import PersonResult
+from liveseg.bench.results import Results
 from liveseg.bench.summary import (
     BR_HEADER,
     PAGES,
@@ -29,6 +30,7 @@ from liveseg.bench.summary import (
     target_rows,
     where_time_goes,
 )
+from liveseg.bench.temporal import TemporalResult, summary
 
 TEMPORAL_HEADING = "## Temporal stability"
 DESIGN_HEADING = "## Design measurements"
@@ -63,24 +65,24 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _machine(results: dict) -> list[str]:
-    m: dict = next((results[k]["machine"] for k in RESULT_FILES if k in results and "machine" in results[k]), {})
-    lines = [
-        f"- CPU: {m.get('cpu', '?')}, {m.get('usable_cores', '?')} usable cores "
-        f"({m.get('logical_cores', '?')} logical), {m.get('memory_gb', '?')} GB RAM; {m.get('os', '?')}",
-        f"- Python {m.get('python', '?')}; " + ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items() if v),
-    ]
-    if "browser" in results:
-        b = results["browser"]["browser"]
-        lines.append(f"- Browser: headless Chromium {b['version']}, flags `{' '.join(b['flags'])}`")
-    for key in RESULT_FILES:
-        if key in results:
-            load = results[key].get("machine", {}).get("load_average")
-            if load:
-                lines.append(
-                    f"- Load average when `bench {key}` started: {', '.join(f'{x:.2f}' for x in load)} "
-                    "(this machine is shared; figures are what they were)"
-                )
+def _machine(results: Results) -> list[str]:
+    m = next((r.machine for _, r in results.present() if r.machine), None)
+    if m is None:
+        lines = ["- CPU: ?, ? usable cores (? logical), ? GB RAM; ?", "- Python ?; "]
+    else:
+        lines = [
+            f"- CPU: {m.cpu}, {m.usable_cores} usable cores ({m.logical_cores} logical), {m.memory_gb} GB RAM; {m.os}",
+            f"- Python {m.python}; " + ", ".join(f"{k} {v}" for k, v in m.packages.items() if v),
+        ]
+    if results.browser:
+        b = results.browser.browser
+        lines.append(f"- Browser: headless Chromium {b.version}, flags `{' '.join(b.flags or [])}`")
+    for key, result in results.present():
+        if result.machine and (load := result.machine.load_average):
+            lines.append(
+                f"- Load average when `bench {key}` started: {', '.join(f'{x:.2f}' for x in load)} "
+                "(this machine is shared; figures are what they were)"
+            )
     return lines
 
 
@@ -124,8 +126,8 @@ def _headline_lines(h: dict) -> list[str]:
     if "python_best" in h:
         b = h["python_best"]
         lines.append(
-            f"- Python onnxruntime best (batch 1): {b['precision']} {b['size']} on {b['threads']} threads, "
-            f"{num(b['median_ms'])} ms = {num(b['fps'])} fps, efficiency {pct(b['efficiency'])}."
+            f"- Python onnxruntime best (batch 1): {b.precision} {b.size} on {b.threads} threads, "
+            f"{num(b.median_ms)} ms = {num(b.fps)} fps, efficiency {pct(b.efficiency)}."
         )
     return lines
 
@@ -146,56 +148,50 @@ BROWSER_METHOD = (
 )
 
 
-def _browser_section(b: dict) -> list[str]:
+def _browser_section(b: BrowserResult) -> list[str]:
     from liveseg.bench.y4m import CAMERA_FPS
 
     method = BROWSER_METHOD.format(
-        camera=CAMERA_FPS,
-        warmup=b["warmup"],
-        warmup_s=b["warmup_s"],
-        frames=b["frames"],
-        measure_s=b["measure_s"],
+        camera=CAMERA_FPS, warmup=b.warmup, warmup_s=b.warmup_s, frames=b.frames, measure_s=b.measure_s
     )
     return ["## Browser", "", method, "", _md_table(BR_HEADER, browser_rows(b)), ""]
 
 
-def person_lines(person: dict) -> list[str]:
+def person_lines(person: PersonResult) -> list[str]:
     """The person model's section: the app with blur against MediaPipe's own solution of the same network."""
     lines = []
-    browser = person.get("browser") or {}
+    browser = person.browser
     app, api = find_run(browser, "liveseg", "wasm"), find_run(browser, "liveseg-api", "wasm")
     theirs = find_run(browser, "mediapipe", MEDIAPIPE_BACKEND)
-    if app is not None:
+    if app is not None and browser is not None:
         lines.append(
-            f"- The web app, `{person['model']}` ({browser.get('size')}, fp32, WASM {app['threads']} threads) with "
-            f'"Blur background" on a 640x480 fake webcam of a portrait: **{num(app["fps"])} fps** of distinct '
-            f"camera frames (the camera delivered {num(app['camera_fps'])}); stages: {stage_text(app['stages'])}."
+            f"- The web app, `{person.model}` ({browser.size}, fp32, WASM {app.threads} threads) with "
+            f'"Blur background" on a 640x480 fake webcam of a portrait: **{num(app.fps)} fps** of distinct '
+            f"camera frames (the camera delivered {num(app.camera_fps)}); stages: {stage_text(app.stages)}."
         )
     if api is not None:
-        lines.append(f"- The module API on the same webcam, nothing drawn: {num(api['fps'])} fps.")
+        lines.append(f"- The module API on the same webcam, nothing drawn: {num(api.fps)} fps.")
     if app is not None and theirs is not None:
         lines.append(
             f"- MediaPipe's own selfie segmentation solution (its WASM + WebGL runtime) on the same webcam: "
-            f"{num(theirs['fps'])} fps. It is the same network — `selfie_segmentation.tflite` from the same npm "
-            f"package — each runtime as it ships: liveseg runs it **{num(app['fps'] / theirs['fps'])}x** as fast."
+            f"{num(theirs.fps)} fps. It is the same network — `selfie_segmentation.tflite` from the same npm "
+            f"package — each runtime as it ships: liveseg runs it **{num(app.fps / theirs.fps)}x** as fast."
         )
-    py = person.get("python") or {}
-    if "liveseg_images_per_s" in py:
-        text = (
-            f"- Python, {py['images']} photos one at a time: liveseg (onnxruntime, {py['threads']} threads) "
-            f"{num(py['liveseg_images_per_s'])} images/s"
+    py = person.python
+    text = (
+        f"- Python, {py.images} photos one at a time: liveseg (onnxruntime, {py.threads} threads) "
+        f"{num(py.liveseg_images_per_s)} images/s"
+    )
+    if py.mediapipe_images_per_s is not None:
+        ratio = py.liveseg_images_per_s / py.mediapipe_images_per_s
+        text += (
+            f"; MediaPipe Python's solution on the same .tflite {num(py.mediapipe_images_per_s)} images/s "
+            f"({py.mediapipe_threads}): {num(ratio, 2)}x"
         )
-        if "mediapipe_images_per_s" in py:
-            ratio = py["liveseg_images_per_s"] / py["mediapipe_images_per_s"]
-            text += (
-                f"; MediaPipe Python's solution on the same .tflite {num(py['mediapipe_images_per_s'])} images/s "
-                f"({py['mediapipe_threads']}): {num(ratio, 2)}x"
-            )
-        lines.append(text + ".")
-    return lines
+    return [*lines, text + "."]
 
 
-def markdown(results: dict, out: Path, report: Path, pictures: list[Path]) -> str:
+def markdown(results: Results, out: Path, report: Path, pictures: list[Path]) -> str:
     h = headline(results)
     rel = Path(os.path.relpath(out, report.parent))
     parts = [
@@ -205,7 +201,7 @@ def markdown(results: dict, out: Path, report: Path, pictures: list[Path]) -> st
         f"`{rel.as_posix()}/` — do not edit by hand; re-run the command below.",
         "",
     ]
-    commands = [results[k]["command"] for k in RESULT_FILES if k in results and results[k].get("command")]
+    commands = [r.command for _, r in results.present() if r.command]
     parts += ["## Reproduce", "", "```sh", *dict.fromkeys(commands), "```", ""]
     parts += ["## Machine", "", *_machine(results), ""]
     parts += ["## Headline (default bundle, WASM)", "", *_headline_lines(h), ""]
@@ -218,14 +214,13 @@ def markdown(results: dict, out: Path, report: Path, pictures: list[Path]) -> st
     analysis = where_time_goes(results)
     if analysis:
         parts += ["## Where the time goes", "", *[f"- {a}" for a in analysis], ""]
-    if "browser" in results:
-        parts += _browser_section(results["browser"])
-    if "person" in results:
-        parts += ["## People at the webcam", "", *person_lines(results["person"]), ""]
-    if "soak" in results:
-        soak = results["soak"]
+    if results.browser:
+        parts += _browser_section(results.browser)
+    if results.person:
+        parts += ["## People at the webcam", "", *person_lines(results.person), ""]
+    if soak := results.soak:
         parts += ["## Soak", "", soak_text(soak), "", _md_table(SOAK_HEADER, soak_rows(soak)), ""]
-    if "python" in results:
+    if results.python:
         parts += [
             "## Python",
             "",
@@ -233,10 +228,10 @@ def markdown(results: dict, out: Path, report: Path, pictures: list[Path]) -> st
             "(uint8 pixels in, class ids out); PyTorch eager runs the bare network on float input. Efficiency "
             "= the model's FLOPs per second / the same runtime's peak on the probes below, same threads.",
             "",
-            _md_table(PY_HEADER, python_rows(results["python"])),
+            _md_table(PY_HEADER, python_rows(results.python)),
             "",
         ]
-    pr = peak_rows(results.get("python"), results.get("browser"))
+    pr = peak_rows(results.python, results.browser)
     if pr:
         parts += [
             "## Runtime peak",
@@ -246,8 +241,8 @@ def markdown(results: dict, out: Path, report: Path, pictures: list[Path]) -> st
             _md_table(["runtime", "threads", "probe", "GFLOP", "ms", "GFLOP/s"], pr),
             "",
         ]
-    if "temporal" in results:
-        parts += temporal_section(results["temporal"], Path(os.path.relpath(out / TEMPORAL_CHART, report.parent)))
+    if results.temporal:
+        parts += temporal_section(results.temporal, Path(os.path.relpath(out / TEMPORAL_CHART, report.parent)))
     parts += [DESIGN_HEADING, "", *[f"- {m}" for m in DESIGN_MEASUREMENTS], ""]
     notes = result_notes(results)
     if notes:
@@ -277,30 +272,29 @@ TEMPORAL_METHOD = (
 )
 
 
-def temporal_section(temporal: dict, chart: Path) -> list[str]:
+def temporal_section(temporal: TemporalResult, chart: Path) -> list[str]:
     """The Markdown section of `liveseg bench temporal`: the method, one row per model × clip kind × method, the
     cost per frame and the chart."""
-    from liveseg.bench.temporal import summary
-
+    noise = temporal.noise
     method = TEMPORAL_METHOD.format(
-        frames=temporal["frames"], sigma=temporal["noise"]["sigma"], gain=temporal["noise"]["gain_sigma"],
-        jitter=temporal["noise"]["jitter_px"], pan=temporal["pan_px"], strength=temporal["strength"],
+        frames=temporal.frames, sigma=noise.sigma, gain=noise.gain_sigma, jitter=noise.jitter_px,
+        pan=temporal.pan_px, strength=temporal.strength,
     )  # fmt: skip
     rows = []
     for g in summary(temporal):
-        base = g["methods"]["none"]
-        for name, m in g["methods"].items():
-            ratio = m["flicker"] / base["flicker"] if base["flicker"] else float("nan")
+        base = g.methods["none"]
+        for name, m in g.methods.items():
+            ratio = m.flicker / base.flicker if base.flicker else float("nan")
             rows.append([
-                g["model"], f"{g['kind']} ×{g['clips']}", name, f"{100 * m['flicker']:.2f}%", f"{ratio:.2f}×",
-                num(100 * m["miou"]), f"{100 * (m['miou'] - base['miou']):+.1f}", num(100 * m["vc8"]),
+                g.model, f"{g.kind} ×{g.clips}", name, f"{100 * m.flicker:.2f}%", f"{ratio:.2f}×",
+                num(100 * m.miou), f"{100 * (m.miou - base.miou):+.1f}", num(100 * m.vc8),
             ])  # fmt: skip
     header = ["model", "clips", "method", "flicker", "vs none", "mIoU", "Δ mIoU", "VC_8"]
-    cost = [f"- Python (numpy): {num(temporal['python_ms']['ms'], 2)} ms per frame at {temporal['python_ms']['size']}."]
-    if b := temporal.get("browser_ms"):
+    cost = [f"- Python (numpy): {num(temporal.python_ms.ms, 2)} ms per frame at {temporal.python_ms.size}."]
+    if b := temporal.browser_ms:
         cost.append(
-            f"- Browser (headless Chromium {b['chromium']}, timer steps of 0.1 ms): {num(b['ms'], 2)} ms per frame at "
-            f"{b['size']} on a pan of a blocky 4-class scene (the state moves every frame)."
+            f"- Browser (headless Chromium {b.chromium}, timer steps of 0.1 ms): {num(b.ms, 2)} ms per frame at "
+            f"{b.size} on a pan of a blocky 4-class scene (the state moves every frame)."
         )
     lines = [TEMPORAL_HEADING, "", method, "", _md_table(header, rows), "", *cost, ""]
     return [*lines, f"![{chart.stem}]({chart.as_posix()})", ""]

@@ -15,13 +15,14 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from liveseg.bench.browser import WARMUP_FRAMES, BrowserOptions, run_browser
+from liveseg.bench.browser import WARMUP_FRAMES, BrowserOptions, BrowserResult, run_browser
+from liveseg.bench.machine import Machine
 from liveseg.bench.photos import portraits
 from liveseg.bench.y4m import portrait_webcam
 from liveseg.runtime.bundle import open_bundle
@@ -47,6 +48,29 @@ with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as s
 """
 
 
+@dataclass(frozen=True)
+class PersonPython:
+    """Images per second over the photos, one at a time: liveseg's, and MediaPipe Python's when it ran."""
+
+    images: int
+    threads: int
+    liveseg_images_per_s: float
+    mediapipe_images_per_s: float | None = None
+    mediapipe_threads: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonResult:
+    """`liveseg bench person`'s person.json; `machine` to `notes` are the suite's."""
+
+    model: str
+    python: PersonPython
+    browser: BrowserResult | None = None
+    machine: Machine | None = None
+    command: str | None = None
+    notes: list[str] | None = None
+
+
 @dataclass
 class PersonOptions:
     photos: Sequence[Path]  # timed in Python, at their own sizes
@@ -57,26 +81,20 @@ class PersonOptions:
     browser: bool = True
 
 
-def run_person(opts: PersonOptions, notes: list[str]) -> dict:
+def run_person(opts: PersonOptions, notes: list[str]) -> PersonResult:
     """Every measurement `opts` asks for; a peer that cannot run is noted and the rest go on."""
-    results: dict = {"model": MODEL, "python": python_rates(opts, notes)}
-    if opts.browser:
-        results["browser"] = browser_rates(opts, notes)
-    return results
+    python = python_rates(opts, notes)
+    return PersonResult(MODEL, python, browser_rates(opts, notes) if opts.browser else None)
 
 
-def python_rates(opts: PersonOptions, notes: list[str]) -> dict:
+def python_rates(opts: PersonOptions, notes: list[str]) -> PersonPython:
     images = [np.asarray(Image.open(p).convert("RGB")) for p in opts.photos]
     segmenter = load(MODEL, threads=opts.threads)
     segmenter.segment(images[0])
     t0 = time.perf_counter()
     for image in images:
         segmenter.segment(image)
-    rates: dict[str, object] = {
-        "images": len(images),
-        "threads": opts.threads,
-        "liveseg_images_per_s": len(images) / (time.perf_counter() - t0),
-    }
+    rates = PersonPython(len(images), opts.threads, len(images) / (time.perf_counter() - t0))
     if opts.mediapipe_python is None or opts.npm_package is None:
         notes.append("MediaPipe Python was not measured: pass --mediapipe-python (a Python with mediapipe==0.10.21).")
         return rates
@@ -97,12 +115,14 @@ def python_rates(opts: PersonOptions, notes: list[str]) -> dict:
     if proc.returncode != 0:
         notes.append(f"MediaPipe Python failed: {proc.stderr.strip().splitlines()[-1:]}")
         return rates
-    rates["mediapipe_images_per_s"] = json.loads(proc.stdout.strip().splitlines()[-1])["images_per_s"]
-    rates["mediapipe_threads"] = "its own (the solution API sets no thread count)"
-    return rates
+    return replace(
+        rates,
+        mediapipe_images_per_s=json.loads(proc.stdout.strip().splitlines()[-1])["images_per_s"],
+        mediapipe_threads="its own (the solution API sets no thread count)",
+    )
 
 
-def browser_rates(opts: PersonOptions, notes: list[str]) -> dict:
+def browser_rates(opts: PersonOptions, notes: list[str]) -> BrowserResult:
     bundle = open_bundle(MODEL)
     with tempfile.TemporaryDirectory(prefix="liveseg-bench-") as tmp:
         webcam = portrait_webcam(portraits()["hopper"], Path(tmp) / "portrait.y4m", size=CAMERA)

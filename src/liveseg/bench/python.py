@@ -13,12 +13,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from liveseg.bench.graphs import Probe, peak_probes
+from liveseg.bench.graphs import PeakRun, Probe, peak_probes
+from liveseg.bench.machine import Machine
 from liveseg.bench.stats import summarize
 from liveseg.runtime.bundle import Bundle, Variant
 from liveseg.runtime.session import create_session
@@ -40,6 +41,66 @@ class PythonOptions:
 
     def __post_init__(self) -> None:
         self.variants = [self.bundle.variant(precision=p, size=s) for p in self.precisions for s in self.sizes]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PythonRun:
+    """One configuration's timed calls and their per-frame figures (a batch call's time divided by the batch)."""
+
+    runtime: str
+    precision: str
+    size: str
+    threads: int | None
+    batch: int
+    call_ms: list[float]
+    # stats.Timing's figures, flattened into the row
+    frames: int
+    median_ms: float
+    p95_ms: float
+    mean_ms: float
+    last20_ms: float
+    fps: float
+    peak_rss_mb: float | None
+    model_gflops: float | None
+    achieved_gflops: float | None
+    peak_gpu_mb: float | None = None  # CUDA runs only
+    peak_gflops_per_s: float | None  # the same runtime's peak at the same threads (onnxruntime CPU only)
+    efficiency: float | None
+
+
+@dataclass(frozen=True)
+class OpTime:
+    op: str
+    ms: float
+    share: float
+
+
+@dataclass(frozen=True)
+class OpProfile:
+    """Where a frame's time goes inside one variant's graph, by op type, slowest first."""
+
+    precision: str
+    size: str
+    threads: int
+    ops: list[OpTime]
+
+
+@dataclass(frozen=True)
+class PythonResult:
+    """`liveseg bench python`'s python.json; `machine` to `notes` are the suite's."""
+
+    op_profile: OpProfile
+    bundle: str
+    model: str | None
+    model_gflops: dict[str, float]  # per frame, by HxW
+    frames: int
+    runs: list[PythonRun]
+    peak: list[PeakRun]
+    skipped: list[str]
+    machine: Machine | None = None
+    command: str | None = None
+    quick: bool | None = None
+    notes: list[str] | None = None
 
 
 class RssPeak:
@@ -94,28 +155,28 @@ def record(
     call_ms: list[float],
     rss_mb: float | None,
     flops: dict[str, float],
-) -> dict:
-    """One result row: per-call raw times and per-frame summaries (a batch call's time divided by the batch)."""
-    per_frame = [t / batch for t in call_ms]
+) -> PythonRun:
+    """One result row, its efficiency left for `add_efficiency`."""
     size_key = f"{size[0]}x{size[1]}"
     gflops = flops.get(size_key)
-    summary = summarize(per_frame)
-    row = {
-        "runtime": runtime,
-        "precision": precision,
-        "size": size_key,
-        "threads": threads,
-        "batch": batch,
-        "call_ms": call_ms,
-        **summary,
-        "peak_rss_mb": rss_mb,
-        "model_gflops": gflops,
-    }
-    row["achieved_gflops"] = gflops / (summary["median_ms"] / 1000) if gflops else None
-    return row
+    summary = summarize([t / batch for t in call_ms])
+    return PythonRun(
+        runtime=runtime,
+        precision=precision,
+        size=size_key,
+        threads=threads,
+        batch=batch,
+        call_ms=call_ms,
+        **asdict(summary),
+        peak_rss_mb=rss_mb,
+        model_gflops=gflops,
+        achieved_gflops=gflops / (summary.median_ms / 1000) if gflops else None,
+        peak_gflops_per_s=None,
+        efficiency=None,
+    )
 
 
-def bench_onnxruntime(opts: PythonOptions, flops: dict[str, float], advance: Callable[[], None]) -> Iterator[dict]:
+def bench_onnxruntime(opts: PythonOptions, flops: dict[str, float], advance: Callable[[], None]) -> Iterator[PythonRun]:
     rng = np.random.default_rng(0)
     for variant in opts.variants:
         size = variant.size
@@ -146,7 +207,7 @@ def torch_net(bundle: Bundle, checkpoint_path: Path | None = None):
     return net.eval()
 
 
-def bench_torch(opts: PythonOptions, flops: dict[str, float], advance: Callable[[], None]) -> Iterator[dict]:
+def bench_torch(opts: PythonOptions, flops: dict[str, float], advance: Callable[[], None]) -> Iterator[PythonRun]:
     """PyTorch eager on the CPU: the bare network on normalised float32 NCHW (no in-graph pre/post)."""
     import torch
 
@@ -166,7 +227,7 @@ def bench_torch(opts: PythonOptions, flops: dict[str, float], advance: Callable[
         torch.set_num_threads(previous)
 
 
-def bench_cuda(opts: PythonOptions, flops: dict[str, float], advance: Callable[[], None]) -> Iterator[dict]:
+def bench_cuda(opts: PythonOptions, flops: dict[str, float], advance: Callable[[], None]) -> Iterator[PythonRun]:
     """PyTorch on the GPU: fp32, then fp16 and bf16 autocast, channels_last; times include a synchronize."""
     import torch
 
@@ -186,8 +247,7 @@ def bench_cuda(opts: PythonOptions, flops: dict[str, float], advance: Callable[[
                 row = record(
                     "torch-cuda-channels-last", str(dtype).removeprefix("torch."), size, None, batch, times, None, flops
                 )
-                row["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
-                yield row
+                yield replace(row, peak_gpu_mb=torch.cuda.max_memory_allocated() / 2**20)
                 advance()
 
 
@@ -196,7 +256,7 @@ def model_gflops(variants: list[Variant]) -> dict[str, float]:
     return {f"{v.height}x{v.width}": v.gflops for v in variants if v.gflops is not None}
 
 
-def bench_peak(threads: list[int], calls: int, advance: Callable[[], None]) -> list[dict]:
+def bench_peak(threads: list[int], calls: int, advance: Callable[[], None]) -> list[PeakRun]:
     """GFLOP/s of onnxruntime CPU on float32 MatMul and 3x3 Conv probes, for each thread count."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="liveseg-peak-") as tmp:
@@ -207,22 +267,12 @@ def bench_peak(threads: list[int], calls: int, advance: Callable[[], None]) -> l
                 session = create_session(probe.path, n)
                 x = rng.standard_normal(probe.input_shape, dtype=np.float32)
                 times = time_calls(functools.partial(session.run, None, {"x": x}), calls)
-                best = min(times)
-                rows.append(
-                    {
-                        "runtime": "onnxruntime-cpu",
-                        "threads": n,
-                        "probe": probe.name,
-                        "flops": probe.flops,
-                        "call_ms": times,
-                        "gflops_per_s": probe.flops / (best / 1000) / 1e9,
-                    }
-                )
+                rows.append(probe.result("onnxruntime-cpu", n, times))
                 advance()
     return rows
 
 
-def op_profile(variant: Variant, threads: int, runs: int = 5) -> list[dict]:
+def op_profile(variant: Variant, threads: int, runs: int = 5) -> list[OpTime]:
     """Where a frame's time goes inside the bundle graph: onnxruntime's own per-operator profile, summed by op type."""
     import json
 
@@ -238,23 +288,25 @@ def op_profile(variant: Variant, threads: int, runs: int = 5) -> list[dict]:
             totals[e["args"]["op_name"]] = totals.get(e["args"]["op_name"], 0.0) + e["dur"] / 1000 / runs
     whole = sum(totals.values())
     rows = sorted(totals.items(), key=lambda kv: -kv[1])
-    return [{"op": op, "ms": ms, "share": ms / whole} for op, ms in rows]
+    return [OpTime(op, ms, ms / whole) for op, ms in rows]
 
 
-def peak_by_threads(peak_rows: list[dict]) -> dict[int, float]:
+def peak_by_threads(peak_rows: list[PeakRun]) -> dict[int, float]:
     out: dict[int, float] = {}
     for row in peak_rows:
-        out[row["threads"]] = max(out.get(row["threads"], 0.0), row["gflops_per_s"])
+        out[row.threads] = max(out.get(row.threads, 0.0), row.gflops_per_s)
     return out
 
 
-def add_efficiency(rows: list[dict], peak_rows: list[dict]) -> None:
+def add_efficiency(rows: list[PythonRun], peak_rows: list[PeakRun]) -> list[PythonRun]:
     """efficiency = achieved GFLOP/s of the model / peak GFLOP/s of the same runtime and thread count."""
     peaks = peak_by_threads(peak_rows)
+    out = []
     for row in rows:
-        peak = peaks.get(row["threads"]) if row["runtime"] == "onnxruntime-cpu" else None
-        row["peak_gflops_per_s"] = peak
-        row["efficiency"] = row["achieved_gflops"] / peak if peak and row["achieved_gflops"] else None
+        peak = peaks.get(row.threads) if row.runtime == "onnxruntime-cpu" and row.threads is not None else None
+        efficiency = row.achieved_gflops / peak if peak and row.achieved_gflops else None
+        out.append(replace(row, peak_gflops_per_s=peak, efficiency=efficiency))
+    return out
 
 
 def torch_available() -> bool:
@@ -273,7 +325,7 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def run_python(opts: PythonOptions, progress: Callable[[int], Callable[[], None]] | None = None) -> dict:
+def run_python(opts: PythonOptions, progress: Callable[[int], Callable[[], None]] | None = None) -> PythonResult:
     """All Python benchmarks; `progress(total)` returns the callback that advances a progress bar by one step."""
     use_torch = opts.torch and torch_available()
     use_cuda = use_torch and cuda_available()
@@ -292,20 +344,16 @@ def run_python(opts: PythonOptions, progress: Callable[[int], Callable[[], None]
         rows += list(bench_torch(opts, flops, advance))
     if use_cuda:
         rows += list(bench_cuda(opts, flops, advance))
-    add_efficiency(rows, peak_rows)
     profiled = opts.variants[0]
-    return {
-        "op_profile": {
-            "precision": profiled.precision,
-            "size": f"{profiled.height}x{profiled.width}",
-            "threads": 1,
-            "ops": op_profile(profiled, threads=1),
-        },
-        "bundle": opts.bundle.name,
-        "model": opts.bundle.manifest.model.get("name"),
-        "model_gflops": flops,
-        "frames": opts.frames,
-        "runs": rows,
-        "peak": peak_rows,
-        "skipped": [] if use_torch else ["torch (not installed)"],
-    }
+    return PythonResult(
+        op_profile=OpProfile(
+            profiled.precision, f"{profiled.height}x{profiled.width}", 1, op_profile(profiled, threads=1)
+        ),
+        bundle=opts.bundle.name,
+        model=opts.bundle.manifest.model.get("name"),
+        model_gflops=flops,
+        frames=opts.frames,
+        runs=add_efficiency(rows, peak_rows),
+        peak=peak_rows,
+        skipped=[] if use_torch else ["torch (not installed)"],
+    )

@@ -28,7 +28,31 @@ class RayBenchOptions:
     batch: int
 
 
-def run_ray_bench(opts: RayBenchOptions, progress: Callable[[int], Callable[[], None]]) -> dict:
+@dataclass(frozen=True)
+class RayRow:
+    """One engine at one CPU count; a Ray row adds Ray's start-up (not in `seconds`) and its ratio to the plain
+    row."""
+
+    engine: str
+    cpus: int
+    seconds: float
+    img_per_s: float
+    ray_start_s: float | None = None
+    vs_plain: float | None = None
+
+
+@dataclass(frozen=True)
+class RayResult:
+    """`liveseg bench ray`'s ray.json; `command` is the suite's."""
+
+    model: str
+    images: int
+    batch: int
+    results: list[RayRow]
+    command: str | None = None
+
+
+def run_ray_bench(opts: RayBenchOptions, progress: Callable[[int], Callable[[], None]]) -> RayResult:
     """Images/s of the plain path and of Ray per CPU count; each Ray row also holds its ratio to the plain row."""
     import ray
     from rich.progress import Progress
@@ -47,20 +71,18 @@ def run_ray_bench(opts: RayBenchOptions, progress: Callable[[int], Callable[[], 
             segmenter = load(opts.model, threads=cpus)
             start = time.perf_counter()
             segment_images(segmenter, jobs, options(f"plain-{cpus}"), Progress(disable=True), Outcome())
-            rows.append(_row("plain", cpus, opts.count, time.perf_counter() - start))
+            seconds = time.perf_counter() - start
+            rows.append(RayRow("plain", cpus, seconds, opts.count / seconds))
             tick()
-        plain = {row["cpus"]: row["img_per_s"] for row in rows}
+        plain = {row.cpus: row.img_per_s for row in rows}
         for cpus in opts.cpus:
             start = time.perf_counter()
             engine.start(cpus=cpus)
             started = time.perf_counter()
             engine.segment_files(jobs, options(f"ray-{cpus}"), model=opts.model, threads=1, actors=cpus)
-            row = _row("ray", cpus, opts.count, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
             ray.shutdown()
-            rows.append(row | {"ray_start_s": started - start, "vs_plain": row["img_per_s"] / plain[cpus]})
+            rate = opts.count / seconds
+            rows.append(RayRow("ray", cpus, seconds, rate, ray_start_s=started - start, vs_plain=rate / plain[cpus]))
             tick()
-    return {"model": opts.model, "images": opts.count, "batch": opts.batch, "results": rows}
-
-
-def _row(engine: str, cpus: int, images: int, seconds: float) -> dict:
-    return {"engine": engine, "cpus": cpus, "seconds": seconds, "img_per_s": images / seconds}
+    return RayResult(opts.model, opts.count, opts.batch, rows)

@@ -4,7 +4,6 @@ from the raw figures and never edited by hand: the figures (`summary`), the term
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -12,15 +11,16 @@ from liveseg import atomic
 from liveseg.bench.charts import TEMPORAL_CHART, charts
 from liveseg.bench.console import console
 from liveseg.bench.markdown import TEMPORAL_HEADING, markdown, temporal_section
-from liveseg.bench.results import TEMPORAL_JSON, load_results
+from liveseg.bench.results import TEMPORAL_JSON, Results, load_json, load_results
+from liveseg.bench.temporal import TemporalResult
 
 
 def write_temporal(out: Path, report: Path) -> None:
     """Draw the temporal chart and put the temporal section into `report` in place of its old one (else before
     the notes or charts), leaving every other section as it is."""
-    results = {"temporal": json.loads((out / TEMPORAL_JSON).read_text())}
-    charts(results, out)
-    section = temporal_section(results["temporal"], Path(os.path.relpath(out / TEMPORAL_CHART, report.parent)))
+    temporal = load_json(out / TEMPORAL_JSON, TemporalResult)
+    charts(Results(temporal=temporal), out)
+    section = temporal_section(temporal, Path(os.path.relpath(out / TEMPORAL_CHART, report.parent)))
     lines = report.read_text().splitlines() if report.is_file() else ["# liveseg benchmarks", ""]
     heads = [i for i, line in enumerate(lines) if line.startswith("## ")]
     if TEMPORAL_HEADING in lines:
@@ -31,7 +31,7 @@ def write_temporal(out: Path, report: Path) -> None:
     atomic.write_text(report, "\n".join([*lines[:start], *section, *lines[end:]]) + "\n")
 
 
-def write_report(out: Path, report: Path, show: bool = True) -> dict:
+def write_report(out: Path, report: Path, show: bool = True) -> Results:
     """Console tables, charts and BENCHMARKS.md from whatever results `out` holds."""
     results = load_results(out)
     if show:

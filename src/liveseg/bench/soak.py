@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from liveseg.bench.browser import APP_POLL, WEBGPU_FLAGS, chromium, open_page, serve, until
+from liveseg.bench.browser import APP_POLL, WEBGPU_FLAGS, BrowserInfo, chromium, open_page, serve, until
+from liveseg.bench.machine import Machine
 from liveseg.runtime.bundle import Bundle
 
 SAMPLE = f"""() => {{
@@ -26,6 +27,89 @@ SAMPLE = f"""() => {{
   const text = (id) => document.getElementById(id)?.textContent ?? null;
   return {{ ...poll, memory: s.memory, dropped: s.dropped, legend: text("legend"), stats: text("stats") }};
 }}"""
+
+
+@dataclass(frozen=True)
+class SoakSample:
+    """One sample: the page's progress, memory from every side (MB), and what changed since the previous sample
+    (None on the first)."""
+
+    t: float  # seconds since the first sample
+    now: float  # the page's performance.now()
+    count: int  # results from distinct camera frames so far
+    results: int
+    dropped: int | None  # camera frames the app skipped while busy, so far
+    heap_mb: float  # JS heap after a forced GC
+    heap_live_mb: float | None
+    workers_mb: float | None
+    page_total_mb: float | None
+    renderer_mb: float | None
+    chromium_mb: float | None
+    fps: float | None
+    legend_updated: bool | None
+    stats_updated: bool | None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A sample and the panels' text it was compared by (the text itself is not a result)."""
+
+    sample: SoakSample
+    legend: str | None
+    stats: str | None
+
+
+@dataclass(frozen=True)
+class Growth:
+    """A memory series' robust line: its start and end levels, the growth between them, its slope, its maximum."""
+
+    start_mb: float
+    end_mb: float
+    growth: float
+    slope_mb_per_min: float
+    max_mb: float
+
+
+@dataclass(frozen=True)
+class FpsRange:
+    mean: float
+    min: float
+    max: float
+
+
+@dataclass(frozen=True)
+class SoakSummary:
+    samples: int
+    minutes: float
+    heap_mb: Growth | None  # the three memory series share their names with SoakSample's fields
+    workers_mb: Growth | None
+    renderer_mb: Growth | None
+    fps: FpsRange | None
+    stalled_intervals: int
+    dropped_legend_updates: int
+    dropped_stats_updates: int
+    frames_dropped_by_app: int
+
+
+@dataclass(frozen=True)
+class SoakResult:
+    """`liveseg bench soak`'s soak.json; `machine` to `minutes` are the suite's."""
+
+    browser: BrowserInfo
+    bundle: str
+    backend: str
+    precision: str
+    size: str
+    threads: int
+    interval_s: float
+    warmup_s: float
+    samples: list[SoakSample]
+    summary: SoakSummary
+    errors: list[str]
+    machine: Machine | None = None
+    command: str | None = None
+    quick: bool | None = None
+    minutes: float | None = None
 
 
 @dataclass
@@ -61,39 +145,34 @@ def _chromium_rss_mb() -> tuple[float | None, float | None]:
     return renderer, (total or None)
 
 
-def _sample(page, cdp, previous: dict | None, t0: float) -> dict:
+def _sample(page, cdp, previous: Reading | None, t0: float) -> Reading:
     state = page.evaluate(SAMPLE)
     live_mb = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize / 2 ** 20 : null")
     cdp.send("HeapProfiler.collectGarbage")
     heap_mb = cdp.send("Runtime.getHeapUsage")["usedSize"] / 2**20
     renderer_mb, chromium_mb = _chromium_rss_mb()
     memory = state["memory"] or {}
-    sample = {
-        "t": time.monotonic() - t0,
-        "now": state["now"],
-        "count": state["count"],
-        "results": state["results"],
-        "dropped": state["dropped"],
-        "heap_mb": heap_mb,
-        "heap_live_mb": live_mb,
-        "workers_mb": memory.get("workersMB"),
-        "page_total_mb": memory.get("totalMB"),
-        "renderer_mb": renderer_mb,
-        "chromium_mb": chromium_mb,
-        "fps": None,
-        "legend_updated": None,
-        "stats_updated": None,
-        "legend": state["legend"],
-        "stats": state["stats"],
-    }
-    if previous is not None:
-        sample["fps"] = (state["count"] - previous["count"]) * 1000 / (state["now"] - previous["now"])
-        sample["legend_updated"] = state["legend"] != previous["legend"]
-        sample["stats_updated"] = state["stats"] != previous["stats"]
-    return sample
+    before = previous.sample if previous else None
+    sample = SoakSample(
+        t=time.monotonic() - t0,
+        now=state["now"],
+        count=state["count"],
+        results=state["results"],
+        dropped=state["dropped"],
+        heap_mb=heap_mb,
+        heap_live_mb=live_mb,
+        workers_mb=memory.get("workersMB"),
+        page_total_mb=memory.get("totalMB"),
+        renderer_mb=renderer_mb,
+        chromium_mb=chromium_mb,
+        fps=(state["count"] - before.count) * 1000 / (state["now"] - before.now) if before else None,
+        legend_updated=state["legend"] != previous.legend if previous else None,
+        stats_updated=state["stats"] != previous.stats if previous else None,
+    )
+    return Reading(sample, state["legend"], state["stats"])
 
 
-def growth(values: list[float | None], t_s: list[float]) -> dict | None:
+def growth(values: Sequence[float | None], t_s: Sequence[float]) -> Growth | None:
     """Start and end level of the robust (Theil–Sen) line through every sample, growth between them, its slope
     per minute.
 
@@ -110,33 +189,30 @@ def growth(values: list[float | None], t_s: list[float]) -> dict | None:
     slope = float(np.median((v[second] - v[first]) / (t[second] - t[first])))
     level = float(np.median(v - slope * t))
     start, end = level + slope * t[0], level + slope * t[-1]
-    return {
-        "start_mb": start,
-        "end_mb": end,
-        "growth": end / start - 1,
-        "slope_mb_per_min": slope,
-        "max_mb": float(v.max()),
-    }
+    return Growth(start, end, end / start - 1, slope, float(v.max()))
 
 
-def summarize_soak(samples: list[dict]) -> dict:
-    t = [s["t"] for s in samples]
+def summarize_soak(readings: list[Reading]) -> SoakSummary:
+    samples = [r.sample for r in readings]
+    t = [s.t for s in samples]
     intervals = samples[1:]
-    advanced = [s for prev, s in itertools.pairwise(samples) if s["count"] > prev["count"]]
-    fps = [s["fps"] for s in intervals]
-    return {
-        "samples": len(samples),
-        "minutes": (t[-1] - t[0]) / 60 if len(t) > 1 else 0.0,
-        **{key: growth([s[key] for s in samples], t) for key in ("heap_mb", "workers_mb", "renderer_mb")},
-        "fps": {"mean": float(np.mean(fps)), "min": float(np.min(fps)), "max": float(np.max(fps))} if fps else None,
-        "stalled_intervals": len(intervals) - len(advanced),
-        "dropped_legend_updates": sum(not s["legend_updated"] for s in advanced if s["legend"] is not None),
-        "dropped_stats_updates": sum(not s["stats_updated"] for s in advanced if s["stats"] is not None),
-        "frames_dropped_by_app": (samples[-1]["dropped"] or 0) - (samples[0]["dropped"] or 0),
-    }
+    advanced = [r for prev, r in itertools.pairwise(readings) if r.sample.count > prev.sample.count]
+    fps = [s.fps for s in intervals if s.fps is not None]
+    return SoakSummary(
+        samples=len(samples),
+        minutes=(t[-1] - t[0]) / 60 if len(t) > 1 else 0.0,
+        heap_mb=growth([s.heap_mb for s in samples], t),
+        workers_mb=growth([s.workers_mb for s in samples], t),
+        renderer_mb=growth([s.renderer_mb for s in samples], t),
+        fps=FpsRange(float(np.mean(fps)), float(np.min(fps)), float(np.max(fps))) if fps else None,
+        stalled_intervals=len(intervals) - len(advanced),
+        dropped_legend_updates=sum(not r.sample.legend_updated for r in advanced if r.legend is not None),
+        dropped_stats_updates=sum(not r.sample.stats_updated for r in advanced if r.stats is not None),
+        frames_dropped_by_app=(samples[-1].dropped or 0) - (samples[0].dropped or 0),
+    )
 
 
-def run_soak(opts: SoakOptions, progress: Callable[[int], Callable[[], None]] | None = None) -> dict:
+def run_soak(opts: SoakOptions, progress: Callable[[int], Callable[[], None]] | None = None) -> SoakResult:
     """Open the app on the fake webcam, warm up, then sample every `interval_s` for `minutes`."""
     total = max(2, round(opts.minutes * 60 / opts.interval_s) + 1)
     advance = progress(total) if progress else (lambda: None)
@@ -154,28 +230,25 @@ def run_soak(opts: SoakOptions, progress: Callable[[int], Callable[[], None]] | 
             page.wait_for_timeout(opts.warmup_s * 1000)
             cdp = context.new_cdp_session(page)
             t0 = time.monotonic()
-            samples: list[dict] = []
+            readings: list[Reading] = []
             for i in range(total):
                 page.wait_for_timeout(max(0.0, t0 + i * opts.interval_s - time.monotonic()) * 1000)
-                samples.append(_sample(page, cdp, samples[-1] if samples else None, t0))
+                readings.append(_sample(page, cdp, readings[-1] if readings else None, t0))
                 advance()
             final = page.evaluate("window.liveseg.stats()")
         finally:
             context.close()
         version = browser.version
-    summary = summarize_soak(samples)
-    for s in samples:
-        del s["legend"], s["stats"]  # compared while sampling; the text itself is not a result
-    return {
-        "browser": {"name": "chromium", "version": version},
-        "bundle": opts.bundle.name,
-        "backend": final["backend"],
-        "precision": final["precision"],
-        "size": final["size"],
-        "threads": final["threads"],
-        "interval_s": opts.interval_s,
-        "warmup_s": opts.warmup_s,
-        "samples": samples,
-        "summary": summary,
-        "errors": errors,
-    }
+    return SoakResult(
+        browser=BrowserInfo("chromium", version),
+        bundle=opts.bundle.name,
+        backend=final["backend"],
+        precision=final["precision"],
+        size=final["size"],
+        threads=final["threads"],
+        interval_s=opts.interval_s,
+        warmup_s=opts.warmup_s,
+        samples=[r.sample for r in readings],
+        summary=summarize_soak(readings),
+        errors=errors,
+    )

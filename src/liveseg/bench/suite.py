@@ -12,9 +12,9 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from liveseg import tfenv
 from liveseg.errors import LivesegError
@@ -22,7 +22,16 @@ from liveseg.runtime.manifest import PRECISIONS
 from liveseg.settings import counts, option, parse_precisions, parse_size, parse_sizes
 
 if TYPE_CHECKING:
+    from liveseg.bench.browser import BrowserResult
+    from liveseg.bench.person import PersonResult
+    from liveseg.bench.python import PythonResult
+    from liveseg.bench.ray import RayResult
+    from liveseg.bench.soak import SoakResult
+    from liveseg.bench.temporal import TemporalResult
+    from liveseg.bench.train import TrainResult
     from liveseg.runtime.bundle import Bundle, Variant
+
+R = TypeVar("R")
 
 # A stage's total → the callable that advances it by one; a display per labelled stage (the CLI's Rich bar).
 Start = Callable[[int], Callable[[], None]]
@@ -85,11 +94,11 @@ def _bundle(model: str) -> Bundle:
     return bundle
 
 
-def _save(out: Path, name: str, results: dict) -> dict:
+def _save(out: Path, name: str, result: R) -> R:
     from liveseg.bench.results import save_json
 
-    save_json(out / name, results)
-    return results
+    save_json(out / name, result)
+    return result
 
 
 @dataclass
@@ -116,7 +125,7 @@ class PythonBenchSettings:
     report: Path = option(**REPORT)
 
 
-def python_bench(settings: PythonBenchSettings, progress: Progress, command: str) -> dict:
+def python_bench(settings: PythonBenchSettings, progress: Progress, command: str) -> PythonResult:
     """onnxruntime per thread count, PyTorch eager, CUDA when present (`quick`: fp32, one thread, five frames)."""
     from liveseg.bench import machine
     from liveseg.bench.python import PythonOptions, run_python
@@ -138,8 +147,7 @@ def python_bench(settings: PythonBenchSettings, progress: Progress, command: str
     with progress("bench python") as start:
         results = run_python(opts, start)
     notes = [] if s.torch else ["PyTorch runs were turned off (--no-torch)."]
-    results.update(machine=info, command=command, quick=s.quick, notes=notes)
-    return _save(s.out, PYTHON_JSON, results)
+    return _save(s.out, PYTHON_JSON, replace(results, machine=info, command=command, quick=s.quick, notes=notes))
 
 
 @dataclass
@@ -162,7 +170,7 @@ class BrowserBenchSettings:
     report: Path = option(**REPORT)
 
 
-def browser_bench(settings: BrowserBenchSettings, progress: Progress, command: str) -> dict:
+def browser_bench(settings: BrowserBenchSettings, progress: Progress, command: str) -> BrowserResult:
     """The app, its module API and the peer pages on one fake webcam of the chosen variant's size; the seed and
     TF.js pages run the variant's fp32 network as a logits graph (TF.js converted from it, once, cached)."""
     from liveseg.bench import graphs, machine
@@ -196,7 +204,8 @@ def browser_bench(settings: BrowserBenchSettings, progress: Progress, command: s
         )
         with progress("bench browser") as start:
             results = run_browser(opts, notes, start)
-    results.update(machine=info, command=command, quick=s.quick, notes=notes, model_gflops=model_gflops([variant]))
+    flops = model_gflops([variant])
+    results = replace(results, machine=info, command=command, quick=s.quick, notes=notes, model_gflops=flops)
     return _save(s.out, BROWSER_JSON, results)
 
 
@@ -237,7 +246,7 @@ class SoakBenchSettings:
     report: Path = option(**REPORT)
 
 
-def soak_bench(settings: SoakBenchSettings, progress: Progress, command: str) -> dict:
+def soak_bench(settings: SoakBenchSettings, progress: Progress, command: str) -> SoakResult:
     """The app live on the fake webcam for `minutes`, sampled every `interval` seconds after a minute's warm-up."""
     from liveseg.bench import machine
     from liveseg.bench.results import SOAK_JSON
@@ -263,8 +272,7 @@ def soak_bench(settings: SoakBenchSettings, progress: Progress, command: str) ->
         )
         with progress("bench soak") as start:
             results = run_soak(opts, start)
-    results.update(machine=info, command=command, quick=s.quick, minutes=opts.minutes)
-    return _save(s.out, SOAK_JSON, results)
+    return _save(s.out, SOAK_JSON, replace(results, machine=info, command=command, quick=s.quick, minutes=opts.minutes))
 
 
 @dataclass
@@ -301,7 +309,7 @@ class PersonBenchSettings:
     report: Path = option(**REPORT)
 
 
-def person_bench(settings: PersonBenchSettings, command: str) -> dict:
+def person_bench(settings: PersonBenchSettings, command: str) -> PersonResult:
     """The bundled person model against MediaPipe, in the browser and in Python (the npm package's .tflite when
     the checkout has it)."""
     from liveseg.bench import machine
@@ -321,8 +329,7 @@ def person_bench(settings: PersonBenchSettings, command: str) -> dict:
     )
     notes: list[str] = []
     results = run_person(opts, notes)
-    results.update(machine=machine.describe(), command=command, notes=notes)
-    return _save(s.out, PERSON_JSON, results)
+    return _save(s.out, PERSON_JSON, replace(results, machine=machine.describe(), command=command, notes=notes))
 
 
 @dataclass
@@ -336,7 +343,7 @@ class TemporalBenchSettings:
     report: Path = option(**REPORT)
 
 
-def temporal_bench(settings: TemporalBenchSettings, progress: Progress, command: str) -> dict:
+def temporal_bench(settings: TemporalBenchSettings, progress: Progress, command: str) -> TemporalResult:
     """Every clip through each model once, with MediaPipe's selfie solution beside the person model when the
     browser part runs, then the stabiliser's cost per frame in the browser."""
     from liveseg.bench import machine
@@ -351,9 +358,8 @@ def temporal_bench(settings: TemporalBenchSettings, progress: Progress, command:
         peer = stack.enter_context(mediapipe_selfie(person.variant.size)) if s.browser and person else None
         with progress("bench temporal") as start:
             results = run_temporal(camvid, person, s.clips, s.data_root, start, peer)
-    if s.browser:
-        results["browser_ms"] = browser_cost_ms(REPO)
-    results.update(machine=machine.describe(), command=command)
+    cost = browser_cost_ms(REPO) if s.browser else None
+    results = replace(results, browser_ms=cost, machine=machine.describe(), command=command)
     return _save(s.out, TEMPORAL_JSON, results)
 
 
@@ -371,8 +377,9 @@ class TrainBenchSettings:
     out: Path = option(**OUT)
 
 
-def train_bench(settings: TrainBenchSettings, progress: Progress, command: str) -> dict:
+def train_bench(settings: TrainBenchSettings, progress: Progress, command: str) -> TrainResult:
     """Each training pipeline (torch.compile only when asked) through `liveseg train`'s own step."""
+    from liveseg.bench.results import TRAIN_JSON
     from liveseg.bench.train import PIPELINES, run_train_bench
     from liveseg.train.config import TrainConfig
 
@@ -385,8 +392,7 @@ def train_bench(settings: TrainBenchSettings, progress: Progress, command: str) 
     pipelines = tuple(p for p in PIPELINES if s.compile or not p.compile)
     with progress("bench train") as start:
         results = run_train_bench(base, pipelines, s.steps, s.warmup, start)
-    results.update(command=command)
-    return _save(s.out, "train.json", results)
+    return _save(s.out, TRAIN_JSON, replace(results, command=command))
 
 
 @dataclass
@@ -401,16 +407,16 @@ class RayBenchSettings:
     out: Path = option(**OUT)
 
 
-def ray_bench(settings: RayBenchSettings, progress: Progress, command: str) -> dict:
+def ray_bench(settings: RayBenchSettings, progress: Progress, command: str) -> RayResult:
     """The plain path and a local Ray per CPU count, on the same images."""
     from liveseg.bench.ray import RayBenchOptions, run_ray_bench
+    from liveseg.bench.results import RAY_JSON
 
     s = settings
     opts = RayBenchOptions(s.model, bench_images(s.images), s.count, s.cpus, s.batch)
     with progress("bench ray") as start:
         results = run_ray_bench(opts, start)
-    results.update(command=command)
-    return _save(s.out, "ray.json", results)
+    return _save(s.out, RAY_JSON, replace(results, command=command))
 
 
 @dataclass

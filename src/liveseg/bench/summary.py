@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import math
 
-from liveseg.bench.browser import MEDIAPIPE_BACKEND, STAGES
+from liveseg.bench.browser import MEDIAPIPE_BACKEND, STAGES, BrowserResult, BrowserRun
+from liveseg.bench.python import PythonResult
+from liveseg.bench.results import Results
+from liveseg.bench.soak import SoakResult
 
 # Issue 9's targets (this 2-core machine, WASM 2 threads, default bundle); the heap growth one is a maximum.
 TARGETS = {
@@ -44,67 +47,65 @@ def signed_pct(x: float | None) -> str:
 # ----- headline figures ------------------------------------------------------------------------------------------
 
 
-def find_run(browser: dict, page: str, backend: str) -> dict | None:
-    return next((r for r in browser.get("runs", []) if r["page"] == page and r["requested_backend"] == backend), None)
+def find_run(browser: BrowserResult | None, page: str, backend: str) -> BrowserRun | None:
+    runs = browser.runs if browser else []
+    return next((r for r in runs if r.page == page and r.requested_backend == backend), None)
 
 
-def browser_peak(browser: dict) -> float | None:
-    rates = [p["gflops_per_s"] for p in browser.get("peak", [])]
+def browser_peak(browser: BrowserResult | None) -> float | None:
+    rates = [p.gflops_per_s for p in browser.peak] if browser else []
     return max(rates) if rates else None
 
 
-def headline(results: dict, backend: str = "wasm") -> dict:
+def headline(results: Results, backend: str = "wasm") -> dict:
     """The figures the targets are about: the app's fps, its ratios to its module API and the peers, efficiency,
-    fps per backend and the soak's heap growth."""
+    fps per backend, the soak's heap growth and the best Python run (`python_best`, a PythonRun)."""
     out: dict = {"backend": backend}
-    browser = results.get("browser") or {}
+    browser = results.browser
     app, api = find_run(browser, "liveseg", backend), find_run(browser, "liveseg-api", backend)
     if app:
-        out["e2e_fps"], out["camera_fps"] = app["fps"], app.get("camera_fps")
+        out["e2e_fps"], out["camera_fps"] = app.fps, app.camera_fps
     if api:
-        out["api_fps"] = api["fps"]
-        out["api_inference_ms"] = api["stages"].get("inference")
-    if app and api and api["fps"]:
-        out["vs_api"] = app["fps"] / api["fps"]
+        out["api_fps"] = api.fps
+        out["api_inference_ms"] = api.stages.get("inference")
+    if app and api and api.fps:
+        out["vs_api"] = app.fps / api.fps
     for peer in ("seed", "tfjs", "mediapipe"):
         other = find_run(browser, peer, MEDIAPIPE_BACKEND if peer == "mediapipe" else backend)
-        if other and other["fps"]:
-            out[f"{peer}_fps"] = other["fps"]
+        if other and other.fps:
+            out[f"{peer}_fps"] = other.fps
             if app:
-                out[f"vs_{peer}"] = app["fps"] / other["fps"]
-    gflops = browser.get("model_gflops", {}).get(app["size"]) if app else None
+                out[f"vs_{peer}"] = app.fps / other.fps
+    gflops = browser.model_gflops.get(app.size) if app and browser and browser.model_gflops else None
     peak = browser_peak(browser)
     if gflops and peak:
         out["model_gflops"], out["browser_peak_gflops_per_s"] = gflops, peak
         for key, run in (("", app), ("api_", api)):
-            inference = run and run["stages"].get("inference")
+            inference = run and run.stages.get("inference")
             if inference:
                 out[f"{key}achieved_gflops_per_s"] = gflops / (inference / 1000)
                 out[f"{key}efficiency"] = out[f"{key}achieved_gflops_per_s"] / peak
     out["per_backend"] = {
-        r["requested_backend"]: {
-            "app": r["fps"],
-            "api": (find_run(browser, "liveseg-api", r["requested_backend"]) or {}).get("fps"),
-        }
-        for r in browser.get("runs", [])
-        if r["page"] == "liveseg"
+        r.requested_backend: {"app": r.fps, "api": _fps(find_run(browser, "liveseg-api", r.requested_backend))}
+        for r in (browser.runs if browser else [])
+        if r.page == "liveseg"
     }
-    if (soak := (results.get("soak") or {}).get("summary")) and soak.get("heap_mb"):
-        out["heap_growth"] = soak["heap_mb"]["growth"]
-        out["soak_minutes"] = soak["minutes"]
-    python = results.get("python")
-    if python:
+    if results.soak and (heap := results.soak.summary.heap_mb):
+        out["heap_growth"] = heap.growth
+        out["soak_minutes"] = results.soak.summary.minutes
+    if results.python:
         rows = [
             r
-            for r in python["runs"]
-            if r["runtime"] == "onnxruntime-cpu" and r["batch"] == 1 and r.get("efficiency") is not None
+            for r in results.python.runs
+            if r.runtime == "onnxruntime-cpu" and r.batch == 1 and r.efficiency is not None
         ]
         if rows:
-            best = max(rows, key=lambda r: r["fps"])
-            out["python_best"] = {
-                k: best[k] for k in ("precision", "size", "threads", "median_ms", "fps", "efficiency")
-            }
+            out["python_best"] = max(rows, key=lambda r: r.fps)
     return out
+
+
+def _fps(run: BrowserRun | None) -> float | None:
+    return run.fps if run else None
 
 
 def target_rows(h: dict) -> list[tuple[str, str, str, str]]:
@@ -152,38 +153,37 @@ def stage_text(stages: dict) -> str:
     )
 
 
-def where_time_goes(results: dict) -> list[str]:
+def where_time_goes(results: Results) -> list[str]:
     """Per-stage medians of the app's frames, against the module API's, and the inside of the graph."""
     lines = []
-    browser = results.get("browser") or {}
-    for r in browser.get("runs", []):
-        if r["page"] != "liveseg":
+    browser = results.browser
+    for r in browser.runs if browser else []:
+        if r.page != "liveseg":
             continue
-        interval = 1000 / r["fps"] if r["fps"] else None
+        interval = 1000 / r.fps if r.fps else None
         lines.append(
-            f"liveseg on {r['backend']}: {stage_text(r['stages'])}. A distinct camera frame is segmented every "
-            f"{num(interval)} ms ({num(r['fps'])} fps; the camera delivered {num(r.get('camera_fps'))} fps)."
+            f"liveseg on {r.backend}: {stage_text(r.stages)}. A distinct camera frame is segmented every "
+            f"{num(interval)} ms ({num(r.fps)} fps; the camera delivered {num(r.camera_fps)} fps)."
         )
-        api = find_run(browser, "liveseg-api", r["requested_backend"])
-        if api and "inference" in api["stages"] and "inference" in r["stages"]:
+        api = find_run(browser, "liveseg-api", r.requested_backend)
+        if api and "inference" in api.stages and "inference" in r.stages:
             lines.append(
-                f"The same worker and graph through the module API, nothing drawn: {stage_text(api['stages'])}; "
-                f"inference {num(api['stages']['inference'])} ms there against {num(r['stages']['inference'])} ms "
+                f"The same worker and graph through the module API, nothing drawn: {stage_text(api.stages)}; "
+                f"inference {num(api.stages['inference'])} ms there against {num(r.stages['inference'])} ms "
                 "in the app, whose capture, rendering and compositing share the same cores."
             )
-    python = results.get("python") or {}
-    if prof := python.get("op_profile"):
-        top = ", ".join(f"{o['op']} {num(o['ms'])} ms ({pct(o['share'])})" for o in prof["ops"][:5])
+    if python := results.python:
+        prof = python.op_profile
+        top = ", ".join(f"{o.op} {num(o.ms)} ms ({pct(o.share)})" for o in prof.ops[:5])
         lines.append(
-            f"Inside the bundle graph (onnxruntime CPU, {prof['precision']} {prof['size']}, 1 thread, per-op "
-            f"profile): {top}."
+            f"Inside the bundle graph (onnxruntime CPU, {prof.precision} {prof.size}, 1 thread, per-op profile): {top}."
         )
-    for r in python.get("runs", []):
-        if r["runtime"] == "onnxruntime-cpu" and r["batch"] == 1 and r.get("efficiency") is not None:
-            lines.append(
-                f"onnxruntime CPU {r['precision']} {r['threads']} thread(s): {num(r['achieved_gflops'])} "
-                f"GFLOP/s of a {num(r['peak_gflops_per_s'])} GFLOP/s peak ({pct(r['efficiency'])})."
-            )
+        for p in python.runs:
+            if p.runtime == "onnxruntime-cpu" and p.batch == 1 and p.efficiency is not None:
+                lines.append(
+                    f"onnxruntime CPU {p.precision} {p.threads} thread(s): {num(p.achieved_gflops)} "
+                    f"GFLOP/s of a {num(p.peak_gflops_per_s)} GFLOP/s peak ({pct(p.efficiency)})."
+                )
     return lines
 
 
@@ -214,100 +214,90 @@ BR_HEADER = [
     "repeats",
 ]
 SOAK_HEADER = ["memory", "start MB", "end MB", "growth", "slope MB/min", "max MB"]
-SOAK_SERIES = {
+SOAK_SERIES = {  # by the name of their fields in SoakSample and SoakSummary
     "heap_mb": "JS heap after GC (page)",
     "workers_mb": "workers (measureUserAgentSpecificMemory)",
     "renderer_mb": "renderer process RSS",
 }
 
 
-def python_rows(python: dict) -> list[list[str]]:
+def python_rows(python: PythonResult) -> list[list[str]]:
     return [
         [
-            r["runtime"],
-            r["precision"],
-            r["size"],
-            str(r["threads"] or "—"),
-            str(r["batch"]),
-            num(r["median_ms"]),
-            num(r["p95_ms"]),
-            num(r["fps"]),
-            num(r["peak_rss_mb"], 0),
-            num(r["achieved_gflops"]),
-            pct(r.get("efficiency")),
+            r.runtime,
+            r.precision,
+            r.size,
+            str(r.threads or "—"),
+            str(r.batch),
+            num(r.median_ms),
+            num(r.p95_ms),
+            num(r.fps),
+            num(r.peak_rss_mb, 0),
+            num(r.achieved_gflops),
+            pct(r.efficiency),
         ]
-        for r in python["runs"]
+        for r in python.runs
     ]
 
 
-def peak_rows(python: dict | None, browser: dict | None) -> list[list[str]]:
-    rows = []
-    for source in (python, browser):
-        for p in (source or {}).get("peak", []):
-            rows.append(
-                [
-                    p["runtime"],
-                    str(p["threads"]),
-                    p["probe"],
-                    num(p["flops"] / 1e9, 2),
-                    num(min(p["call_ms"]), 2),
-                    num(p["gflops_per_s"]),
-                ]
-            )
-    return rows
+def peak_rows(python: PythonResult | None, browser: BrowserResult | None) -> list[list[str]]:
+    peaks = [p for source in (python, browser) if source for p in source.peak]
+    return [
+        [p.runtime, str(p.threads), p.probe, num(p.flops / 1e9, 2), num(min(p.call_ms), 2), num(p.gflops_per_s)]
+        for p in peaks
+    ]
 
 
-def browser_rows(browser: dict, short: bool = False) -> list[list[str]]:
+def browser_rows(browser: BrowserResult, short: bool = False) -> list[list[str]]:
     """One row per run; `short` (the console) names pages by id and leaves out the model column."""
     rows = []
-    for r in browser["runs"]:
-        page, model = PAGES.get(r["page"], (r["page"], ""))
+    for r in browser.runs:
+        page, model = PAGES.get(r.page, (r.page, ""))
         rows.append(
             [
-                *([r["page"]] if short else [page, model]),
-                r["backend"] or r["requested_backend"],
-                str(r["threads"] or "—"),
-                *(num(r["stages"].get(k)) for k in STAGES),
-                num(r["fps"]),
-                num(r.get("camera_fps")),
-                str(r["repeats"]),
+                *([r.page] if short else [page, model]),
+                r.backend or r.requested_backend,
+                str(r.threads or "—"),
+                *(num(r.stages.get(k)) for k in STAGES),
+                num(r.fps),
+                num(r.camera_fps),
+                str(r.repeats),
             ]
         )
     return rows
 
 
-def soak_rows(soak: dict) -> list[list[str]]:
+def soak_rows(soak: SoakResult) -> list[list[str]]:
     rows = []
     for key, label in SOAK_SERIES.items():
-        g = soak["summary"].get(key)
-        if g:
+        if g := getattr(soak.summary, key):
             rows.append(
                 [
                     label,
-                    num(g["start_mb"]),
-                    num(g["end_mb"]),
-                    signed_pct(g["growth"]),
-                    num(g["slope_mb_per_min"], 2),
-                    num(g["max_mb"]),
+                    num(g.start_mb),
+                    num(g.end_mb),
+                    signed_pct(g.growth),
+                    num(g.slope_mb_per_min, 2),
+                    num(g.max_mb),
                 ]
             )
     return rows
 
 
-def soak_text(soak: dict) -> str:
-    s = soak["summary"]
-    fps = s.get("fps") or {}
+def soak_text(soak: SoakResult) -> str:
+    s = soak.summary
+    mean, low, high = (s.fps.mean, s.fps.min, s.fps.max) if s.fps else (None, None, None)
     return (
-        f"{num(s['minutes'])} minutes on {soak['backend']} ({soak['precision']} {soak['size']}), a sample every "
-        f"{soak['interval_s']:.0f} s after {soak['warmup_s']:.0f} s of warm-up: {num(fps.get('mean'))} fps on average "
-        f"(min {num(fps.get('min'))}, max {num(fps.get('max'))}); {s['stalled_intervals']} interval(s) without a new "
-        f"frame; dropped updates: legend {s['dropped_legend_updates']}, stats {s['dropped_stats_updates']} (an "
+        f"{num(s.minutes)} minutes on {soak.backend} ({soak.precision} {soak.size}), a sample every "
+        f"{soak.interval_s:.0f} s after {soak.warmup_s:.0f} s of warm-up: {num(mean)} fps on average "
+        f"(min {num(low)}, max {num(high)}); {s.stalled_intervals} interval(s) without a new "
+        f"frame; dropped updates: legend {s.dropped_legend_updates}, stats {s.dropped_stats_updates} (an "
         "interval with new frames but an unchanged panel); camera frames the app skipped while busy: "
-        f"{s['frames_dropped_by_app']}; page errors: {len(soak['errors'])}. Start and end are the levels of the "
+        f"{s.frames_dropped_by_app}; page errors: {len(soak.errors)}. Start and end are the levels of the "
         "robust (Theil–Sen) line through every sample, so a heap that alternates between two levels after GC does "
         "not read as growth; a leak reads as its slope."
     )
 
 
-def result_notes(results: dict) -> list[str]:
-    return [n for key in ("browser", "python", "person") for n in results.get(key, {}).get("notes", [])]
+def result_notes(results: Results) -> list[str]:
+    return [n for r in (results.browser, results.python, results.person) if r and r.notes for n in r.notes]

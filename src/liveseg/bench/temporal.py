@@ -22,12 +22,13 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from liveseg.bench.machine import Machine
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
 from liveseg.runtime import Segmenter
@@ -48,6 +49,74 @@ class Clip:
     kind: str  # "static" or "pan"
     frames: np.ndarray
     truth: np.ndarray
+
+
+@dataclass(frozen=True)
+class Scores:
+    """A method's figures over a clip, or averaged over clips: flicker, mIoU, VC_8."""
+
+    flicker: float
+    miou: float
+    vc8: float
+
+
+@dataclass(frozen=True)
+class ClipScores(Scores):
+    flicker_series: list[float]  # per frame after the first
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    model: str
+    clip: str
+    kind: str
+    methods: dict[str, ClipScores]  # by method: METHODS' and the peer's ("mediapipe")
+
+
+@dataclass(frozen=True)
+class Noise:
+    sigma: float
+    gain_sigma: float
+    jitter_px: int
+
+
+@dataclass(frozen=True)
+class PythonCost:
+    ms: float  # median per frame of `stabilise`
+    size: str
+
+
+@dataclass(frozen=True)
+class BrowserCost:
+    ms: float  # median per frame of web/src/lib/stabilise.ts
+    size: str
+    frames: int
+    chromium: str
+
+
+@dataclass(frozen=True)
+class TemporalResult:
+    """`liveseg bench temporal`'s temporal.json; `browser_ms` to `command` are the suite's."""
+
+    strength: float
+    frames: int
+    pan_px: int
+    noise: Noise
+    clips: list[ClipResult]
+    python_ms: PythonCost
+    browser_ms: BrowserCost | None = None
+    machine: Machine | None = None
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """Per model and clip kind: each method's scores averaged over the clips."""
+
+    model: str
+    kind: str
+    clips: int
+    methods: dict[str, Scores]
 
 
 def _resize(image: np.ndarray, height: int, width: int, nearest: bool = False) -> np.ndarray:
@@ -119,17 +188,17 @@ def video_consistency(pred: np.ndarray, truth: np.ndarray, window: int = VC_WIND
     return float(np.mean(scores))
 
 
-def metrics(pred: np.ndarray, truth: np.ndarray, classes: int) -> dict:
+def metrics(pred: np.ndarray, truth: np.ndarray, classes: int) -> ClipScores:
     matrix = ConfusionMatrix(classes)
     for gt, p in zip(truth, pred, strict=True):
         matrix.update(gt, p)
     series = flicker_series(pred, truth)
-    return {
-        "flicker": float(series.mean()),
-        "miou": matrix.summary()["miou"],
-        "vc8": video_consistency(pred, truth),
-        "flicker_series": [round(float(x), 6) for x in series],
-    }
+    return ClipScores(
+        flicker=float(series.mean()),
+        miou=matrix.summary()["miou"],
+        vc8=video_consistency(pred, truth),
+        flicker_series=[round(float(x), 6) for x in series],
+    )
 
 
 def hysteresis(labels: np.ndarray, confidence: np.ndarray, decay: float = 0.9, margin: float = 0.15) -> np.ndarray:
@@ -215,10 +284,10 @@ def python_cost_ms(labels: np.ndarray, confidence: np.ndarray, repeats: int = 3)
     return float(np.median(times[1:]) * 1000)
 
 
-def evaluate_clip(model: str, clip: Clip, labels: np.ndarray, confidence: np.ndarray, classes: int) -> dict:
-    """One row per method: the clip's metrics with each."""
+def evaluate_clip(model: str, clip: Clip, labels: np.ndarray, confidence: np.ndarray, classes: int) -> ClipResult:
+    """The clip's metrics with each method."""
     rows = {name: metrics(method(labels, confidence), clip.truth, classes) for name, method in METHODS.items()}
-    return {"model": model, "clip": clip.name, "kind": clip.kind, "methods": rows}
+    return ClipResult(model, clip.name, clip.kind, rows)
 
 
 BROWSER_JS = """
@@ -251,7 +320,7 @@ BROWSER_JS = """
 """
 
 
-def browser_cost_ms(repo: Path, frames: int = 300) -> dict:
+def browser_cost_ms(repo: Path, frames: int = 300) -> BrowserCost:
     """Median ms per frame of web/src/lib/stabilise.ts in headless Chromium at 288x384 on a pan (the state moves
     every frame) of a 4-class scene of 24 px blocks, 5% of its pixels flipped with low confidence."""
     from playwright.sync_api import sync_playwright
@@ -276,7 +345,7 @@ def browser_cost_ms(repo: Path, frames: int = 300) -> dict:
             version = browser.version
         finally:
             browser.close()
-    return {"ms": ms, "size": "288x384", "frames": frames, "chromium": version}
+    return BrowserCost(ms, "288x384", frames, version)
 
 
 MEDIAPIPE_JS = """
@@ -328,7 +397,7 @@ def run_temporal(
     root: Path | None,
     progress: Callable[[int], Callable],
     peer: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> dict:
+) -> TemporalResult:
     """Every clip through its model once, then each method over the same outputs; Python's cost per frame. `peer`
     (a clip's frames → its labels), when given, is measured beside them on the person clips as "mediapipe"."""
     jobs = [(camvid, clip, len(camvid.classes)) for clip in camvid_clips(camvid.variant.size, count, root)]
@@ -338,34 +407,39 @@ def run_temporal(
     rows, costs = [], []
     for segmenter, clip, classes in jobs:
         labels, confidence = run_clip(segmenter, clip.frames)
-        rows.append(evaluate_clip(segmenter.bundle.name, clip, labels, confidence, classes))
+        row = evaluate_clip(segmenter.bundle.name, clip, labels, confidence, classes)
         if peer is not None and segmenter is person:
-            rows[-1]["methods"]["mediapipe"] = metrics(peer(clip.frames), clip.truth, classes)
+            row = replace(row, methods=row.methods | {"mediapipe": metrics(peer(clip.frames), clip.truth, classes)})
+        rows.append(row)
         if segmenter is camvid and clip.kind == "static":
             costs.append(python_cost_ms(labels, confidence))
         advance()
     h, w = camvid.variant.size
-    return {
-        "strength": DEFAULT_STRENGTH,
-        "frames": FRAMES,
-        "pan_px": PAN_PX,
-        "noise": {"sigma": NOISE_SIGMA, "gain_sigma": GAIN_SIGMA, "jitter_px": 1},
-        "clips": rows,
-        "python_ms": {"ms": float(np.median(costs)), "size": f"{h}x{w}"},
-    }
+    return TemporalResult(
+        strength=DEFAULT_STRENGTH,
+        frames=FRAMES,
+        pan_px=PAN_PX,
+        noise=Noise(NOISE_SIGMA, GAIN_SIGMA, 1),
+        clips=rows,
+        python_ms=PythonCost(float(np.median(costs)), f"{h}x{w}"),
+    )
 
 
-def summary(results: dict) -> list[dict]:
+def _mean(scores: list[ClipScores]) -> Scores:
+    return Scores(
+        flicker=float(np.mean([s.flicker for s in scores])),
+        miou=float(np.mean([s.miou for s in scores])),
+        vc8=float(np.mean([s.vc8 for s in scores])),
+    )
+
+
+def summary(results: TemporalResult) -> list[Group]:
     """Per model and clip kind, each method's metrics averaged over the clips (the methods every clip has)."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for row in results["clips"]:
-        groups.setdefault((row["model"], row["kind"]), []).append(row)
+    groups: dict[tuple[str, str], list[ClipResult]] = {}
+    for row in results.clips:
+        groups.setdefault((row.model, row.kind), []).append(row)
     out = []
     for (model, kind), rows in groups.items():
-        means = {
-            method: {k: float(np.mean([r["methods"][method][k] for r in rows])) for k in ("flicker", "miou", "vc8")}
-            for method in rows[0]["methods"]
-            if all(method in r["methods"] for r in rows)
-        }
-        out.append({"model": model, "kind": kind, "clips": len(rows), "methods": means})
+        methods = [m for m in rows[0].methods if all(m in r.methods for r in rows)]
+        out.append(Group(model, kind, len(rows), {m: _mean([r.methods[m] for r in rows]) for m in methods}))
     return out

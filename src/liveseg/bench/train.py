@@ -37,6 +37,33 @@ PIPELINES = (
 )
 
 
+@dataclass(frozen=True)
+class TrainRow:
+    """One pipeline's throughput, with data and compute time apart."""
+
+    pipeline: str
+    in_memory: bool
+    amp: bool
+    compile: bool
+    img_per_s: float
+    data_ms_per_batch: float
+    step_ms_per_batch: float
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """`liveseg bench train`'s train.json; `command` is the suite's."""
+
+    model: str
+    crop: list[int]
+    batch: int
+    threads: int
+    steps: int
+    cpu_bf16: bool
+    results: list[TrainRow]
+    command: str | None = None
+
+
 def _batches(loader, epochs: Iterator[int]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Batches across as many epochs as needed (a short run on a small split outlasts one epoch)."""
     for epoch in epochs:
@@ -44,7 +71,7 @@ def _batches(loader, epochs: Iterator[int]) -> Iterator[tuple[torch.Tensor, torc
         yield from loader
 
 
-def measure(base: TrainConfig, pipeline: Pipeline, steps: int, warmup: int, tick: Callable[[], None]) -> dict:
+def measure(base: TrainConfig, pipeline: Pipeline, steps: int, warmup: int, tick: Callable[[], None]) -> TrainRow:
     """img/s over `steps` steps after `warmup` steps, with data and compute time apart."""
     cfg = replace(base, in_memory=pipeline.in_memory, amp=pipeline.amp, channels_last=pipeline.channels_last)
     run, loader, _ = loop.setup(cfg)
@@ -63,28 +90,28 @@ def measure(base: TrainConfig, pipeline: Pipeline, steps: int, warmup: int, tick
         if i >= warmup:
             data_s, step_s, images = data_s + t1 - t0, step_s + t2 - t1, images + len(x)
         tick()
-    return {
-        "pipeline": pipeline.name,
-        "in_memory": pipeline.in_memory,
-        "amp": loop._amp_dtype(cfg, run.device) is not None,
-        "compile": pipeline.compile,
-        "img_per_s": images / (data_s + step_s),
-        "data_ms_per_batch": 1000 * data_s / steps,
-        "step_ms_per_batch": 1000 * step_s / steps,
-    }
+    return TrainRow(
+        pipeline=pipeline.name,
+        in_memory=pipeline.in_memory,
+        amp=loop._amp_dtype(cfg, run.device) is not None,
+        compile=pipeline.compile,
+        img_per_s=images / (data_s + step_s),
+        data_ms_per_batch=1000 * data_s / steps,
+        step_ms_per_batch=1000 * step_s / steps,
+    )
 
 
 def run_train_bench(
     base: TrainConfig, pipelines: tuple[Pipeline, ...], steps: int, warmup: int, progress: Callable
-) -> dict:
+) -> TrainResult:
     tick = progress((steps + warmup) * len(pipelines))
     rows = [measure(base, p, steps, warmup, tick) for p in pipelines]
-    return {
-        "model": base.model,
-        "crop": list(base.crop),
-        "batch": base.batch,
-        "threads": base.threads or torch.get_num_threads(),
-        "steps": steps,
-        "cpu_bf16": loop.cpu_has_bf16(),
-        "results": rows,
-    }
+    return TrainResult(
+        model=base.model,
+        crop=list(base.crop),
+        batch=base.batch,
+        threads=base.threads or torch.get_num_threads(),
+        steps=steps,
+        cpu_bf16=loop.cpu_has_bf16(),
+        results=rows,
+    )

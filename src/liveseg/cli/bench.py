@@ -112,10 +112,10 @@ def train_bench(settings: suite.TrainBenchSettings) -> None:
     own code; writes OUT/train.json."""
     require("train", "torch", "albumentations", command="bench train")
 
-    for row in suite.train_bench(settings, _progress, _command())["results"]:
+    for row in suite.train_bench(settings, _progress, _command()).results:
         typer.echo(
-            f"{row['pipeline']:<30} {row['img_per_s']:6.1f} img/s  "
-            f"(data {row['data_ms_per_batch']:.0f} ms + step {row['step_ms_per_batch']:.0f} ms per batch)"
+            f"{row.pipeline:<30} {row.img_per_s:6.1f} img/s  "
+            f"(data {row.data_ms_per_batch:.0f} ms + step {row.step_ms_per_batch:.0f} ms per batch)"
         )
 
 
@@ -124,11 +124,11 @@ def ray_bench(settings: suite.RayBenchSettings) -> None:
     label PNGs written; writes OUT/ray.json (needs liveseg\\[ray])."""
     require("ray", command="bench ray")
 
-    for row in suite.ray_bench(settings, _progress, _command())["results"]:
+    for row in suite.ray_bench(settings, _progress, _command()).results:
         extra = (
-            f"  ({row['vs_plain']:.2f}x plain; Ray started in {row['ray_start_s']:.1f} s)" if "vs_plain" in row else ""
+            f"  ({row.vs_plain:.2f}x plain; Ray started in {row.ray_start_s:.1f} s)" if row.vs_plain is not None else ""
         )
-        typer.echo(f"{row['engine']:<6} {row['cpus']} CPU(s)  {row['img_per_s']:7.1f} img/s{extra}")
+        typer.echo(f"{row.engine:<6} {row.cpus} CPU(s)  {row.img_per_s:7.1f} img/s{extra}")
 
 
 def register(app: typer.Typer) -> None:
