@@ -42,6 +42,8 @@ def option(
     spellings (`--model`, `-m`); `argument`: positional. `recipe`: changes what a training run computes (see
     TrainConfig.recipe_changes). `cli`: further keywords of the Typer option (`min`, `envvar`, `metavar`, ...).
     """
+    if repeat:
+        parse = parse or list  # the texts given, as they are, unless a parser says otherwise
     metadata = {
         "help": help, "parse": parse, "choices": tuple(choices or ()), "items": tuple(items or ()), "flag": flag,
         "decls": decls, "argument": argument, "repeat": repeat, "recipe": recipe, "cli": cli,

@@ -15,10 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import open_bundle
 from liveseg.serve import bundles
-from liveseg.serve.app import create_app, parse_cors
+from liveseg.serve.app import create_app
 
 ALLOWED = "https://allowed.example"
 DISALLOWED = "https://evil.example"
@@ -314,24 +313,6 @@ def test_head_requests_get_headers_only(client: httpx.Client, urls) -> None:
     assert r.status_code == 200
     assert r.content == b""
     assert int(r.headers["content-length"]) == len(client.get(urls["variant"]).content)
-
-
-@pytest.mark.parametrize(
-    ("value", "origins"),
-    [
-        (None, []),
-        ("*", ["*"]),
-        ("https://a.example, http://localhost:5173/", ["https://a.example", "http://localhost:5173"]),
-    ],
-)
-def test_parse_cors(value: str | None, origins: list[str]) -> None:
-    assert parse_cors(value) == origins
-
-
-@pytest.mark.parametrize("value", ["example.org", "https://a.example/path", "ftp://a.example", "*,https://a.example"])
-def test_parse_cors_refuses_non_origins(value: str) -> None:
-    with pytest.raises(LivesegError, match="not an origin"):
-        parse_cors(value)
 
 
 def test_effect_models_are_listed_and_only_their_files_served(site: dict, running, tmp_path, style_onnx) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from liveseg.cli.options import command
+from liveseg.data.settings import FetchSettings, InfoSettings
 from liveseg.errors import LivesegError
 
 if TYPE_CHECKING:
@@ -40,37 +41,24 @@ def list_cmd() -> None:
 
 
 @data_app.command("fetch")
-def fetch_cmd(
-    name: str = typer.Argument(..., help="Dataset to download (see `liveseg data list`)."),
-    location: str = typer.Option(
-        None, "--from", help="Folder or URL holding the dataset's SHA256SUMS (overrides LIVESEG_MIRROR)."
-    ),
-    dest: Annotated[Path | None, typer.Option(help="Where to place it (default: the liveseg data dir / NAME).")] = None,
-) -> None:
+@command
+def fetch_cmd(settings: FetchSettings) -> None:
     """Download a dataset, verify every file's sha256, and place it where `--data-root` defaults to."""
-    from liveseg import sources
-    from liveseg.data import dataset_class
+    from liveseg.data import fetch_dataset
 
-    cls = dataset_class(name)  # unknown names fail here, listing the known ones
-    if name not in sources.SOURCES:
-        raise LivesegError(f"liveseg cannot download {name}: {cls.how_to_get}")
-    path = sources.fetch(name, dest=dest, location=location)
-    Console().print(f"[green]{name}[/] verified at {escape(str(path))}", highlight=False, soft_wrap=True)
+    path = fetch_dataset(settings)
+    Console().print(f"[green]{settings.name}[/] verified at {escape(str(path))}", highlight=False, soft_wrap=True)
 
 
 @data_app.command("info")
-def info_cmd(
-    name: str = typer.Argument(..., help="Dataset name (see `liveseg data list`)."),
-    data_root: Annotated[
-        Path | None, typer.Option(help="The dataset's folder (default: the liveseg data dir / NAME).")
-    ] = None,
-    shares: str = typer.Option(None, help="Also count class pixel shares over this split (reads its labels)."),
-) -> None:
+@command
+def info_cmd(settings: InfoSettings) -> None:
     """Classes, licence, split sizes and, with --shares SPLIT, the share of pixels of each class."""
     from liveseg.data import dataset_class
 
+    name = settings.name
     cls = dataset_class(name)
-    root = cls.check_root(data_root)
+    root = cls.check_root(settings.data_root)
     info = cls.load_info(root)
     console = Console()
     console.print(f"[bold]{name}[/] at {escape(str(root))}", highlight=False, soft_wrap=True)
@@ -87,17 +75,17 @@ def info_cmd(
         except LivesegError:
             table.add_row(split, "[dim]not present[/]")
     console.print(table)
-    if shares is not None:
-        console.print(_shares_table(cls(root, shares), info))
+    if settings.shares is not None:
+        console.print(_shares_table(cls(root, settings.shares), info))
 
 
 def _shares_table(ds: SegmentationDataset, info: DatasetInfo) -> Table:
-    import numpy as np
-    from rich.progress import track
+    from rich.progress import Progress
 
-    counts = np.zeros(256, dtype=np.int64)
-    for i in track(range(len(ds)), description=f"counting {ds.split} labels", console=Console(stderr=True)):
-        counts += np.bincount(ds.label(i).ravel(), minlength=256)
+    from liveseg.data import pixel_counts
+
+    with Progress(console=Console(stderr=True)) as progress:
+        counts = pixel_counts(ds, progress)
     total = max(int(counts.sum()), 1)
     table = Table("id", "class", f"share of {ds.split} pixels", title=f"{len(ds)} labels")
     for cid, cname in enumerate(info.classes):

@@ -3,35 +3,38 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import typer
 from rich import box
 from rich.table import Table
 
-from liveseg.cli.options import require
-from liveseg.settings import parse_size
+from liveseg.cli.options import command, require
+from liveseg.settings import option, parse_size
+
+
+@dataclass
+class ZooSettings:
+    """`liveseg models`' options. Declared here rather than beside `liveseg.models.zoo`: importing that package
+    loads PyTorch, and the CLI builds every command's options at start-up."""
+
+    size: tuple[int, int] = option("360x480", "Input size HxW at which FLOPs are counted.", parse=parse_size)
+    num_classes: int = option(11, "Number of output classes.")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("models")(models_command)
+    app.command("models")(command(models_command))
 
 
-def models_command(
-    size: str = typer.Option("360x480", help="Input size HxW at which FLOPs are counted."),
-    num_classes: int = typer.Option(11, help="Number of output classes."),
-) -> None:
+def models_command(settings: ZooSettings) -> None:
     """List every architecture with its parameters and GFLOPs (FLOPs = 2 x multiply-adds)."""
     require("train", "torch", command="models")
     from rich.console import Console
 
     from liveseg import models
 
-    h, w = parse_size(size)
-    rows = []
-    for name in models.list_models():
-        params, gflops = models.complexity(models.create(name, num_classes=num_classes), (h, w))
-        rows.append((name, params, gflops, models.get_config(name).paper))
-    Console().print(zoo_table(rows, (h, w), num_classes))
+    rows = models.zoo(settings.size, settings.num_classes)
+    Console().print(zoo_table(rows, settings.size, settings.num_classes))
 
 
 def zoo_table(rows: list[tuple[str, int, float, str]], size: tuple[int, int], num_classes: int) -> Table:

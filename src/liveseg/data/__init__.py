@@ -13,9 +13,11 @@ from liveseg.data.base import (
     DatasetInfo,
     SegmentationDataset,
     dataset_class,
+    fetch_dataset,
     get_dataset,
     get_info,
     list_datasets,
+    pixel_counts,
     register,
 )
 
@@ -27,8 +29,10 @@ __all__ = [
     "DatasetInfo",
     "SegmentationDataset",
     "dataset_class",
+    "fetch_dataset",
     "get_dataset",
     "get_info",
     "list_datasets",
+    "pixel_counts",
     "register",
 ]

@@ -16,8 +16,10 @@ import numpy as np
 from PIL import Image
 
 from liveseg import paths
+from liveseg.data.settings import FetchSettings
 from liveseg.errors import LivesegError
 from liveseg.images import IMAGE_SUFFIXES, read_image
+from liveseg.progress import QUIET, Progress
 from liveseg.registry import Registry
 
 Color = tuple[int, int, int]
@@ -195,6 +197,27 @@ def get_info(name: str, root: str | os.PathLike | None = None) -> DatasetInfo:
 def get_dataset(name: str, split: str = "train", root: str | os.PathLike | None = None) -> SegmentationDataset:
     """A split of a dataset; `root` None means `liveseg.paths.data_dir() / name`."""
     return dataset_class(name)(root=root, split=split)
+
+
+def fetch_dataset(settings: FetchSettings) -> Path:
+    """Download a dataset, verify every file's sha256 and place it where its root defaults to (or at `dest`);
+    one that cannot be downloaded says how to get it."""
+    from liveseg import sources  # its download bars load Rich: not for every reader of the package
+
+    cls = dataset_class(settings.name)  # unknown names fail here, listing the known ones
+    if settings.name not in sources.SOURCES:
+        raise LivesegError(f"liveseg cannot download {settings.name}: {cls.how_to_get}")
+    return sources.fetch(settings.name, dest=settings.dest, location=settings.location)
+
+
+def pixel_counts(dataset: SegmentationDataset, progress: Progress = QUIET) -> np.ndarray:
+    """Pixels of each label value 0..255 over the split's labels (its images are not read)."""
+    counts = np.zeros(256, dtype=np.int64)
+    task = progress.add_task(f"counting {dataset.split} labels", total=len(dataset))
+    for i in range(len(dataset)):
+        counts += np.bincount(dataset.label(i).ravel(), minlength=256)
+        progress.advance(task)
+    return counts
 
 
 def bitwise_palette(n: int, start: int = 0) -> tuple[Color, ...]:

@@ -43,15 +43,17 @@ class TorchPredictor:
     @classmethod
     def from_checkpoint(
         cls,
-        path: str | os.PathLike,
+        ckpt: str | os.PathLike | dict,
         device: str = "auto",
         scales: Sequence[float] = (1.0,),
         flip: bool = False,
         window: tuple[int, int] | None = None,
     ) -> TorchPredictor:
+        """The network of a checkpoint (its path, or the dict `checkpoint.load` returned) on `device`."""
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        return cls(checkpoint.build_model(checkpoint.load(path)), device, scales, flip, window)
+        ckpt = ckpt if isinstance(ckpt, dict) else checkpoint.load(ckpt)
+        return cls(checkpoint.build_model(ckpt), device, scales, flip, window)
 
     def _windowed_probs(self, x: torch.Tensor, window: tuple[int, int]) -> torch.Tensor:
         """Softmax averaged over overlapping windows; a window larger than the image shrinks to fit it."""

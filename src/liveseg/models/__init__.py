@@ -14,7 +14,7 @@ from liveseg.models import (  # noqa: F401  (they register)
     lwrefinenet,
 )
 from liveseg.models._registry import ModelConfig, create, get_config, list_models, register_model
-from liveseg.models.complexity import complexity, count_gflops, count_params
+from liveseg.models.complexity import complexity, count_gflops, count_params, zoo
 
 __all__ = [
     "ModelConfig",
@@ -25,4 +25,5 @@ __all__ = [
     "get_config",
     "list_models",
     "register_model",
+    "zoo",
 ]

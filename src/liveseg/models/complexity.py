@@ -6,6 +6,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from liveseg.models._registry import create, get_config, list_models
+
 
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
@@ -26,3 +28,12 @@ def count_gflops(model: nn.Module, size: tuple[int, int]) -> float:
 def complexity(model: nn.Module, size: tuple[int, int]) -> tuple[int, float]:
     """(parameters, GFLOPs at `size`)."""
     return count_params(model), count_gflops(model, size)
+
+
+def zoo(size: tuple[int, int], num_classes: int) -> list[tuple[str, int, float, str]]:
+    """(name, parameters, GFLOPs at `size`, paper) of every architecture, built with `num_classes` outputs."""
+    rows = []
+    for name in list_models():
+        params, gflops = complexity(create(name, num_classes=num_classes), size)
+        rows.append((name, params, gflops, get_config(name).paper))
+    return rows

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import os
-import re
 import socket
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -26,17 +25,17 @@ from starlette.routing import Mount, Route
 
 from liveseg import paths
 from liveseg.errors import LivesegError
+from liveseg.runtime import effects as installed
 from liveseg.runtime.bundle import Bundle
 from liveseg.runtime.effects import Effect
-from liveseg.serve.bundles import Catalogue, EffectShelf, ServedModel
+from liveseg.serve.bundles import Catalogue, EffectShelf, ServedModel, default_bundles, find_bundles
 from liveseg.serve.files import Files, is_vite_hashed
 from liveseg.serve.middleware import ForeignRanges, HostGuard, IsolationHeaders, PathGuard
+from liveseg.serve.settings import ServeSettings
 
 # Binary formats that barely compress; compressing them would also hide Content-Length, which the web app
 # uses for download progress.
 _NO_GZIP = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/wasm", "application/octet-stream")
-
-_ORIGIN = re.compile(r"https?://[^/\s,*]+")
 
 _NOT_BUILT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>liveseg: web app not built</title></head>
@@ -47,6 +46,25 @@ _NOT_BUILT_PAGE = """<!doctype html>
 <p>The model API already works: <a href="/api/models">/api/models</a>.</p>
 </body></html>
 """
+
+
+def app_for(settings: ServeSettings) -> tuple[Starlette, list[Bundle]]:
+    """`liveseg serve`'s app and its --model bundles: those first, then, unless --only, the default and person
+    models and the models folder, watched so that what is pulled while serving is offered too."""
+    s = settings
+    if s.only and not s.model:
+        raise LivesegError("--only serves the --model bundles alone; pass at least one --model.")
+    given = find_bundles(s.model)
+    bundles = given if s.only else [*given, *default_bundles(taken={b.name for b in given})]
+    app = create_app(
+        bundles,
+        static_dir=paths.STATIC_DIR,
+        cors_origins=s.cors or (),
+        allowed_hosts=[s.host, *s.allow_host],
+        models_dir=None if s.only else paths.models_dir(),
+        effects_dir=installed.effects_dir(),
+    )
+    return app, given
 
 
 def create_app(
@@ -61,7 +79,7 @@ def create_app(
     """Serve `bundles`, every bundle in `models_dir` (re-read when it changes: see `Catalogue`), the effect models
     `effects` ((folder, effect) pairs) and those in `effects_dir` (re-read likewise: `EffectShelf`) and the web app
     in `static_dir`; `cors_origins` ("*" or exact origins) may fetch them. `app.state.catalogue` holds the models,
-    `app.state.effects` the effects.
+    `app.state.effects` the effects, `app.state.models_dir` the folder watched.
 
     Requests must name the server by an IP address, localhost, this machine's host name or one of
     `allowed_hosts` ("*": any) in their Host header. Every variant file is checked against its sha256 here.
@@ -134,24 +152,9 @@ def create_app(
     app = Starlette(routes=routes, middleware=middleware)
     app.state.catalogue = catalogue
     app.state.effects = shelf
+    app.state.models_dir = models_dir
     return app
 
 
 def _describe(model: ServedModel) -> dict:
     return {"id": model.id, "url": model.url, "manifest": model.bundle.manifest.to_dict()}
-
-
-def parse_cors(value: str | None) -> list[str]:
-    """`--cors` value → origins: "*" or a comma list of exact origins such as https://example.org:8443."""
-    if not value or not value.strip():
-        return []
-    origins = [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
-    if origins == ["*"]:
-        return origins
-    bad = [o for o in origins if not _ORIGIN.fullmatch(o)]
-    if bad:
-        raise LivesegError(
-            f"--cors {bad[0]!r} is not an origin; give '*' or a comma list like "
-            "'https://example.org,http://localhost:5173' (scheme, host and optional port, no path)."
-        )
-    return origins

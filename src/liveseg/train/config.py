@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from liveseg.errors import LivesegError
+from liveseg.evaluate.evaluator import DEVICES
 from liveseg.settings import flagged, option, parse_size
 
-DEVICES = ("auto", "cpu", "cuda")  # the --device values (train, eval)
 SCHEDULES = ("poly", "cosine")
 LOSSES = ("ce", "balanced", "ohem")
 
