@@ -49,12 +49,14 @@ def fetch_cmd(
 ) -> None:
     """Download a dataset, verify every file's sha256, and place it where `--data-root` defaults to."""
     from liveseg import sources
+    from liveseg.cli.display import download_bars
     from liveseg.data import dataset_class
 
     cls = dataset_class(name)  # unknown names fail here, listing the known ones
     if name not in sources.SOURCES:
         raise LivesegError(f"liveseg cannot download {name}: {cls.how_to_get}")
-    path = sources.fetch(name, dest=dest, location=location)
+    with download_bars() as progress:
+        path = sources.fetch(name, dest=dest, location=location, progress=progress)
     Console().print(f"[green]{name}[/] verified at {escape(str(path))}", highlight=False, soft_wrap=True)
 
 
