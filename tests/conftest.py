@@ -5,7 +5,6 @@ of the tests' own."""
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
@@ -150,12 +149,10 @@ def small_config():
 def checkpoint_path(tiny_camvid: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """best.pt of a real one-epoch run (`small_config` on the tiny set), trained once per session for every test
     that needs a checkpoint; last.pt beside it holds the resume state. Copy the folder before writing to it."""
-    from rich.console import Console
-
     from liveseg.train import train
 
     out = tmp_path_factory.mktemp("run")
-    train(_small_config(tiny_camvid, out), console=Console(file=io.StringIO()))
+    train(_small_config(tiny_camvid, out))
     return out / "best.pt"
 
 

@@ -1,5 +1,5 @@
 """Library work reports to `liveseg.progress.Progress`; Rich (a display) is imported by the command line and the
-benchmarks, which own the terminal, and by no other module except the ones listed with their reason."""
+benchmarks, which own the terminal, and by no other module."""
 
 from __future__ import annotations
 
@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from liveseg.progress import QUIET, Progress
+from liveseg.progress import BYTES, QUIET, Progress
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "liveseg"
 DISPLAYS = ("cli", "bench")
-STILL_DRAWING = {  # to move behind the protocol next (issue 27)
-    "sources.py": "its download bars (bytes, speed) are drawn inside `fetch(progress=True)`",
-    "train/loop.py": "the training loop draws its epoch bars itself",
-    "train/log.py": "each epoch's line is printed on the Rich console the loop is given",
-}
 
 
 def _imports_rich(path: Path) -> bool:
@@ -36,12 +31,7 @@ def _library_modules() -> list[Path]:
 
 @pytest.mark.parametrize("path", _library_modules(), ids=lambda p: str(p.relative_to(SRC)))
 def test_libraries_leave_the_display_to_the_command_line(path: Path) -> None:
-    if path.relative_to(SRC).as_posix() not in STILL_DRAWING:
-        assert not _imports_rich(path), f"{path.name} imports Rich; take a liveseg.progress.Progress instead"
-
-
-def test_the_listed_exceptions_still_need_listing() -> None:
-    assert all(_imports_rich(SRC / name) for name in STILL_DRAWING)
+    assert not _imports_rich(path), f"{path.name} imports Rich; take a liveseg.progress.Progress instead"
 
 
 def test_quiet_and_rich_both_take_the_calls_libraries_make() -> None:
@@ -49,7 +39,10 @@ def test_quiet_and_rich_both_take_the_calls_libraries_make() -> None:
 
     bars: list[Progress] = [QUIET, RichProgress(disable=True)]
     for bar in bars:
-        task = bar.add_task("images", total=2)
-        bar.update(task, description="images: a.png")
+        task = bar.add_task("images", total=2, info="")
+        bar.update(task, description="images: a.png", info="loss 0.5")
         bar.advance(task)
         bar.remove_task(task)
+        download = bar.add_task("model.onnx", total=10, completed=4, unit=BYTES)
+        bar.advance(download, 6)
+        bar.remove_task(download)

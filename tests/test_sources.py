@@ -21,10 +21,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from rich.progress import Progress as RichProgress
+from rich.progress import Task, TaskID
 
 from liveseg import sources
 from liveseg.data import get_dataset
 from liveseg.errors import LivesegError
+from liveseg.progress import BYTES
 from liveseg.sources import Source
 
 
@@ -81,7 +84,7 @@ def _mini_copy(camvid_root: Path, folder: Path, n: int = 3) -> Source:
 def test_index_fetch_over_http_then_reuse(server, camvid_root: Path, tmp_path: Path) -> None:
     url, served = server
     src = _mini_copy(camvid_root, served / "camvid-mini")
-    dest = sources.fetch(src, dest=tmp_path / "data", location=f"{url}/camvid-mini/", progress=False)
+    dest = sources.fetch(src, dest=tmp_path / "data", location=f"{url}/camvid-mini/")
     assert len(get_dataset("camvid", "train", root=dest)) == 3
     for rel in ("SHA256SUMS", "train", "trainannot"):
         assert (dest / rel).exists()
@@ -89,12 +92,12 @@ def test_index_fetch_over_http_then_reuse(server, camvid_root: Path, tmp_path: P
     assert oct(dest.stat().st_mode & 0o777) == "0o755"
 
     _Handler.requests.clear()
-    assert sources.fetch(src, dest=dest, location=f"{url}/camvid-mini", progress=False) == dest
+    assert sources.fetch(src, dest=dest, location=f"{url}/camvid-mini") == dest
     assert _Handler.requests == []  # a verified copy needs nothing from the location
 
     (dest / "trainannot" / next((dest / "trainannot").iterdir()).name).write_bytes(b"edited")
     _Handler.requests.clear()
-    sources.fetch(src, dest=dest, location=f"{url}/camvid-mini", progress=False)
+    sources.fetch(src, dest=dest, location=f"{url}/camvid-mini")
     assert len(_Handler.requests) == 1  # only the damaged file comes again
     assert len(get_dataset("camvid", "train", root=dest)) == 3
 
@@ -106,7 +109,7 @@ def test_tampered_file_leaves_nothing_behind(server, camvid_root: Path, tmp_path
     victim.write_bytes(victim.read_bytes()[:-10] + b"0123456789")
     dest = tmp_path / "data" / "camvid-mini"
     with pytest.raises(LivesegError, match=rf"Checksum mismatch for .*{victim.name}"):
-        sources.fetch(src, dest=dest, location=f"{url}/camvid-mini", progress=False)
+        sources.fetch(src, dest=dest, location=f"{url}/camvid-mini")
     assert not dest.exists()
     assert list((tmp_path / "data").iterdir()) == []  # no partial folder or temporary file either
 
@@ -117,7 +120,7 @@ def test_wrong_index_is_refused(server, camvid_root: Path, tmp_path: Path) -> No
     with (served / "camvid-mini" / "SHA256SUMS").open("a") as f:
         f.write(f"{'0' * 64}  ./extra.txt\n")
     with pytest.raises(LivesegError, match="holds a different version"):
-        sources.fetch(src, dest=tmp_path / "d", location=f"{url}/camvid-mini", progress=False)
+        sources.fetch(src, dest=tmp_path / "d", location=f"{url}/camvid-mini")
     assert not (tmp_path / "d").exists()
 
 
@@ -125,7 +128,7 @@ def test_mirror_environment_variable(server, camvid_root: Path, tmp_path: Path, 
     url, served = server
     src = _mini_copy(camvid_root, served / "mirror" / "camvid-mini")
     monkeypatch.setenv(sources.MIRROR_ENV, f"{url}/mirror")
-    dest = sources.fetch(src, progress=False)
+    dest = sources.fetch(src)
     assert dest == tmp_path / "cache" / "datasets" / "camvid-mini"
     assert _Handler.requests[0] == "/mirror/camvid-mini/SHA256SUMS"
     assert len(get_dataset("camvid", "train", root=dest)) == 3
@@ -137,25 +140,25 @@ def test_unreachable_location(tmp_path: Path) -> None:
         port = s.getsockname()[1]  # closed again below, so nothing listens there
     src = Source("x", "index", "SHA256SUMS", "0" * 64, "test", "https://example.invalid/")
     with pytest.raises(LivesegError, match=rf"Cannot fetch http://127.0.0.1:{port}/SHA256SUMS .*--from"):
-        sources.fetch(src, dest=tmp_path / "d", location=f"http://127.0.0.1:{port}", progress=False)
+        sources.fetch(src, dest=tmp_path / "d", location=f"http://127.0.0.1:{port}")
     with pytest.raises(LivesegError, match=r"Cannot fetch .*No such file"):
-        sources.fetch(src, dest=tmp_path / "d", location=tmp_path / "absent", progress=False)
+        sources.fetch(src, dest=tmp_path / "d", location=tmp_path / "absent")
     assert not (tmp_path / "d").exists()
 
 
 def test_camvid_entry_pins_the_real_copy(camvid_root: Path, tmp_path: Path) -> None:
-    dest = sources.fetch("camvid", dest=tmp_path / "camvid", location=camvid_root, progress=False)
+    dest = sources.fetch("camvid", dest=tmp_path / "camvid", location=camvid_root)
     assert (len(get_dataset("camvid", "train", root=dest)), len(get_dataset("camvid", "val", root=dest))) == (
         367,
         101,
     )
     assert sources.get_source("camvid").url is None  # upstream serves PNGs, not these JPEGs
-    assert sources.fetch("camvid", dest=dest, progress=False) == dest  # verified: no mirror needed now
+    assert sources.fetch("camvid", dest=dest) == dest  # verified: no mirror needed now
 
 
 def test_camvid_without_a_mirror_says_what_to_pass() -> None:
     with pytest.raises(LivesegError, match=r"--from PATH_OR_URL .* LIVESEG_MIRROR"):
-        sources.fetch("camvid", progress=False)
+        sources.fetch("camvid")
 
 
 def test_foreign_destination_is_not_replaced(server, camvid_root: Path, tmp_path: Path) -> None:
@@ -164,7 +167,7 @@ def test_foreign_destination_is_not_replaced(server, camvid_root: Path, tmp_path
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "thesis.tex").write_text("precious")
     with pytest.raises(LivesegError, match="holds other files"):
-        sources.fetch(src, dest=tmp_path / "mine", location=f"{url}/camvid-mini", progress=False)
+        sources.fetch(src, dest=tmp_path / "mine", location=f"{url}/camvid-mini")
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
 
 
@@ -180,11 +183,11 @@ def _archive(camvid_root: Path, served: Path) -> Source:
 def test_archive_is_cached_verified_and_extracted(server, camvid_root: Path, tmp_path: Path) -> None:
     url, served = server
     src = _archive(camvid_root, served)
-    dest = sources.fetch(src, dest=tmp_path / "mini", location=url, progress=False)
+    dest = sources.fetch(src, dest=tmp_path / "mini", location=url)
     assert len(get_dataset("camvid", "val", root=dest)) == 2
     assert (tmp_path / "cache" / "downloads" / "mini" / "mini.tar.gz").is_file()
     _Handler.requests.clear()
-    sources.fetch(src, dest=tmp_path / "mini", location=url, progress=False)
+    sources.fetch(src, dest=tmp_path / "mini", location=url)
     assert _Handler.requests == []
 
 
@@ -193,7 +196,7 @@ def test_tampered_archive_is_not_cached(server, camvid_root: Path, tmp_path: Pat
     src = _archive(camvid_root, served)
     (served / "mini.tar.gz").write_bytes(b"truncated")
     with pytest.raises(LivesegError, match="Checksum mismatch"):
-        sources.fetch(src, dest=tmp_path / "mini", location=f"{url}/mini.tar.gz", progress=False)
+        sources.fetch(src, dest=tmp_path / "mini", location=f"{url}/mini.tar.gz")
     assert list((tmp_path / "cache" / "downloads" / "mini").iterdir()) == []
     assert not (tmp_path / "mini").exists()
 
@@ -203,10 +206,41 @@ def test_single_file_source(server, camvid_root: Path, tmp_path: Path) -> None:
     data = (camvid_root / "README.md").read_bytes()
     (served / "README.md").write_bytes(data)
     src = Source("readme", "file", "README.md", _sha(data), "test", "https://example.invalid/", url=url)
-    path = sources.fetch(src, progress=False)  # the source's own default URL
+    path = sources.fetch(src)  # the source's own default URL
     assert path.read_bytes() == data and path.is_relative_to(tmp_path / "cache")
-    copy = sources.fetch(src, dest=tmp_path / "weights" / "r.md", progress=False)
+    copy = sources.fetch(src, dest=tmp_path / "weights" / "r.md")
     assert copy.read_bytes() == data
+
+
+class _Told(RichProgress):
+    """Rich's bars, undrawn, keeping each task they were told of once it is removed."""
+
+    def __init__(self) -> None:
+        super().__init__(disable=True)
+        self.told: list[Task] = []
+
+    def remove_task(self, task_id: TaskID) -> None:
+        self.told += [t for t in self.tasks if t.id == task_id]
+        super().remove_task(task_id)
+
+
+def test_progress_is_told_the_bytes_of_a_file_and_the_files_of_an_index(
+    server, camvid_root: Path, tmp_path: Path
+) -> None:
+    url, served = server
+    data = (camvid_root / "README.md").read_bytes()
+    (served / "README.md").write_bytes(data)
+    bars = _Told()
+    sources.fetch(Source("readme", "file", "README.md", _sha(data), "test", "x", url=url), progress=bars)
+    src = _mini_copy(camvid_root, served / "camvid-mini")
+    sources.fetch(src, dest=tmp_path / "data", location=f"{url}/camvid-mini", progress=bars)
+    told = [(t.description, t.fields.get("unit"), t.completed, t.total) for t in bars.told]
+    assert told == [
+        ("README.md", BYTES, len(data), len(data)),
+        ("checking camvid-mini", None, 6, 6),
+        ("camvid-mini", None, 6, 6),  # the files of an index are counted, their bytes not shown
+    ]
+    assert bars.tasks == []  # nothing left on a display that outlives the fetch (a pull's)
 
 
 @pytest.mark.parametrize("line", ["abc  ./x", f"{'a' * 64}  ../escape", f"{'a' * 64}  /etc/passwd"])
@@ -282,7 +316,7 @@ from liveseg.sources import Source
 source = Source("tofu", "file", "model.onnx", None, "test", "https://example.invalid/", url=sys.argv[1])
 print("ready", flush=True)
 sys.stdin.readline()  # all children start fetching at once
-print(sources.fetch(source, progress=False), flush=True)
+print(sources.fetch(source), flush=True)
 """
 
 
@@ -313,10 +347,10 @@ def test_a_short_body_is_not_trusted_on_first_use(slow_server, bundle_dir: Path,
     data = _model(bundle_dir, "int8")
     (served / "model.onnx").write_bytes(data[: len(data) // 2])  # a Content-Length shorter than the file
     with pytest.raises(LivesegError, match=r"model.onnx is not a usable model.onnx \(it does not load as an ONNX"):
-        sources.fetch(_unpinned(url), progress=False)
+        sources.fetch(_unpinned(url))
     assert list((isolated_cache / "downloads" / "tofu").glob("model.onnx*")) == []  # no file, part or digest
     (served / "model.onnx").write_bytes(data)
-    cached = sources.fetch(_unpinned(url), progress=False)
+    cached = sources.fetch(_unpinned(url))
     assert cached.read_bytes() == data and cached.with_name("model.onnx.sha256").read_text().strip() == _sha(data)
 
 
@@ -324,15 +358,15 @@ def test_a_recorded_digest_goes_with_its_file_or_force(slow_server, bundle_dir: 
     url, served = slow_server
     first, second = _model(bundle_dir, "int8"), _model(bundle_dir, "fp16")
     (served / "model.onnx").write_bytes(first)
-    cached = sources.fetch(_unpinned(url), progress=False)
+    cached = sources.fetch(_unpinned(url))
     recorded = cached.with_name("model.onnx.sha256")
     (served / "model.onnx").write_bytes(second)
-    assert sources.fetch(_unpinned(url), progress=False).read_bytes() == first  # trusted: not asked again
+    assert sources.fetch(_unpinned(url)).read_bytes() == first  # trusted: not asked again
     cached.unlink()  # a record whose file is gone is dropped, not enforced on the next file
-    assert sources.fetch(_unpinned(url), progress=False).read_bytes() == second
+    assert sources.fetch(_unpinned(url)).read_bytes() == second
     assert recorded.read_text().strip() == _sha(second)
     (served / "model.onnx").write_bytes(first)
-    assert sources.fetch(_unpinned(url), progress=False, force=True).read_bytes() == first
+    assert sources.fetch(_unpinned(url), force=True).read_bytes() == first
     assert recorded.read_text().strip() == _sha(first)
     assert len(_SlowRange.requests) == 3
 
@@ -359,7 +393,7 @@ def test_zip_archives_extract(server, camvid_root: Path, tmp_path: Path) -> None
             z.write(image, f"val/{image.name}")
             z.write(camvid_root / "valannot" / f"{image.stem}.png", f"valannot/{image.stem}.png")
     src = Source("mini-zip", "archive", archive.name, _sha(archive.read_bytes()), "test", "https://example.invalid/")
-    dest = sources.fetch(src, dest=tmp_path / "mini", location=url, progress=False)
+    dest = sources.fetch(src, dest=tmp_path / "mini", location=url)
     assert len(get_dataset("camvid", "val", root=dest)) == 2
 
 
@@ -372,7 +406,7 @@ def test_a_tar_entry_outside_the_destination_is_one_sentence(server, tmp_path: P
         tar.addfile(info, io.BytesIO(b"evil"))
     src = Source("evil", "archive", archive.name, _sha(archive.read_bytes()), "test", "https://example.invalid/")
     with pytest.raises(LivesegError, match=r"Cannot extract .*evil.tar .*outside"):
-        sources.fetch(src, dest=tmp_path / "d", location=url, progress=False)
+        sources.fetch(src, dest=tmp_path / "d", location=url)
     assert not (tmp_path / "outside.txt").exists() and not (tmp_path / "d").exists()
 
 
@@ -381,11 +415,11 @@ def test_a_truncated_or_huge_index_is_one_sentence(http_files, camvid_root: Path
     location = f"{http_files.url}/camvid-mini"
     http_files.fail["/camvid-mini/SHA256SUMS"] = "truncate"
     with pytest.raises(LivesegError, match=r"Reading .*SHA256SUMS failed \(the connection closed after \d+ of"):
-        sources.fetch(src, dest=tmp_path / "d", location=location, progress=False)
+        sources.fetch(src, dest=tmp_path / "d", location=location)
     del http_files.fail["/camvid-mini/SHA256SUMS"]
     monkeypatch.setattr(sources, "MAX_INDEX_BYTES", 100)
     with pytest.raises(LivesegError, match=r"SHA256SUMS is over 100 bytes, too large for a checksum list"):
-        sources.fetch(src, dest=tmp_path / "d", location=location, progress=False)
+        sources.fetch(src, dest=tmp_path / "d", location=location)
 
 
 def test_a_full_disk_while_downloading_says_to_free_space(server, tmp_path: Path, monkeypatch) -> None:
@@ -399,4 +433,4 @@ def test_a_full_disk_while_downloading_says_to_free_space(server, tmp_path: Path
 
     monkeypatch.setattr(sources, "open", lambda *args, **kwargs: FullDisk(), raising=False)
     with pytest.raises(LivesegError, match=r"No space left on device\); free some space, then try again \(the part"):
-        sources.fetch(src, progress=False)
+        sources.fetch(src)

@@ -1,11 +1,18 @@
-"""How long library work (segmenting files, exporting, converting) reports its progress without knowing the
-display: `Progress` names the few calls the libraries make. They are a subset of `rich.progress.Progress`'s, so the
+"""How long library work (downloading, training, segmenting files, exporting) reports its progress without knowing
+the display: `Progress` names the few calls the libraries make. They are a subset of `rich.progress.Progress`'s, so the
 command line (cli/, bench/: the only places that import Rich) passes its bars as they are, and a caller that wants
-no display passes `QUIET`. Descriptions are plain text: a display that reads markup shows them without it."""
+no display passes `QUIET`. Descriptions are plain text: a display that reads markup shows them without it.
+
+The display (the command that owns the terminal) chooses the columns; the library only says what a task counts:
+a task added with `unit=BYTES` counts bytes (a download, whose size and speed a display may show), any other
+counts items."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
+
+BYTES = "bytes"
+"""The `unit` field of a task that counts bytes."""
 
 
 class Progress(Protocol):

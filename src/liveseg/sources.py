@@ -44,20 +44,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-
 from liveseg import atomic, paths
 from liveseg.errors import LivesegError
+from liveseg.progress import BYTES, QUIET, Progress
 from liveseg.registry import Registry
 
 try:
@@ -198,7 +187,7 @@ def fetch(
     source: str | Source,
     dest: str | os.PathLike | None = None,
     location: str | os.PathLike | None = None,
-    progress: bool = True,
+    progress: Progress = QUIET,
     force: bool = False,
 ) -> Path:
     """Download and verify a source; returns the file (kind `file`) or the folder it was placed in.
@@ -206,21 +195,21 @@ def fetch(
     `dest` defaults to `paths.data_dir() / name` for folders; a `file` source stays in the cache unless
     `dest` names where to copy it. What is already there and verified is kept without asking the location,
     so a fetched source needs no network or mirror again; `force` forgets a cached file (and its recorded
-    digest) and downloads it again.
+    digest) and downloads it again. `progress` is told the files of an index as they are checked and placed, and
+    the bytes of a single download (a task with `unit=BYTES`).
     """
     src = get_source(source) if isinstance(source, str) else source
     folder = Path(dest) if dest is not None else paths.data_dir() / src.name
-    with _progress(progress, src.kind) as bar:
-        if src.kind == "index":
-            return _fetch_index(src, location, folder, bar)
-        if src.kind == "archive":
-            return _extract(src, location, folder, bar, force)
-        cached = _fetch_cached(src, location, bar, force)
-        if dest is None:
-            return cached
-        copied = atomic.write_with(Path(dest), lambda tmp: shutil.copyfile(cached, tmp))
-        copied.chmod(FILE_MODE)
-        return copied
+    if src.kind == "index":
+        return _fetch_index(src, location, folder, progress)
+    if src.kind == "archive":
+        return _extract(src, location, folder, progress, force)
+    cached = _fetch_cached(src, location, progress, force)
+    if dest is None:
+        return cached
+    copied = atomic.write_with(Path(dest), lambda tmp: shutil.copyfile(cached, tmp))
+    copied.chmod(FILE_MODE)
+    return copied
 
 
 # --- single files --------------------------------------------------------------------------------------
@@ -353,8 +342,9 @@ def _fetch_index(src: Source, location: str | os.PathLike | None, dest: Path, ba
             if rel in reusable:
                 _link_or_copy(dest / rel, target)
             else:
-                _download(base, rel, target, digest, None)
+                _download(base, rel, target, digest, QUIET)
             bar.advance(task)
+        bar.remove_task(task)
         (tmp / src.filename).write_bytes(index)
     return dest
 
@@ -458,7 +448,7 @@ def _read_all(base: str, rel: str) -> bytes:
     return data
 
 
-def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progress | None, resume: bool = False) -> str:
+def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progress, resume: bool = False) -> str:
     """Stream `base/rel` into `target` and return the sha256 of what is then on disk, which must equal `sha256`
     if given (hashing the file, not the bytes received, catches anything that wrote to it meanwhile).
 
@@ -467,13 +457,12 @@ def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progre
     """
     have = target.stat().st_size if resume and target.is_file() else 0
     stream, size, offset = _open(base, rel, start=have)
-    task = bar.add_task(rel, total=None if size is None else offset + size, completed=offset) if bar else None
+    task = bar.add_task(rel, total=None if size is None else offset + size, completed=offset, unit=BYTES)
     try:
         with stream, open(target, "ab" if offset else "wb") as out:
             for chunk in iter(lambda: stream.read(CHUNK), b""):
                 out.write(chunk)
-                if bar is not None and task is not None:
-                    bar.advance(task, len(chunk))
+                bar.advance(task, len(chunk))
         if size is not None and target.stat().st_size != offset + size:
             raise OSError(f"the connection closed after {target.stat().st_size - offset} of {size} bytes")
     except (OSError, http.client.HTTPException) as exc:  # IncompleteRead is not an OSError
@@ -486,6 +475,8 @@ def _download(base: str, rel: str, target: Path, sha256: str | None, bar: Progre
         if not resume:
             target.unlink(missing_ok=True)
         raise
+    finally:
+        bar.remove_task(task)
     digest = sha256_file(target)
     if sha256 is not None and digest != sha256:
         target.unlink(missing_ok=True)
@@ -508,25 +499,3 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-@contextmanager
-def _progress(show: bool, kind: Kind) -> Iterator[Progress]:
-    """Files counted for an index (sizes unknown up front), bytes for a single download."""
-    if kind == "index":
-        columns = [
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        ]
-    else:
-        columns = [
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-        ]
-    with Progress(*columns, console=Console(stderr=True), disable=not show, transient=True) as bar:
-        yield bar

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from liveseg.cli.export import report_result
+from liveseg.cli.export import LineProgress, report_result
 from liveseg.export.variants import ExportResult, VariantResult
+from liveseg.progress import BYTES
 
 
 def _variant(precision: str, passed: bool, graph: str = "labels", optional: bool = False) -> VariantResult:
@@ -42,3 +45,13 @@ def test_a_requested_variant_that_failed_exits_1_with_the_bundle_written(tmp_pat
 def test_only_requested_variants_decide_the_exit_code(tmp_path: Path, variants, written: bool, code: int) -> None:
     result = ExportResult(tmp_path if written else None, None, [_variant(*v) for v in variants])
     assert _exit_code(result) == code
+
+
+def test_plain_lines_name_each_stage_but_no_download() -> None:
+    out = io.StringIO()
+    lines = LineProgress(Console(file=out))
+    lines.add_task("model.onnx", total=1000, unit=BYTES)
+    task = lines.add_task("64x96: tracing", total=2)
+    lines.update(task, description="64x96: checking int8")
+    said = [line.split("] ", 1)[1] for line in out.getvalue().splitlines()]
+    assert said == ["64x96: tracing", "64x96: checking int8"]

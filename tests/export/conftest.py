@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from tests.helpers import LIVESEG
 
@@ -44,7 +42,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory, camvid_root: Path) -> P
         max_val_images=2,
         threads=1,  # under CPU contention, more threads spin-wait (BENCHMARKS.md, "Design measurements")
     )
-    train(cfg, console=Console(file=io.StringIO()))
+    train(cfg)
     return out / "best.pt"
 
 

@@ -144,9 +144,9 @@ def test_unpinned_source_is_pinned_at_first_download(http_files, make_onnx, monk
     assert recorded == hashlib.sha256(cached.read_bytes()).hexdigest()
     # The upstream file changes: the cached copy is kept; once it is deleted, its record goes with it.
     new = make_onnx(http_files.root / "tiny" / "model.onnx", classes=11, seed=1).read_bytes()
-    assert sources.fetch(entry.source, progress=False) == cached and cached.read_bytes() != new
+    assert sources.fetch(entry.source) == cached and cached.read_bytes() != new
     cached.unlink()
-    assert sources.fetch(entry.source, progress=False).read_bytes() == new
+    assert sources.fetch(entry.source).read_bytes() == new
     assert cached.with_name("model.onnx.sha256").read_text().strip() == hashlib.sha256(new).hexdigest()
 
 
@@ -231,7 +231,7 @@ def test_pull_effect_installs_it_for_the_server(http_files, style_onnx, monkeypa
     from liveseg.runtime.effects import installed_effects
 
     entry = _style_entry(monkeypatch, http_files, style_onnx, name)
-    folder = pretrained.pull_effect(entry.name, progress=False)
+    folder = pretrained.pull_effect(entry.name)
     [(found, effect)] = installed_effects()
     assert found == folder and effect.name == "style-test" and effect.scale == 255
     [(path, _)] = http_files.requests  # e.g. /onnxmodelzoo/candy-9/resolve/<commit>/candy-9.onnx
@@ -262,7 +262,7 @@ def test_an_effect_must_map_images_to_images(http_files, make_onnx, monkeypatch)
     )
     _register(monkeypatch, dataclasses.replace(real, name="style-bad", source=source))
     with pytest.raises(LivesegError, match="does not map an image to an image"):
-        pretrained.pull_effect("style-bad", progress=False)
+        pretrained.pull_effect("style-bad")
 
 
 # MediaPipe's hosted models, each with a stand-in at its input size: (classes in the TFLite head, input channels,
@@ -339,7 +339,7 @@ def test_force_downloads_again_and_forgets_the_recorded_digest(http_files, monke
     served.write_bytes(serialize(segmenter(entry.size, 6)[0]))
     pretrained.pull(entry.name, PullSettings(precisions=["fp32"]))
     served.write_bytes(serialize(segmenter(entry.size, 6, seed=1)[0]))
-    cached = sources.fetch(entry.source, progress=False)
+    cached = sources.fetch(entry.source)
     recorded = cached.with_name(cached.name + ".sha256")
     assert len(http_files.requests) == 1 and cached.read_bytes() != served.read_bytes()
     pretrained.pull(entry.name, PullSettings(precisions=["fp32"], force=True))
@@ -349,8 +349,8 @@ def test_force_downloads_again_and_forgets_the_recorded_digest(http_files, monke
 
 def test_force_downloads_an_effect_again(http_files, style_onnx, monkeypatch) -> None:
     entry = _style_entry(monkeypatch, http_files, style_onnx)
-    pretrained.pull_effect(entry.name, progress=False)
-    pretrained.pull_effect(entry.name, progress=False)
+    pretrained.pull_effect(entry.name)
+    pretrained.pull_effect(entry.name)
     assert len(http_files.requests) == 1
-    pretrained.pull_effect(entry.name, progress=False, force=True)
+    pretrained.pull_effect(entry.name, force=True)
     assert len(http_files.requests) == 2

@@ -66,13 +66,13 @@ def test_distillation_loss_by_hand() -> None:
 
 
 def test_training_with_a_teacher_adds_the_weighted_kl(
-    tiny_camvid: Path, checkpoint_path: Path, tmp_path: Path, small_config, quiet
+    tiny_camvid: Path, checkpoint_path: Path, tmp_path: Path, small_config
 ) -> None:
     # lr 0 freezes the student and loading a teacher leaves the seeded RNG alone (same dropout masks), so the
     # student's cross-entropy is the same in every run and the logged loss differs by distill_weight x the KL.
     def loss(name: str, **options) -> float:
         cfg = small_config(tiny_camvid, tmp_path / name, lr=0.0, max_val_images=1, **options)
-        run = train(cfg, console=quiet)
+        run = train(cfg)
         if options:
             assert run.teacher is not None and not any(p.requires_grad for p in run.teacher.parameters())
         return float(run.history[-1]["train_loss"])

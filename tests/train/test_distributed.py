@@ -65,7 +65,7 @@ def straight(tiny_camvid: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 
 @pytest.mark.slow
-def test_checkpoint_is_the_single_process_format(straight: Path, tiny_camvid: Path, small_config, quiet) -> None:
+def test_checkpoint_is_the_single_process_format(straight: Path, tiny_camvid: Path, small_config) -> None:
     best = checkpoint.load(straight / "best.pt")
     assert best["train_config"]["world_size"] == 2
     assert not any(key.startswith("module.") for key in best["state_dict"])  # DDP's wrapper is not saved
@@ -78,7 +78,7 @@ def test_checkpoint_is_the_single_process_format(straight: Path, tiny_camvid: Pa
     # Its batches were those of two processes: one process may not resume it without --resume-force.
     same = dict(epochs=EPOCHS, scale=(0.75, 1.25), max_train_images=8, lr=1e-3, warmup_epochs=1.0, resume=True)
     with pytest.raises(LivesegError, match=r"other options \(--world-size 2 → 1\)"):
-        train(small_config(tiny_camvid, straight, **same), console=quiet)
+        train(small_config(tiny_camvid, straight, **same))
 
 
 @pytest.mark.slow

@@ -39,7 +39,7 @@ def _assert_same_tensors(a, b) -> None:
         assert a == b
 
 
-def test_resume_matches_uninterrupted_run(tiny_camvid: Path, tmp_path: Path, small_config, quiet) -> None:
+def test_resume_matches_uninterrupted_run(tiny_camvid: Path, tmp_path: Path, small_config) -> None:
     # EMA, dropout (fast_scnn has some) and augmentation all draw on state that resuming must restore.
     options = dict(epochs=3, ema=0.9, max_val_images=1, scale=(0.75, 1.25))
     after_two: dict = {}
@@ -49,12 +49,12 @@ def test_resume_matches_uninterrupted_run(tiny_camvid: Path, tmp_path: Path, sma
             after_two.update(optimizer=copy.deepcopy(run.optimizer.state_dict()), model=run.model.state_dict())
             after_two["model"] = {k: v.clone() for k, v in after_two["model"].items()}
 
-    train(small_config(tiny_camvid, tmp_path / "straight", **options), console=quiet, on_epoch_end=keep_epoch_two)
+    train(small_config(tiny_camvid, tmp_path / "straight", **options), on_epoch_end=keep_epoch_two)
     with pytest.raises(KeyboardInterrupt):
-        train(small_config(tiny_camvid, tmp_path / "resumed", **options), console=quiet, on_epoch_end=_stop_after(2))
+        train(small_config(tiny_camvid, tmp_path / "resumed", **options), on_epoch_end=_stop_after(2))
     assert checkpoint.load(tmp_path / "resumed" / "last.pt")["epoch"] == 2
     with pytest.raises(LivesegError, match="pass --resume"):
-        train(small_config(tiny_camvid, tmp_path / "resumed", **options), console=quiet)
+        train(small_config(tiny_camvid, tmp_path / "resumed", **options))
 
     # Resuming restores the state the uninterrupted run had after the same epoch, optimizer moments included.
     cfg = small_config(tiny_camvid, tmp_path / "resumed", resume=True, **options)
@@ -64,7 +64,7 @@ def test_resume_matches_uninterrupted_run(tiny_camvid: Path, tmp_path: Path, sma
     _assert_same_tensors(restored.optimizer.state_dict(), after_two["optimizer"])
     _assert_same_tensors(restored.model.state_dict(), after_two["model"])
 
-    run = train(cfg, console=quiet)
+    run = train(cfg)
     assert run.epoch == 3
 
     straight = checkpoint.load(tmp_path / "straight" / "last.pt")
@@ -82,18 +82,18 @@ def test_resume_matches_uninterrupted_run(tiny_camvid: Path, tmp_path: Path, sma
 
 
 def test_resume_refuses_a_changed_recipe_unless_forced(
-    checkpoint_path: Path, tiny_camvid: Path, tmp_path: Path, small_config, quiet
+    checkpoint_path: Path, tiny_camvid: Path, tmp_path: Path, small_config
 ) -> None:
     shutil.copytree(checkpoint_path.parent, tmp_path / "run")  # the session's one-epoch `small_config` run
     longer = small_config(tiny_camvid, tmp_path / "run", epochs=2, lr=1e-3, max_val_images=1, resume=True)
     with pytest.raises(LivesegError, match=r"--epochs 1 → 2; --lr 0.005 → 0.001\); .*--resume-force"):
-        train(longer, console=quiet)
+        train(longer)
     assert checkpoint.load(tmp_path / "run" / "last.pt")["epoch"] == 1
     # Options that do not change what is computed (validation subset, threads) may differ.
     same = small_config(tiny_camvid, tmp_path / "run", epochs=1, max_val_images=None, threads=2, resume=True)
-    assert train(same, console=quiet).epoch == 1
+    assert train(same).epoch == 1
     forced = small_config(tiny_camvid, tmp_path / "run", epochs=2, max_val_images=1, resume=True, resume_force=True)
-    assert train(forced, console=quiet).epoch == 2
+    assert train(forced).epoch == 2
 
 
 @pytest.mark.parametrize(

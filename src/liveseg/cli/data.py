@@ -44,9 +44,11 @@ def list_cmd() -> None:
 @command
 def fetch_cmd(settings: FetchSettings) -> None:
     """Download a dataset, verify every file's sha256, and place it where `--data-root` defaults to."""
+    from liveseg.cli.display import download_bars
     from liveseg.data import fetch_dataset
 
-    path = fetch_dataset(settings)
+    with download_bars() as progress:
+        path = fetch_dataset(settings, progress)
     Console().print(f"[green]{settings.name}[/] verified at {escape(str(path))}", highlight=False, soft_wrap=True)
 
 

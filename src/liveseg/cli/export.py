@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Column, Table
 
 from liveseg import atomic
+from liveseg.cli.display import Bars, counts_bytes
 from liveseg.cli.options import check_out_dir, command, refuse_replacing, require
 from liveseg.export.settings import ExportSettings
 
@@ -70,18 +71,19 @@ def export_cmd(
 
 @contextmanager
 def step_progress() -> Iterator[Progress]:
-    """The progress display of a conversion (export, import, pull): a bar per stage on a terminal, plain lines
-    elsewhere (a pipe or a log shows no live display, and conversions take minutes); its temporaries scratch."""
+    """The progress display of a conversion (export, import, pull): a bar per stage (and a pull's download) on a
+    terminal, plain lines elsewhere (a pipe or a log shows no live display, and conversions take minutes); its
+    temporaries scratch."""
     console = Console(stderr=True)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    live = Progress(*columns, console=console, transient=True) if console.is_terminal else LineProgress(console)
+    live = Bars(*columns, console=console, transient=True) if console.is_terminal else LineProgress(console)
     with atomic.scratch(), live as progress:
         yield progress
 
 
 class LineProgress(Progress):
     """A progress that prints one plain line each time a stage starts or describes its next step, with the time
-    since the start, and draws nothing live."""
+    since the start, and draws nothing live (nor a download: a stage of its own only on a terminal)."""
 
     def __init__(self, console: Console) -> None:
         super().__init__(console=console, disable=True)
@@ -89,7 +91,8 @@ class LineProgress(Progress):
 
     def add_task(self, description: str, *args: Any, **kwargs: Any) -> TaskID:
         task = super().add_task(description, *args, **kwargs)
-        self._say(description)
+        if not counts_bytes(kwargs):
+            self._say(description)
         return task
 
     def update(self, task_id: TaskID, *, description: str | None = None, **kwargs: Any) -> None:

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from liveseg import atomic, paths
+from liveseg.cli.display import download_bars
 from liveseg.cli.export import report_result, step_progress
 from liveseg.cli.options import check_out_dir, command
 from liveseg.errors import LivesegError
@@ -121,8 +122,8 @@ def pull_cmd(
     if entry.converter == "effect":
         from liveseg.runtime.effects import effects_dir
 
-        with _installing(name, effects_dir()):
-            folder = pull_effect(name, location=settings.location, force=settings.force)
+        with download_bars() as progress, _installing(name, effects_dir()):
+            folder = pull_effect(name, location=settings.location, progress=progress, force=settings.force)
         err.print(f"Effect model installed in {escape(str(folder))}; `liveseg serve` offers it among the effects.")
         return
     with step_progress() as progress, _installing(name, paths.models_dir()):

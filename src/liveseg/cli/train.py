@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from liveseg import atomic
+from liveseg.cli.display import description
 from liveseg.cli.options import check_out_dir, command, refuse_overwriting, require
 from liveseg.train.config import TrainConfig
 
@@ -42,9 +48,43 @@ def train_cmd(
     if nproc > 1 and not world().launched:
         _launch(nproc)
         return
-    run = train(config)
+    with _display(world().main) as progress:
+        run = train(config, progress)
     if run.world.main:
         typer.echo(f"best val mIoU {run.best_miou:.4f}; checkpoints in {out}")
+
+
+@contextmanager
+def _display(main: bool) -> Iterator[Progress]:
+    """The epochs' bars on stderr and, above them, the run's lines (`liveseg.train.log.logger`); the other processes
+    of a torchrun run show nothing."""
+    from liveseg.train.log import logger
+
+    console = Console(stderr=True, quiet=not main)
+    columns = (description(), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}", markup=False))
+    handler, level, propagate = _Lines(console), logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # printed here only, however the root logger is set up
+    try:
+        with Progress(*columns, TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True) as bars:
+            yield bars
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+class _Lines(logging.Handler):
+    """Each line as it is said, on the console of the bars (so above them), warnings in yellow."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        style = "yellow" if record.levelno >= logging.WARNING else None
+        self.console.print(record.getMessage(), style=style, markup=False, highlight=False)
 
 
 def _launch(nproc: int) -> None:

@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
-from liveseg import paths
+from liveseg import paths, sources
 from liveseg.data.settings import FetchSettings
 from liveseg.errors import LivesegError
 from liveseg.images import IMAGE_SUFFIXES, read_image
@@ -199,15 +199,13 @@ def get_dataset(name: str, split: str = "train", root: str | os.PathLike | None 
     return dataset_class(name)(root=root, split=split)
 
 
-def fetch_dataset(settings: FetchSettings) -> Path:
+def fetch_dataset(settings: FetchSettings, progress: Progress = QUIET) -> Path:
     """Download a dataset, verify every file's sha256 and place it where its root defaults to (or at `dest`);
     one that cannot be downloaded says how to get it."""
-    from liveseg import sources  # its download bars load Rich: not for every reader of the package
-
     cls = dataset_class(settings.name)  # unknown names fail here, listing the known ones
     if settings.name not in sources.SOURCES:
         raise LivesegError(f"liveseg cannot download {settings.name}: {cls.how_to_get}")
-    return sources.fetch(settings.name, dest=settings.dest, location=settings.location)
+    return sources.fetch(settings.name, dest=settings.dest, location=settings.location, progress=progress)
 
 
 def pixel_counts(dataset: SegmentationDataset, progress: Progress = QUIET) -> np.ndarray:

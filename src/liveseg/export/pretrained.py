@@ -24,7 +24,7 @@ from liveseg import extras, paths, sources
 from liveseg.data import NORMALIZATION, get_info
 from liveseg.errors import LivesegError
 from liveseg.export.mediapipe import CLASS_LISTS, HAIR_DATASET, MULTICLASS_DATASET, PERSON_DATASET, UNIT_RANGE
-from liveseg.progress import Progress
+from liveseg.progress import QUIET, Progress
 from liveseg.registry import Registry
 from liveseg.sources import Source, register_source
 
@@ -411,7 +411,7 @@ def pull(name: str, settings: PullSettings | None = None, progress: Progress | N
     export = ExportSettings(
         sizes=list(s.sizes or [entry.size]), precisions=precisions, optional=optional, name=name, no_data=True
     )
-    file = sources.fetch(entry.source, location=s.location, progress=progress is not None, force=s.force)
+    file = sources.fetch(entry.source, location=s.location, progress=progress or QUIET, force=s.force)
     out = paths.models_dir() / name
     if entry.converter == "tflite":
         return _convert_tflite(entry, file, out, export, progress)
@@ -529,7 +529,7 @@ def _convert_torchvision(
     return export_network(net.eval(), meta, out, settings, progress)
 
 
-def pull_effect(name: str, location: str | None = None, progress: bool = True, force: bool = False) -> Path:
+def pull_effect(name: str, location: str | None = None, progress: Progress = QUIET, force: bool = False) -> Path:
     """Download an effect model (verified, cached; `force`: downloaded again), check that it maps an image to an
     image, and install it for the web app's effect picker; returns its folder."""
     import onnx

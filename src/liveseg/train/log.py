@@ -1,13 +1,12 @@
-"""What a training run reports per epoch: the CSV log (rewritten from the checkpointed history), the console line
-and TensorBoard's scalars."""
+"""What a training run reports per epoch: the CSV log (rewritten from the checkpointed history), the line on
+`logger` and TensorBoard's scalars."""
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 from pathlib import Path
-
-from rich.console import Console
 
 from liveseg import atomic
 from liveseg.errors import LivesegError
@@ -15,6 +14,11 @@ from liveseg.train.config import TrainConfig
 from liveseg.train.state import Run
 
 LOG_FIELDS = ("epoch", "lr", "train_loss", "val_miou", "pixel_acc", "seconds")
+
+logger = logging.getLogger("liveseg.train")
+"""A run's lines: each epoch's figures and resuming (info, from the main process), what the user should know
+(warning). `liveseg train` prints them above its bars; a library caller sees the warnings (Python's default), and
+the rest once it configures logging."""
 
 
 def write_log(path: Path, history: list[dict]) -> None:
@@ -36,7 +40,7 @@ def tensorboard(cfg: TrainConfig):
     return SummaryWriter(str(cfg.out_dir / "tensorboard"))
 
 
-def log_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: float, console: Console, tb) -> None:
+def log_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: float, tb) -> None:
     row = {
         "epoch": run.epoch,
         "lr": f"{lr:.6g}",
@@ -49,7 +53,8 @@ def log_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: float
     text = f"epoch {run.epoch}/{run.cfg.epochs}  loss {loss:.4f}  lr {row['lr']}  {seconds:.0f}s"
     if val:
         text += f"  val mIoU {val['miou']:.4f}  pixel acc {val['pixel_acc']:.4f}  (best {run.best_miou:.4f})"
-    console.print(text, highlight=False)
+    if run.world.main:
+        logger.info(text)
     if tb is not None:
         tb.add_scalar("train/loss", loss, run.epoch)
         tb.add_scalar("train/lr", lr, run.epoch)

@@ -18,8 +18,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -28,10 +26,11 @@ from liveseg.data import DatasetInfo, get_dataset
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
 from liveseg.models import checkpoint
+from liveseg.progress import QUIET, Progress
 from liveseg.train import distill, distributed, ema, losses, schedule, warm_start
 from liveseg.train.config import TrainConfig
 from liveseg.train.data import MemoryLoader, memory_loader, train_loader, val_loader
-from liveseg.train.log import log_epoch, tensorboard, write_log
+from liveseg.train.log import log_epoch, logger, tensorboard, write_log
 from liveseg.train.state import Run, make_checkpoint, resume
 
 INIT_CALIBRATION_BATCHES = 16
@@ -170,10 +169,8 @@ def _initialise(
     batches = (images.to(device) for images, _ in itertools.islice(loader, INIT_CALIBRATION_BATCHES))
     missing = warm_start.load_initial(model, source, model_name, batches)
     if missing:
-        Console(stderr=True).print(
-            f"--init {source}: {len(missing)} parameters not in it keep their random start ({missing[0]}, ...)",
-            markup=False,
-            highlight=False,
+        logger.warning(
+            "--init %s: %d parameters not in it keep their random start (%s, ...)", source, len(missing), missing[0]
         )
 
 
@@ -227,8 +224,8 @@ def plain_worker_errors():
 
 
 def train_epoch(run: Run, loader: MemoryLoader | DataLoader, progress: Progress) -> float:
-    """Mean training loss of one pass (over all processes); the bar shows this process's running mean (read every
-    few steps, to avoid stalling a GPU on every step)."""
+    """Mean training loss of one pass (over all processes); the bar's `info` field is this process's running mean
+    (read every few steps, to avoid stalling a GPU on every step)."""
     run.train_model.train()
     loader.sampler.set_epoch(run.epoch)  # type: ignore[union-attr]  # an EpochSampler; DataLoader types it loosely
     task = progress.add_task(f"epoch {run.epoch + 1}/{run.cfg.epochs} train", total=len(loader), info="")
@@ -278,25 +275,12 @@ def validate(run: Run, loader: DataLoader, progress: Progress) -> dict:
 # --- the run -------------------------------------------------------------------------------------------------
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
-
-
-def _prepare_out(cfg: TrainConfig, console: Console) -> Path | None:
+def _prepare_out(cfg: TrainConfig, world: distributed.World) -> Path | None:
     """The checkpoint to resume from, if any; refuses to train over an earlier run unless resuming."""
     last = cfg.out_dir / "last.pt"
     if not last.exists():
-        if cfg.resume:
-            console.print(f"[yellow]no {last} yet: starting a new run[/]", highlight=False)
+        if cfg.resume and world.main:
+            logger.warning("no %s yet: starting a new run", last)
         return None
     if not cfg.resume:
         raise LivesegError(
@@ -305,14 +289,14 @@ def _prepare_out(cfg: TrainConfig, console: Console) -> Path | None:
     return last
 
 
-def _end_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: float, console: Console, tb) -> None:
+def _end_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: float, tb) -> None:
     out = run.cfg.out_dir
     improved = val is not None and (not run.metrics or val["miou"] > run.best_miou)
     if val is not None:
         run.metrics = {k: val[k] for k in ("miou", "iou", "pixel_acc", "mean_acc")} | {"epoch": run.epoch}
     if improved and val is not None:
         run.best_miou = val["miou"]
-    log_epoch(run, lr, loss, val, seconds, console, tb)
+    log_epoch(run, lr, loss, val, seconds, tb)
     if not run.world.main:
         return
     ckpt = make_checkpoint(run)
@@ -322,38 +306,38 @@ def _end_epoch(run: Run, lr: float, loss: float, val: dict | None, seconds: floa
     write_log(out / "log.csv", run.history)
 
 
-def train(cfg: TrainConfig, console: Console | None = None, on_epoch_end: Callable[[Run], None] | None = None) -> Run:
+def train(cfg: TrainConfig, progress: Progress = QUIET, on_epoch_end: Callable[[Run], None] | None = None) -> Run:
     """Train (or resume) as `cfg` says; writes last.pt every epoch, best.pt on improvement and log.csv.
 
-    Under torchrun, one of several processes (liveseg.train.distributed): only rank 0 writes and prints.
-    `on_epoch_end(run)` is called after each epoch's checkpoint is on disk (to watch a run or to stop it)."""
+    Under torchrun, one of several processes (liveseg.train.distributed): only rank 0 writes, shows its epochs'
+    bars on `progress` and says its lines on `liveseg.train.log.logger`. `on_epoch_end(run)` is called after each
+    epoch's checkpoint is on disk (to watch a run or to stop it)."""
     world = distributed.world()
     with distributed.process_group(world, _device(cfg.device, world)):
-        return _train(replace(cfg, world_size=world.size), world, console, on_epoch_end)
+        return _train(replace(cfg, world_size=world.size), world, progress if world.main else QUIET, on_epoch_end)
 
 
 def _train(
-    cfg: TrainConfig, world: distributed.World, console: Console | None, on_epoch_end: Callable[[Run], None] | None
+    cfg: TrainConfig, world: distributed.World, progress: Progress, on_epoch_end: Callable[[Run], None] | None
 ) -> Run:
-    console = (console or Console(stderr=True)) if world.main else Console(quiet=True)
-    resume_from = _prepare_out(cfg, console)
+    resume_from = _prepare_out(cfg, world)
     run, loader, val = setup(cfg, resuming=resume_from is not None, world=world)
     if resume_from is not None:
         resume(run, resume_from)
-        console.print(f"resuming {resume_from} after epoch {run.epoch}", highlight=False)
+        if world.main:
+            logger.info("resuming %s after epoch %d", resume_from, run.epoch)
     if world.main:
         cfg.out_dir.mkdir(parents=True, exist_ok=True)
     tb = tensorboard(cfg) if world.main else None
-    with _progress(console) as progress:
-        while run.epoch < cfg.epochs:
-            start, lr = time.perf_counter(), float(run.scheduler.get_last_lr()[0])
-            loss = train_epoch(run, loader, progress)
-            done = run.epoch + 1
-            metrics = validate(run, val, progress) if done % cfg.val_every == 0 or done == cfg.epochs else None
-            run.epoch = done
-            _end_epoch(run, lr, loss, metrics, time.perf_counter() - start, console, tb)
-            if on_epoch_end is not None:
-                on_epoch_end(run)
+    while run.epoch < cfg.epochs:
+        start, lr = time.perf_counter(), float(run.scheduler.get_last_lr()[0])
+        loss = train_epoch(run, loader, progress)
+        done = run.epoch + 1
+        metrics = validate(run, val, progress) if done % cfg.val_every == 0 or done == cfg.epochs else None
+        run.epoch = done
+        _end_epoch(run, lr, loss, metrics, time.perf_counter() - start, tb)
+        if on_epoch_end is not None:
+            on_epoch_end(run)
     if tb is not None:
         tb.close()
     return run
