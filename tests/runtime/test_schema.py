@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from liveseg.runtime.manifest import Manifest
-from liveseg.runtime.schema import json_schema
+from liveseg.runtime.schema import json_schema, typescript
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "docs" / "manifest.schema.json"
@@ -26,46 +25,13 @@ def schema_text() -> str:
     return json.dumps(json_schema(), indent=2) + "\n"
 
 
-def typescript(schema: dict[str, Any]) -> str:
-    """The `$defs` as TypeScript: a literal union per enum, an interface per object (optional = not required)."""
-    blocks = []
-    for name, definition in schema["$defs"].items():
-        doc = f"/** {definition['description']} */\n" if "description" in definition else ""
-        if "properties" not in definition:
-            blocks.append(f"{doc}export type {name} = {_ts(definition)};\n")
-            continue
-        required = set(definition["required"])
-        fields = [f"  {k}{'' if k in required else '?'}: {_ts(v)};\n" for k, v in definition["properties"].items()]
-        blocks.append(f"{doc}export interface {name} {{\n{''.join(fields)}}}\n")
-    return TS_HEADER + "\n" + "\n".join(blocks)
-
-
-def _ts(schema: dict[str, Any]) -> str:
-    if "$ref" in schema:
-        return schema["$ref"].rpartition("/")[2]
-    if "const" in schema or "enum" in schema:
-        return " | ".join(json.dumps(v) for v in schema.get("enum", [schema.get("const")]))
-    if "anyOf" in schema:
-        return " | ".join(_ts(s) for s in schema["anyOf"])
-    kind = schema.get("type")
-    if kind == "array":
-        item = _ts(schema["items"])
-        if schema.get("minItems") is not None and schema.get("minItems") == schema.get("maxItems"):
-            return "[" + ", ".join([item] * schema["minItems"]) + "]"
-        return f"{item}[]"
-    if kind == "object":
-        return f"Record<string, {_ts(schema['additionalProperties'])}>"
-    return {"string": "string", "integer": "number", "number": "number", "boolean": "boolean", "null": "null"}.get(
-        kind, "unknown"
-    )
-
-
 def test_the_schema_file_is_the_python_types() -> None:
     assert SCHEMA_PATH.read_text() == schema_text(), "rewrite it with `python tests/runtime/test_schema.py`"
 
 
 def test_the_typescript_types_are_the_schema() -> None:
-    assert TS_PATH.read_text() == typescript(json_schema()), "rewrite it with `python tests/runtime/test_schema.py`"
+    expected = typescript(json_schema(), TS_HEADER)
+    assert TS_PATH.read_text() == expected, "rewrite it with `python tests/runtime/test_schema.py`"
 
 
 def test_written_manifests_follow_the_schema(bundle_dir: Path, repo_root: Path) -> None:
@@ -97,4 +63,4 @@ def test_the_schema_catches_what_the_types_forbid(bundle_dir: Path) -> None:
 
 if __name__ == "__main__":
     SCHEMA_PATH.write_text(schema_text())
-    TS_PATH.write_text(typescript(json_schema()))
+    TS_PATH.write_text(typescript(json_schema(), TS_HEADER))

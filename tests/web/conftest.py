@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,10 +21,12 @@ import liveseg
 from liveseg import paths
 from liveseg.bench.browser import CHROMIUM, CHROMIUM_FLAGS, WEBGPU_FLAGS, serve
 from liveseg.bench.photos import portraits
+from liveseg.bench.snapshot import Snapshot, snapshot
 from liveseg.bench.y4m import camvid_webcam, write_y4m
 from liveseg.runtime.bundle import Bundle, open_bundle
 
 CAMERA_FRAMES = 6  # distinct CamVid val frames in the fake webcam's loop
+STATS_POLL_MS = 250
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -246,21 +249,16 @@ def python_labels(bundle: Bundle, parity_image: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def wait_stats() -> Callable[..., dict]:
-    """`wait_stats(page, "s.frames >= 30")` polls `window.liveseg.stats()` until the JS condition on `s`
-    holds, and returns the stats then."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def wait_stats() -> Callable[..., Snapshot]:
+    """`wait_stats(page, lambda s: s["frames"] >= 30)` polls the app's snapshot until the condition on it holds,
+    and returns the snapshot then."""
 
-    def _wait(page, condition: str, timeout_s: float = 60) -> dict:
-        try:
-            page.wait_for_function(
-                f"() => {{ const s = window.liveseg && window.liveseg.stats(); return s && ({condition}); }}",
-                timeout=timeout_s * 1000,
-                polling=250,
-            )
-        except PlaywrightTimeout:
-            stats = page.evaluate("window.liveseg && window.liveseg.stats()")
-            pytest.fail(f"waited {timeout_s} s for `{condition}`; the page's stats are {stats}")
-        return page.evaluate("window.liveseg.stats()")
+    def _wait(page, done: Callable[[Snapshot], bool], timeout_s: float = 60) -> Snapshot:
+        deadline = time.monotonic() + timeout_s
+        while not done(stats := snapshot(page)):
+            if time.monotonic() > deadline:
+                pytest.fail(f"waited {timeout_s} s; the page's stats are {stats}")
+            page.wait_for_timeout(STATS_POLL_MS)
+        return stats
 
     return _wait

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from liveseg.bench.snapshot import snapshot, when_ready
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 STREET = {"Road", "Sky", "Building"}
@@ -26,9 +28,9 @@ MAX_FAR_SHARE = 0.02  # share of pixels that differ by more than FAR_LEVELS in s
 @pytest.mark.parametrize("backend", ["webgpu", "webgl"])
 def test_app_segments_the_camera_on_a_software_gpu_backend(server, open_gpu_page, wait_stats, backend) -> None:
     page, problems = open_gpu_page(f"{server}?backend={backend}&source=camera&autostart=1")
-    ready = page.evaluate("window.liveseg.ready()")
+    ready = when_ready(page)
     assert ready["backend"] == backend, ready["fallbacks"]
-    stats = wait_stats(page, "s.frames >= 2", timeout_s=240)
+    stats = wait_stats(page, lambda s: s["frames"] >= 2, timeout_s=240)
     assert {e["name"] for e in stats["legend"]} >= STREET, stats["legend"]
     assert stats["avg"]["inference"] > 0
     assert problems.errors == []
@@ -36,7 +38,7 @@ def test_app_segments_the_camera_on_a_software_gpu_backend(server, open_gpu_page
 
 def test_auto_ranks_a_software_webgpu_adapter_below_wasm(server, open_gpu_page) -> None:
     page, problems = open_gpu_page(f"{server}")
-    ready = page.evaluate("window.liveseg.ready()")
+    ready = when_ready(page)
     assert ready["requestedBackend"] == "auto"
     assert ready["backend"] == "wasm"
     (note,) = [f for f in ready["fallbacks"] if f.startswith("webgpu:")]
@@ -47,10 +49,10 @@ def test_auto_ranks_a_software_webgpu_adapter_below_wasm(server, open_gpu_page) 
 def saved_view(open_page, wait_stats, server: str, renderer: str, image: Path) -> np.ndarray:
     """The app's "Save view" PNG of `image` drawn by `renderer` (WASM labels either way)."""
     page, problems = open_page(f"{server}?backend=wasm&renderer={renderer}&mode=overlay&opacity=0.6")
-    ready = page.evaluate("window.liveseg.ready()")
+    ready = when_ready(page)
     page.set_input_files("#source-image", str(image))
-    wait_stats(page, "s.source === 'image' && s.frames >= 1")
-    assert page.evaluate("window.liveseg.stats().renderer") == ("webgl" if renderer == "webgl" else "2d"), ready
+    wait_stats(page, lambda s: s["source"] == "image" and s["frames"] >= 1)
+    assert snapshot(page)["renderer"] == ("webgl" if renderer == "webgl" else "2d"), ready
     with page.expect_download() as download:
         page.click("#save-view")
     assert problems.errors == []

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from liveseg.bench.snapshot import snapshot, when_ready
 from liveseg.runtime.io import resize_nearest
 from liveseg.runtime.result import SegmentationResult, decode_map
 
@@ -20,7 +21,7 @@ FOCUSED_ID = "document.activeElement && document.activeElement.dataset.id"
 
 def test_keyboard_opens_files_and_legend_keeps_focus_on_live_video(server, open_page, bundle, wait_stats) -> None:
     page, problems = open_page(f"{server}?backend=wasm&model={bundle.name}")
-    page.evaluate("window.liveseg.ready()")
+    when_ready(page)
     chosen: list[str] = []  # a listener turns on Playwright's file-chooser interception before the first one
     page.on("filechooser", lambda chooser: chosen.append(chooser.element.get_attribute("id")))
     # Tab reaches the file buttons, and Enter opens the file chooser.
@@ -33,11 +34,11 @@ def test_keyboard_opens_files_and_legend_keeps_focus_on_live_video(server, open_
     assert chosen == ["open-file", "source-video"]
 
     page.click("#start-camera")
-    stats = wait_stats(page, "s.frames >= 2 && s.legend.length >= 3")
+    stats = wait_stats(page, lambda s: s["frames"] >= 2 and len(s["legend"]) >= 3)
     item = page.locator("#legend [data-id]").nth(1)
     item.focus()
     focused = page.evaluate(FOCUSED_ID)
-    wait_stats(page, f"s.frames >= {stats['frames'] + 8}")
+    wait_stats(page, lambda s: s["frames"] >= stats["frames"] + 8)
     assert page.evaluate(FOCUSED_ID) == focused  # the legend was redrawn around it, not rebuilt
     page.keyboard.press("Enter")
     assert "is-hidden" in item.get_attribute("class")
@@ -58,9 +59,9 @@ def test_mask_is_saved_at_the_source_size_as_the_cli_writes_it(
     path = tmp_path / "portrait.png"
     Image.fromarray(portrait).save(path)
     page, problems = open_page(f"{server}?backend=wasm&precision=fp32&model={bundle.name}")
-    page.evaluate("window.liveseg.ready()")
+    when_ready(page)
     page.set_input_files("#source-image", str(path))
-    wait_stats(page, "s.source === 'image' && s.frames >= 1")
+    wait_stats(page, lambda s: s["source"] == "image" and s["frames"] >= 1)
     saved = {}
     for form in ("color", "labels", "json"):
         page.select_option("#mask-format", form)
@@ -85,13 +86,13 @@ def test_mask_is_saved_at_the_source_size_as_the_cli_writes_it(
 def test_backend_and_thread_choices_say_what_to_expect(server, open_page, wait_stats) -> None:
     """Headless Chromium here has no WebGPU adapter and software (SwiftShader) WebGL."""
     page, problems = open_page(f"{server}?backend=webgpu")
-    wait_stats(page, "s.state === 'error'")
+    wait_stats(page, lambda s: s["state"] == "error")
     assert "switch to Auto" in page.locator("#message-text").inner_text()
     assert page.locator("#status-backend").inner_text() == "—"  # nothing runs: no stale "WASM · 2 threads"
     page.click("#message-details summary")
     assert "no adapter" in page.locator("#message-details-text").inner_text()
     page.click("#message-action")
-    ready = wait_stats(page, "s.state === 'ready'")
+    ready = wait_stats(page, lambda s: s["state"] == "ready")
     assert (ready["requestedBackend"], ready["backend"]) == ("auto", "wasm")
     assert "WASM" in page.locator("#status-backend").inner_text()
 
@@ -100,14 +101,14 @@ def test_backend_and_thread_choices_say_what_to_expect(server, open_page, wait_s
     assert "slow here" in page.locator("#backend option[value='webgl']").inner_text()
     page.select_option("#backend", "webgl")
     assert "runs on the CPU here" in page.locator("#backend-warning").inner_text()
-    assert page.evaluate("window.liveseg.stats().requestedBackend") == "auto"
+    assert snapshot(page)["requestedBackend"] == "auto"
 
     cores = page.evaluate("Math.min(32, navigator.hardwareConcurrency)")
     page.fill("#threads", "99")
     page.press("#threads", "Tab")
     assert page.locator("#threads").input_value() == str(cores)
     assert f"set to {cores}" in page.locator("#threads-note").inner_text()
-    wait_stats(page, f"s.state === 'ready' && s.threads === {cores}")
+    wait_stats(page, lambda s: s["state"] == "ready" and s["threads"] == cores)
     assert problems.errors == []
 
 
@@ -115,7 +116,7 @@ def test_a_bad_effect_model_is_one_sentence_with_details(server, open_page, val_
     path = tmp_path / "broken.onnx"
     path.write_bytes(b"\x08\x07" + bytes(range(256)) * 8)
     page, problems = open_page(f"{server}?backend=wasm&effect=model")
-    page.evaluate("window.liveseg.ready()")
+    when_ready(page)
     page.set_input_files("#source-image", str(val_images[0]))
     page.set_input_files("#effect-model", str(path))
     note = page.locator("#effect-note")
@@ -131,9 +132,9 @@ def test_a_bad_effect_model_is_one_sentence_with_details(server, open_page, val_
 
 def test_layout_at_1280x800_keeps_the_stage_and_effects_in_view(server, open_page, wait_stats, val_images) -> None:
     page, problems = open_page(f"{server}?backend=wasm", viewport={"width": 1280, "height": 800})
-    page.evaluate("window.liveseg.ready()")
+    when_ready(page)
     page.set_input_files("#source-image", str(val_images[0]))
-    wait_stats(page, "s.frames >= 1 && s.legend.length >= 8")
+    wait_stats(page, lambda s: s["frames"] >= 1 and len(s["legend"]) >= 8)
     rows = page.evaluate("new Set([...document.querySelectorAll('#legend li')].map((li) => li.offsetTop)).size")
     visible = page.evaluate(
         "[...document.querySelectorAll('#legend li')].filter((li) => li.getBoundingClientRect().bottom <= 800).length"
@@ -177,23 +178,23 @@ def _webm(path: Path, images: list[Path]) -> Path:
 
 def test_before_during_and_after_a_video(server, open_page, wait_stats, val_images, tmp_path: Path) -> None:
     page, problems = open_page(f"{server}?backend=wasm")
-    page.evaluate("window.liveseg.ready()")
+    when_ready(page)
     assert page.locator("#status-fps").inner_text() == "—"  # not "0.0 fps" before anything ran
     assert "No source" in page.locator("#legend").get_attribute("data-empty")
     page.set_input_files("#source-video", str(_webm(tmp_path / "clip.webm", val_images)))
-    stats = wait_stats(page, "s.source === 'video' && s.frames >= 2")
+    stats = wait_stats(page, lambda s: s["source"] == "video" and s["frames"] >= 2)
     assert "Video frames" in page.locator("#stats").text_content()
     assert "Camera frames" not in page.locator("#stats").text_content()
     # Pause, then seek: the frame sought is segmented.
     page.click("#video-play")
     # The label follows the video's pause event, a task after the click: wait for it, do not race it.
     page.wait_for_function("document.getElementById('video-play').textContent === 'Play'", timeout=10_000)
-    frames = page.evaluate("window.liveseg.stats().frames")
+    frames = snapshot(page)["frames"]
     page.evaluate(
         "(() => { const s = document.getElementById('video-seek'); s.value = '0.5';"
         " s.dispatchEvent(new Event('input')); })()"
     )
-    wait_stats(page, f"s.frames > {frames}")
+    wait_stats(page, lambda s: s["frames"] > frames)
     page.click("#source-stop")
     assert page.locator("#placeholder").is_visible()
     assert page.evaluate("getComputedStyle(document.getElementById('view')).visibility") == "hidden"
@@ -210,7 +211,7 @@ def test_phone_layout_names_the_model_and_asks_for_no_keys(server, open_page) ->
     page, problems = open_page(
         f"{server}?backend=wasm", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
-    ready = page.evaluate("window.liveseg.ready()")
+    ready = when_ready(page)
     assert page.locator("#status-model").is_visible()
     assert (
         ready["model"]

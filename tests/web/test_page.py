@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from liveseg.bench.snapshot import snapshot, when_ready
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 BACKEND_LABELS = {"wasm": "WASM", "webgl": "WebGL", "webgpu": "WebGPU"}
@@ -18,7 +20,7 @@ def test_fake_webcam_is_segmented_live_after_falling_back_from_webgpu(
     server, open_page, wait_stats, artifacts: Path
 ) -> None:
     page, problems = open_page(f"{server}?source=camera&autostart=1", viewport={"width": 1400, "height": 950})
-    ready = page.evaluate("window.liveseg.ready()")
+    ready = when_ready(page)
     # Headless Chromium has no WebGPU adapter here and its WebGL is SwiftShader (software, ranked below WASM):
     # `auto` must end on WASM and say in the UI what it passed over.
     assert ready["requestedBackend"] == "auto"
@@ -30,7 +32,7 @@ def test_fake_webcam_is_segmented_live_after_falling_back_from_webgpu(
     # No GPU here: the view draws on a 2D canvas, not through software WebGL.
     assert ready["renderer"] == "2d"
 
-    stats = wait_stats(page, "s.frames >= 30", timeout_s=120)
+    stats = wait_stats(page, lambda s: s["frames"] >= 30, timeout_s=120)
     assert stats["source"] == "camera"
     assert stats["sourceSize"] == [480, 360]
     names = {entry["name"] for entry in stats["legend"]}
@@ -41,7 +43,7 @@ def test_fake_webcam_is_segmented_live_after_falling_back_from_webgpu(
     assert avg["inference"] > 0 and avg["total"] >= avg["inference"] and avg["render"] > 0
     assert stats["fps"] > 0
 
-    later = wait_stats(page, f"s.frames > {stats['frames']}")
+    later = wait_stats(page, lambda s: s["frames"] > stats["frames"])
     assert later["avg"] != stats["avg"] or later["fps"] != stats["fps"]
     assert "Inference" in page.locator("#stats").text_content()
 
@@ -56,11 +58,11 @@ def test_image_upload_precision_switch_and_mask_download(
 ) -> None:
     assert len(bundle.precisions) >= 2, f"{bundle.root} needs two precisions to test switching"
     page, problems = open_page(f"{server}?backend=wasm")
-    first = page.evaluate("window.liveseg.ready()")
+    first = when_ready(page)
     assert first["backend"] == "wasm" and first["fallbacks"] == []
 
     page.set_input_files("#source-image", str(val_images[0]))
-    stats = wait_stats(page, "s.source === 'image' && s.frames >= 1")
+    stats = wait_stats(page, lambda s: s["source"] == "image" and s["frames"] >= 1)
     assert stats["sourceSize"] == [480, 360]
     assert {"Road", "Building"} <= {e["name"] for e in stats["legend"]}
     page.click("#mode button[data-mode='side']")
@@ -71,7 +73,9 @@ def test_image_upload_precision_switch_and_mask_download(
     assert len(options) == len(bundle.precisions) and all(" MB" in o for o in options), options
     for other in [p for p in bundle.precisions if p != first["precision"]]:
         page.select_option("#precision", other)
-        switched = wait_stats(page, f"s.state === 'ready' && s.precision === '{other}' && s.frames >= 1")
+        switched = wait_stats(
+            page, lambda s, p=other: s["state"] == "ready" and s["precision"] == p and s["frames"] >= 1
+        )
         assert other in page.locator("#status-model").inner_text()
         assert switched["legend"][0]["name"] == stats["legend"][0]["name"]
 
@@ -113,11 +117,11 @@ def test_image_model_effect_is_blended_through_the_mask(
     path.write_bytes(model.SerializeToString())
 
     page, problems = open_page(f"{server}?backend=wasm&effect=model&opacity=0")
-    page.evaluate("window.liveseg.ready()")
+    when_ready(page)
     page.set_input_files("#source-image", str(val_images[0]))
-    wait_stats(page, "s.frames >= 1")
+    wait_stats(page, lambda s: s["frames"] >= 1)
     page.set_input_files("#effect-model", str(path))
-    stats = wait_stats(page, "s.effectMs !== null && s.frames >= 2")
+    stats = wait_stats(page, lambda s: s["effectMs"] is not None and s["frames"] >= 2)
     assert stats["effectMs"] > 0
     assert "NCHW-float" in page.locator("#effect-note").inner_text()
     assert problems.errors == []
@@ -125,7 +129,7 @@ def test_image_model_effect_is_blended_through_the_mask(
 
 def test_unknown_model_id_shows_a_clear_message(server, open_page, wait_stats) -> None:
     page, problems = open_page(f"{server}?model=no-such-model")
-    stats = wait_stats(page, "s.state === 'error'", timeout_s=20)
+    stats = wait_stats(page, lambda s: s["state"] == "error", timeout_s=20)
     message = page.locator("#message")
     assert message.is_visible()
     assert 'no model "no-such-model"' in message.inner_text()
@@ -146,9 +150,9 @@ def test_video_file_is_segmented(server, open_page, wait_stats, val_images: list
         container.mux(stream.encode())
 
     page, problems = open_page(f"{server}?backend=wasm")
-    page.evaluate("window.liveseg.ready()")
+    when_ready(page)
     page.set_input_files("#source-video", str(path))
-    stats = wait_stats(page, "s.source === 'video' && s.frames >= 3")
+    stats = wait_stats(page, lambda s: s["source"] == "video" and s["frames"] >= 3)
     assert stats["sourceSize"] == [480, 360]
     assert "Road" in {e["name"] for e in stats["legend"]}
     assert problems.errors == []
@@ -162,7 +166,7 @@ def test_denied_camera_shows_a_clear_message(server, launch, wait_stats) -> None
         page.goto(f"{server}?backend=wasm&source=camera&autostart=1")
         page.locator("#message").wait_for(state="visible", timeout=30_000)
         assert "Camera access was denied" in page.locator("#message-text").inner_text()
-        assert wait_stats(page, "s.state === 'ready'")["source"] is None
+        assert wait_stats(page, lambda s: s["state"] == "ready")["source"] is None
     finally:
         chromium.close()
 
@@ -172,7 +176,7 @@ def test_the_model_list_is_read_again_when_the_picker_is_opened(server, open_pag
     import json
 
     page, problems = open_page(f"{server}?backend=wasm")
-    running = page.evaluate("window.liveseg.ready()")["model"]
+    running = when_ready(page)["model"]
     listed = page.evaluate("fetch('api/models').then((r) => r.json())")
     pulled = {**listed["models"][0], "id": "just-pulled"}
     body = json.dumps({"models": [*listed["models"], pulled]})
@@ -180,7 +184,7 @@ def test_the_model_list_is_read_again_when_the_picker_is_opened(server, open_pag
     page.click("#model")
     page.wait_for_function("[...document.querySelectorAll('#model option')].some((o) => o.value === 'just-pulled')")
     page.keyboard.press("Escape")
-    stats = page.evaluate("window.liveseg.stats()")
+    stats = snapshot(page)
     assert stats["model"] == running and stats["state"] == "ready"  # listed, not loaded
     assert page.locator("#model").input_value() == running
     assert problems.errors == []

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from liveseg.bench.snapshot import when_ready
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 MIN_AGREEMENT = 0.98
@@ -17,7 +19,7 @@ def open_module_page(browser, server: str, wait_for_hook):
     page = context.new_page()
     page.goto(f"{server}?backend=wasm")
     wait_for_hook(page)
-    page.evaluate("window.liveseg.ready()")
+    when_ready(page)
     return context, page
 
 

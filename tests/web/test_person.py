@@ -13,6 +13,7 @@ from PIL import Image, ImageFilter
 
 import liveseg
 from liveseg.bench.browser import serve
+from liveseg.bench.snapshot import snapshot, when_ready
 from liveseg.runtime.bundle import open_bundle
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -71,7 +72,7 @@ def test_the_camera_gets_the_person_model_and_a_blurred_background_by_itself(
     page.click("#start-camera")
     stats = wait_stats(
         page,
-        f"s.state === 'ready' && s.source === 'camera' && s.model === '{person_name}' && s.frames >= 3",
+        lambda s: s["state"] == "ready" and s["source"] == "camera" and s["model"] == person_name and s["frames"] >= 3,
         timeout_s=120,
     )
     assert not stats["modelPicked"]
@@ -83,7 +84,7 @@ def test_the_camera_gets_the_person_model_and_a_blurred_background_by_itself(
     page.screenshot(path=artifacts / "person-camera.png")
 
     page.click("#mode button[data-mode='side']")
-    wait_stats(page, f"s.frames >= {stats['frames'] + 2}")
+    wait_stats(page, lambda s: s["frames"] >= stats["frames"] + 2)
     raw, shown = _halves(_save_view(page))
     labels = _person_labels(person_bundle, raw.astype(np.uint8))
     diff = np.abs(shown - raw).mean(axis=2)
@@ -99,9 +100,9 @@ def test_an_effect_is_not_painted_over_by_the_class_colours(
     person_server, open_portrait_page, wait_stats, person_bundle: Path, person_name: str, portrait_png: Path
 ) -> None:
     page, problems = open_portrait_page(f"{person_server}?model={person_name}&backend=wasm&mode=side")
-    page.evaluate("window.liveseg.ready()")
+    when_ready(page)
     page.set_input_files("#source-image", str(portrait_png))
-    wait_stats(page, "s.source === 'image' && s.frames >= 1")
+    wait_stats(page, lambda s: s["source"] == "image" and s["frames"] >= 1)
     page.select_option("#effect", "none")
     raw, coloured = _halves(_save_view(page))
     labels = _person_labels(person_bundle, raw.astype(np.uint8))
@@ -116,7 +117,7 @@ def test_an_effect_is_not_painted_over_by_the_class_colours(
     assert diff[_core(labels == PERSON)].mean() > 10, "the person is not recoloured"
     assert page.locator("#opacity").is_disabled()
     assert page.locator("#opacity-value").inner_text() == "off"
-    assert page.evaluate("window.liveseg.stats().overlayOpacity") == 0
+    assert snapshot(page)["overlayOpacity"] == 0
     note = page.locator("#guidance")  # a person model on a file: say it is a foreground model for selfie scenes
     assert note.is_visible() and "selfies and video calls" in note.inner_text()
     assert problems.errors == []
@@ -147,9 +148,9 @@ def test_the_mask_edge_is_the_upsampled_probability(
 ) -> None:
     url = f"{person_server}?model={person_name}&backend=wasm&effect=color&renderer={renderer}"
     page, problems = open_portrait_page(url)
-    assert page.evaluate("window.liveseg.ready()")["renderer"] == renderer
+    assert when_ready(page)["renderer"] == renderer
     page.set_input_files("#source-image", str(portrait_png))
-    wait_stats(page, "s.source === 'image' && s.frames >= 1")
+    wait_stats(page, lambda s: s["source"] == "image" and s["frames"] >= 1)
     smooth = _alpha(page)
     page.uncheck("#smooth")
     hard = _alpha(page)
@@ -168,8 +169,11 @@ def test_a_street_model_on_the_camera_says_so_and_switches_in_one_click(
     page, problems = open_portrait_page(person_server, viewport={"width": 390, "height": 844}, is_mobile=True)
     page.click("#scene-start button[data-scene='street']")  # the user's own choice, remembered
     page.click("#start-camera")
-    wait_stats(page, "s.state === 'ready' && s.source === 'camera' && s.model !== null && s.frames >= 1")
-    stats = page.evaluate("window.liveseg.stats()")
+    wait_stats(
+        page,
+        lambda s: s["state"] == "ready" and s["source"] == "camera" and s["model"] is not None and s["frames"] >= 1,
+    )
+    stats = snapshot(page)
     assert stats["model"] != person_name and stats["modelPicked"]
     note = page.locator("#guidance")
     assert note.is_visible() and "person model" in note.inner_text()
@@ -178,7 +182,7 @@ def test_a_street_model_on_the_camera_says_so_and_switches_in_one_click(
     page.locator("#guidance").scroll_into_view_if_needed()
     page.screenshot(path=artifacts / "street-guidance-phone.png")
     page.click("#guidance-use")
-    wait_stats(page, f"s.state === 'ready' && s.model === '{person_name}' && s.frames >= 1", timeout_s=120)
+    wait_stats(page, lambda s: s["state"] == "ready" and s["model"] == person_name and s["frames"] >= 1, timeout_s=120)
     assert note.is_hidden()
     assert page.evaluate("localStorage.getItem('liveseg.model')") == person_name
     assert problems.errors == []

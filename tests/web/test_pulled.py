@@ -12,6 +12,7 @@ import pytest
 
 import liveseg
 from liveseg.bench.browser import serve
+from liveseg.bench.snapshot import when_ready
 from liveseg.data import NORMALIZATION, get_info
 from liveseg.runtime.bundle import Bundle, open_bundle
 
@@ -67,7 +68,7 @@ def test_pulled_bundle_is_listed_grouped_and_segments_like_python(
     pulled_server: str, open_page, segment_in_browser, models_dir: Path, parity_image: np.ndarray
 ) -> None:
     page, problems = open_page(f"{pulled_server}?backend=wasm")
-    page.evaluate("window.liveseg.ready()")
+    when_ready(page)
     groups = page.locator("#model optgroup").evaluate_all("gs => gs.map(g => [g.label, g.children.length])")
     assert groups == [
         ["Street scenes (CamVid)", 1],
@@ -101,13 +102,13 @@ def test_pulled_effect_model_is_offered_and_loads(
     pulled_server: str, open_page, val_images: list[Path], wait_stats
 ) -> None:
     page, problems = open_page(f"{pulled_server}?backend=wasm&effect=model&opacity=0")
-    page.evaluate("window.liveseg.ready()")
+    when_ready(page)
     page.set_input_files("#source-image", str(val_images[0]))
-    wait_stats(page, "s.frames >= 1")
+    wait_stats(page, lambda s: s["frames"] >= 1)
     options = page.locator("#effect-preset option").evaluate_all("os => os.map(o => o.value)")
     assert options == ["style-test", ""]
     page.select_option("#effect-preset", "style-test")
-    stats = wait_stats(page, "s.effectMs !== null && s.frames >= 2")
+    stats = wait_stats(page, lambda s: s["effectMs"] is not None and s["frames"] >= 2)
     assert stats["effectMs"] > 0
     assert "style-test.onnx: NCHW-float at 32 × 32" in page.locator("#effect-note").inner_text()
     assert page.locator("#effect-model-field").is_hidden()

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from liveseg.bench.snapshot import when_ready
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 # Figures that move with every frame; everything else in `stats()` must stay as it was when the toggle flips.
@@ -25,22 +27,22 @@ def test_on_for_the_camera_off_for_an_image_and_the_toggle_changes_nothing_else(
     server, open_page, wait_stats, val_images: list[Path]
 ) -> None:
     page, problems = open_page(f"{server}?source=camera&autostart=1&backend=wasm")
-    page.evaluate("window.liveseg.ready()")
-    on = wait_stats(page, "s.source === 'camera' && s.frames >= 5")
+    when_ready(page)
+    on = wait_stats(page, lambda s: s["source"] == "camera" and s["frames"] >= 5)
     assert on["stabilise"]["on"] and on["stabilise"]["strength"] == 0.75
     assert on["stabilise"]["ms"] > 0
 
     page.click("#runtime-section > summary")  # the Runtime panel starts collapsed
     page.click("#stabilise")
-    off = wait_stats(page, f"!s.stabilise.on && s.frames >= {on['frames'] + 5}")
+    off = wait_stats(page, lambda s: not s["stabilise"]["on"] and s["frames"] >= on["frames"] + 5)
     assert not off["stabilise"]["on"] and off["stabilise"]["strength"] == 0
     assert _settled(off) == _settled(on)
     page.click("#stabilise")
-    again = wait_stats(page, f"s.stabilise.on && s.frames >= {off['frames'] + 3}")
+    again = wait_stats(page, lambda s: s["stabilise"]["on"] and s["frames"] >= off["frames"] + 3)
     assert _settled(again) == _settled(on)
 
     page.set_input_files("#source-image", str(val_images[0]))
-    image = wait_stats(page, "s.source === 'image' && s.frames >= 1")
+    image = wait_stats(page, lambda s: s["source"] == "image" and s["frames"] >= 1)
     assert image["stabilise"] == {"on": False, "strength": 0, "ms": 0}
     assert page.locator("#stabilise").is_disabled()
     assert problems.errors == []

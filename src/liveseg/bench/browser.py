@@ -16,11 +16,11 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -28,12 +28,13 @@ import numpy as np
 from liveseg import paths
 from liveseg.bench.graphs import PeakRun, Probe
 from liveseg.bench.machine import Machine
+from liveseg.bench.snapshot import Memory, Snapshot, Stage, snapshot
 from liveseg.bench.stats import Timing, summarize
 from liveseg.errors import LivesegError
 from liveseg.runtime.bundle import Bundle
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -59,10 +60,11 @@ WARMUP_S = 20.0
 MEASURE_S = 60.0
 MIN_FRAMES = 2  # a window needs two results to have a rate
 POLL_MS = 200
-# Per-frame steps, in pipeline order: the app's `stats().stages` plus the seeds' JS post-processing. The web app's
-# lists (web/src/app/stats.ts) are held to these by tests/vectors/names.json.
-STAGES = ("capture", "transfer", "preprocess", "inference", "readback", "postprocess", "render", "idle")
-APP_STAGES = tuple(k for k in STAGES if k != "postprocess")
+# Per-frame steps, in pipeline order: the app's (its snapshot's `stages`) plus the seeds' JS post-processing, which
+# runs before the render.
+APP_STAGES: tuple[Stage, ...] = get_args(Stage)
+_RENDER = APP_STAGES.index("render")
+STAGES = (*APP_STAGES[:_RENDER], "postprocess", *APP_STAGES[_RENDER:])
 TFJS_BACKENDS = ("wasm", "webgl")  # the TF.js build here has no webgpu backend
 MEDIAPIPE_BACKEND = "wasm+webgl"  # MediaPipe picks its own runtime: WebAssembly with WebGL for images
 
@@ -82,15 +84,10 @@ CAMERA_WATCH = """
 """
 
 # Each poll says: the page's state, results from distinct camera frames so far (`count`), results in all
-# (`results`), and the camera's progress.
-APP_POLL = """() => {
-  const s = window.liveseg && window.liveseg.stats();
-  const base = { now: performance.now(), camera: window.__camera || null };
-  if (!s) return { ...base, state: "loading", error: null, count: 0, results: 0, counted: false };
-  const counted = typeof s.sourceFrames === "number";
-  return { ...base, state: s.state, error: s.error, count: counted ? s.sourceFrames : s.frames,
-           results: s.frames, counted };
-}"""
+# (`results`), and the camera's progress. The app's poll takes its snapshot, read in Python (`app_poll`).
+APP_POLL = """() => ({
+  now: performance.now(), camera: window.__camera || null, snapshot: window.liveseg ? window.liveseg.stats() : null
+})"""
 BENCH_POLL = """() => {
   const b = window.bench;
   const base = { now: performance.now(), camera: window.__camera || null };
@@ -121,7 +118,7 @@ class BrowserRun:
     backend: str | None
     requested_backend: str
     precision: str | None
-    size: str
+    size: str | None
     threads: int | None
     load_ms: float | None
     fps: float
@@ -132,7 +129,7 @@ class BrowserRun:
     stages: dict[str, float]  # median ms per step of STAGES
     frame_ms: Timing | None
     dropped: int | None = None  # the app's stats().dropped
-    memory: dict[str, float | None] | None = None  # the app's stats().memory, as it reported it
+    memory: Memory | None = None  # the app's stats().memory
     frames: list[dict[str, float | bool]] | None = None  # the page's FrameRecords (web/bench/common.ts) measured
     notes: list[str]
     errors: list[str]
@@ -272,11 +269,41 @@ def open_page(browser, url: str, files: dict[str, Path] | None = None):
     return context, page, errors
 
 
-def until(page, poll: str, done: Callable[[dict], bool], timeout_s: float, what: str, errors: list[str]) -> dict:
+Poll = Callable[["Page"], dict]
+
+
+def app_poll(page: Page) -> dict:
+    return app_state(page.evaluate(APP_POLL))
+
+
+def app_state(poll: dict) -> dict:
+    """APP_POLL's result in BENCH_POLL's terms, from the app's snapshot; `counted` says whether the app counts
+    distinct camera frames (`sourceFrames`) or, as older versions, every result."""
+    s: Snapshot | None = poll["snapshot"]
+    base = {"now": poll["now"], "camera": poll["camera"]}
+    if s is None:
+        return {**base, "state": "loading", "error": None, "count": 0, "results": 0, "counted": False}
+    counted = "sourceFrames" in s
+    count = s["sourceFrames"] if counted else s["frames"]
+    return {
+        **base,
+        "state": s["state"],
+        "error": s["error"],
+        "count": count,
+        "results": s["frames"],
+        "counted": counted,
+    }
+
+
+def bench_poll(page: Page) -> dict:
+    return page.evaluate(BENCH_POLL)
+
+
+def until(page, poll: Poll, done: Callable[[dict], bool], timeout_s: float, what: str, errors: list[str]) -> dict:
     """Poll the page until `done(poll)`; a page error or the timeout becomes one LivesegError saying what happened."""
     deadline = time.monotonic() + timeout_s
     while True:
-        state = page.evaluate(poll)
+        state = poll(page)
         if state["state"] == "error":
             raise LivesegError(f"{what} failed: {state['error']}")
         if done(state):
@@ -287,7 +314,7 @@ def until(page, poll: str, done: Callable[[dict], bool], timeout_s: float, what:
         page.wait_for_timeout(POLL_MS)
 
 
-def measure_window(page, poll: str, opts: BrowserOptions, what: str, errors: list[str]) -> tuple[dict, dict]:
+def measure_window(page, poll: Poll, opts: BrowserOptions, what: str, errors: list[str]) -> tuple[dict, dict]:
     """Wait for the first result, warm up, then measure; returns the polls that open and close the window.
 
     Warm-up ends after `warmup` counted results or `warmup_s`, the window after `frames` results or `measure_s`
@@ -303,7 +330,7 @@ def measure_window(page, poll: str, opts: BrowserOptions, what: str, errors: lis
         f"{what} warming up",
         errors,
     )
-    start = page.evaluate(poll)
+    start = poll(page)
 
     def complete(s: dict) -> bool:
         done = s["count"] - start["count"]
@@ -329,8 +356,9 @@ def _medians(frames: list[dict]) -> dict[str, float]:
     return {k: float(np.median([f[k] for f in frames])) for k in STAGES if frames and k in frames[0]}
 
 
-def app_stages(snapshot: dict) -> tuple[dict[str, float], list[str]]:
-    """The app's per-stage medians (`stats().stages`); before the app reports them, its means over the last frames."""
+def app_stages(snapshot: Mapping[str, Any]) -> tuple[dict[str, float], list[str]]:
+    """The app's per-stage medians (its Snapshot's `stages`); an older app, which reported none, gives its means
+    over the last frames instead."""
     if isinstance(snapshot.get("stages"), dict):
         return {k: float(v) for k, v in snapshot["stages"].items() if k in APP_STAGES and v is not None}, []
     means = {k: float(v) for k, v in (snapshot.get("avg") or {}).items() if k in APP_STAGES}
@@ -347,8 +375,8 @@ def bench_app(browser, base: str, opts: BrowserOptions, backend: str) -> Browser
     )
     context, page, errors = open_page(browser, base + query)
     try:
-        start, end = measure_window(page, APP_POLL, opts, f"The liveseg page ({backend})", errors)
-        final = page.evaluate("window.liveseg.stats()")
+        start, end = measure_window(page, app_poll, opts, f"The liveseg page ({backend})", errors)
+        final = snapshot(page)
     finally:
         context.close()
     stages, notes = app_stages(final)
@@ -377,7 +405,7 @@ def bench_page(browser, url: str, opts: BrowserOptions, page_name: str, backend:
     what = f"The {page_name} page ({backend})"
     context, page, errors = open_page(browser, url, files)
     try:
-        start, end = measure_window(page, BENCH_POLL, opts, what, errors)
+        start, end = measure_window(page, bench_poll, opts, what, errors)
         state = page.evaluate("window.bench")
     finally:
         context.close()
@@ -414,6 +442,10 @@ def page_url(base: str, opts: BrowserOptions, page_name: str, backend: str) -> s
     return f"{base}bench/{page}.html?model={models[page_name]}&{common}"
 
 
+def _peak_poll(page: Page) -> dict:
+    return page.evaluate("() => window.bench || { state: 'loading', error: null, calls: [] }")
+
+
 def bench_peak(browser, base: str, opts: BrowserOptions, advance: Callable[[], None], runs: int = 6) -> list[PeakRun]:
     """GFLOP/s of onnxruntime-web (wasm, same thread count) on the probe graphs."""
     rows = []
@@ -426,8 +458,7 @@ def bench_peak(browser, base: str, opts: BrowserOptions, advance: Callable[[], N
         what = f"The peak page ({probe.name})"
         context, page, errors = open_page(browser, url, {probe.path.name: probe.path})
         try:
-            poll = "() => window.bench || { state: 'loading', error: null, calls: [] }"
-            state = until(page, poll, lambda s: len(s["calls"]) >= runs, opts.timeout_s, what, errors)
+            state = until(page, _peak_poll, lambda s: len(s["calls"]) >= runs, opts.timeout_s, what, errors)
         finally:
             context.close()
         advance()

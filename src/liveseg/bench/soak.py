@@ -17,15 +17,25 @@ from pathlib import Path
 
 import numpy as np
 
-from liveseg.bench.browser import APP_POLL, WEBGPU_FLAGS, BrowserInfo, chromium, open_page, serve, until
+from liveseg.bench.browser import (
+    APP_POLL,
+    WEBGPU_FLAGS,
+    BrowserInfo,
+    app_poll,
+    app_state,
+    chromium,
+    open_page,
+    serve,
+    until,
+)
 from liveseg.bench.machine import Machine
+from liveseg.bench.snapshot import Snapshot, snapshot
 from liveseg.runtime.bundle import Bundle
 
+# The app's poll and the text of its legend and stats panels, at one moment.
 SAMPLE = f"""() => {{
-  const poll = ({APP_POLL})();
-  const s = window.liveseg.stats();
   const text = (id) => document.getElementById(id)?.textContent ?? null;
-  return {{ ...poll, memory: s.memory, dropped: s.dropped, legend: text("legend"), stats: text("stats") }};
+  return {{ ...({APP_POLL})(), legend: text("legend"), stats: text("stats") }};
 }}"""
 
 
@@ -97,10 +107,10 @@ class SoakResult:
 
     browser: BrowserInfo
     bundle: str
-    backend: str
-    precision: str
-    size: str
-    threads: int
+    backend: str | None  # as the app's snapshot says them (None only before a model ran)
+    precision: str | None
+    size: str | None
+    threads: int | None
     interval_s: float
     warmup_s: float
     samples: list[SoakSample]
@@ -145,8 +155,21 @@ def _chromium_rss_mb() -> tuple[float | None, float | None]:
     return renderer, (total or None)
 
 
+def _read(page) -> dict:
+    """SAMPLE in the app poll's terms (`app_state`), with the snapshot's memory and dropped frames."""
+    poll = page.evaluate(SAMPLE)
+    s: Snapshot = poll["snapshot"]
+    return {
+        **app_state(poll),
+        "memory": s["memory"],
+        "dropped": s["dropped"],
+        "legend": poll["legend"],
+        "stats": poll["stats"],
+    }
+
+
 def _sample(page, cdp, previous: Reading | None, t0: float) -> Reading:
-    state = page.evaluate(SAMPLE)
+    state = _read(page)
     live_mb = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize / 2 ** 20 : null")
     cdp.send("HeapProfiler.collectGarbage")
     heap_mb = cdp.send("Runtime.getHeapUsage")["usedSize"] / 2**20
@@ -226,7 +249,7 @@ def run_soak(opts: SoakOptions, progress: Callable[[int], Callable[[], None]] | 
         context, page, errors = open_page(browser, base + query)
         try:
             what = f"The liveseg page ({opts.backend}) segmenting a frame"
-            until(page, APP_POLL, lambda s: s["count"] >= 1, opts.timeout_s, what, errors)
+            until(page, app_poll, lambda s: s["count"] >= 1, opts.timeout_s, what, errors)
             page.wait_for_timeout(opts.warmup_s * 1000)
             cdp = context.new_cdp_session(page)
             t0 = time.monotonic()
@@ -235,7 +258,7 @@ def run_soak(opts: SoakOptions, progress: Callable[[int], Callable[[], None]] | 
                 page.wait_for_timeout(max(0.0, t0 + i * opts.interval_s - time.monotonic()) * 1000)
                 readings.append(_sample(page, cdp, readings[-1] if readings else None, t0))
                 advance()
-            final = page.evaluate("window.liveseg.stats()")
+            final = snapshot(page)
         finally:
             context.close()
         version = browser.version

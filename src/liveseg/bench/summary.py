@@ -76,7 +76,7 @@ def headline(results: Results, backend: str = "wasm") -> dict:
             out[f"{peer}_fps"] = other.fps
             if app:
                 out[f"vs_{peer}"] = app.fps / other.fps
-    gflops = browser.model_gflops.get(app.size) if app and browser and browser.model_gflops else None
+    gflops = browser.model_gflops.get(app.size) if app and app.size and browser and browser.model_gflops else None
     peak = browser_peak(browser)
     if gflops and peak:
         out["model_gflops"], out["browser_peak_gflops_per_s"] = gflops, peak

@@ -1,10 +1,11 @@
 /**
  * The page: wires the pickers, sources, pipeline, view, legend, effects and stats together, and keeps the
- * state that `window.liveseg` reports.
+ * state that `window.liveseg` reports (its `Snapshot` type is generated from the Python one, see
+ * `./snapshot-schema`).
  */
 
 import { BACKEND_LABELS, createSegmenter } from "../lib";
-import type { BackendChoice, Precision, Segmenter } from "../lib";
+import type { Segmenter } from "../lib";
 import {
   autoModel,
   isPersonModel,
@@ -35,8 +36,8 @@ import type { MaskFormat } from "./save";
 import { SourceControls } from "./source-controls";
 import { StabiliseControl } from "./stabilise-control";
 import type { Source } from "./sources";
+import type { Snapshot, State } from "./snapshot-schema";
 import { median, STAGE_WINDOW, Stats } from "./stats";
-import type { Averages, Memory, Stages } from "./stats";
 import { StatsView } from "./stats-view";
 import { VideoControls } from "./video-controls";
 import { overlayOpacity } from "./view/options";
@@ -50,46 +51,6 @@ export const VERSION = __LIVESEG_VERSION__;
 const STATS_REFRESH_MS = 250;
 const NO_SOURCE = "No source: start the camera or open an image or video.";
 const MEMORY_REFRESH_MS = 3000;
-
-type State = "idle" | "loading" | "ready" | "error";
-
-/** What `window.liveseg.stats()` returns (see web/README.md). */
-export interface Snapshot {
-  version: string;
-  state: State;
-  error: string | null;
-  model: string | null;
-  dataset: string | null;
-  precision: Precision | null;
-  size: string | null;
-  backend: string | null;
-  requestedBackend: BackendChoice;
-  /** Whether the model was picked by the user (or the URL), not by the app's rules (choice.ts). */
-  modelPicked: boolean;
-  /** The effect, and the opacity the class overlay is painted with (0 while an effect is on). */
-  effect: string;
-  overlayOpacity: number;
-  fallbacks: string[];
-  threads: number | null;
-  loadMs: number | null;
-  crossOriginIsolated: boolean;
-  /** The view's renderer ("webgl" or "2d") and the WebGL renderer string it was chosen by. */
-  renderer: string | null;
-  glRenderer: string | null;
-  source: string | null;
-  sourceSize: [number, number] | null;
-  frames: number;
-  sourceFrames: number;
-  dropped: number;
-  fps: number;
-  avg: Averages;
-  stages: Stages;
-  effectMs: number | null;
-  /** The stabiliser of camera and video frames: on, its strength (0 when off), median ms per frame. */
-  stabilise: { on: boolean; strength: number; ms: number };
-  legend: { id: number; name: string; share: number }[];
-  memory: Memory;
-}
 
 /** A soft default backdrop for "replace background: image" until the user picks one. */
 function defaultBackdrop(): HTMLCanvasElement {

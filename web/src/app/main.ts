@@ -9,7 +9,7 @@ import "../style.css";
 
 import { createImageModel, createSegmenter } from "../lib";
 import { App, VERSION } from "./app";
-import type { Snapshot } from "./app";
+import type { Snapshot } from "./snapshot-schema";
 
 const app = new App();
 

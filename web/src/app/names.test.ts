@@ -1,6 +1,6 @@
 /**
  * The names the web app lists against the Python ones (tests/vectors/names.json, written from liveseg.runtime.manifest
- * and liveseg.bench.browser), so a precision, graph or stage cannot be added on one side only.
+ * and liveseg.bench.snapshot), so a precision, graph or stage cannot be added on one side only.
  * Run by tests/runtime/test_name_vectors.py: compiled with tsc, then `node --test`.
  */
 

@@ -3,9 +3,19 @@
  * distinct camera frames, medians per pipeline stage over the last frames, means for the panel, and memory.
  */
 
-export const STAGES = ["capture", "transfer", "preprocess", "inference", "readback", "render", "idle"] as const;
-export type Stage = (typeof STAGES)[number];
-export type Stages = Record<Stage, number>;
+import type { Averages, Memory, Stage } from "./snapshot-schema";
+
+type Stages = Record<Stage, number>;
+
+export const STAGES = [
+  "capture",
+  "transfer",
+  "preprocess",
+  "inference",
+  "readback",
+  "render",
+  "idle",
+] as const satisfies readonly Stage[];
 
 export interface FrameTimes extends Stages {
   /** preprocess + inference + readback, in the worker. */
@@ -14,24 +24,6 @@ export interface FrameTimes extends Stages {
   latency: number;
   /** The stabiliser's share of `total` (0 when it is off). */
   stabilise: number;
-}
-
-export interface Averages {
-  preprocess: number;
-  inference: number;
-  readback: number;
-  render: number;
-  total: number;
-  latency: number;
-}
-
-export interface Memory {
-  /** JS heap of the page (Chrome's performance.memory), MB. */
-  jsHeapMB: number | null;
-  /** Everything of this page incl. workers and the WASM heap (measureUserAgentSpecificMemory), MB. */
-  totalMB: number | null;
-  /** The workers' share of that total (onnxruntime and its WASM heap), MB. */
-  workersMB: number | null;
 }
 
 export interface Sample extends FrameTimes {
