@@ -1,4 +1,4 @@
-"""The temporal bench's metrics on hand-made clips, and its section put into a report without touching the rest."""
+"""The temporal bench's metrics on hand-made clips, and the report it writes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from liveseg.bench.machine import Machine
 from liveseg.bench.markdown import TEMPORAL_HEADING
-from liveseg.bench.report import write_temporal
+from liveseg.bench.report import write_report
 from liveseg.bench.results import save_json
 from liveseg.bench.temporal import (
     METHODS,
@@ -42,18 +43,19 @@ def test_pan_truth_moves_with_the_scene_alone() -> None:
     assert (truth[:, 1:] == labels[:, 1:]).all()
 
 
-def test_the_section_replaces_only_its_own(tmp_path: Path) -> None:
+def test_its_report_is_the_whole_document_with_its_own_machine_line(tmp_path: Path) -> None:
     truth = np.zeros((10, 2, 2), np.uint8)
     row = {name: metrics(truth, truth, 2) for name in METHODS}
+    machine = Machine("cpu", 2, 2, 2, 1.0, "os", "3.11", {}, [1.0, 2.0, 3.0])
     results = TemporalResult(
         strength=0.75, frames=10, pan_px=2, noise=Noise(sigma=4, gain_sigma=0.03, jitter_px=1),
         clips=[ClipResult(model="m", clip="c", kind="static", methods=row)], python_ms=PythonCost(ms=1, size="2x2"),
+        machine=machine, command="liveseg bench temporal",
     )  # fmt: skip
     save_json(tmp_path / "temporal.json", results)
     report = tmp_path / "BENCHMARKS.md"
-    report.write_text("# t\n\n## Python\n\nkept\n\n## Charts\n\nx\n")
-    write_temporal(tmp_path, report)
-    once = report.read_text()
-    assert once.index("## Python") < once.index(TEMPORAL_HEADING) < once.index("## Charts") and "kept" in once
-    write_temporal(tmp_path, report)
-    assert report.read_text() == once
+    report.write_text("# stale\n\n## Machine\n\n- Load average when `bench temporal` started: 9.00, 9.00, 9.00\n")
+    write_report(tmp_path, report, show=False)
+    text = report.read_text()
+    assert TEMPORAL_HEADING in text and "liveseg bench temporal" in text and "stale" not in text
+    assert "- Load average when `bench temporal` started: 1.00, 2.00, 3.00" in text

@@ -328,8 +328,9 @@ def person_bench(settings: PersonBenchSettings, command: str) -> PersonResult:
         browser=s.browser,
     )
     notes: list[str] = []
+    info = machine.describe()
     results = run_person(opts, notes)
-    return _save(s.out, PERSON_JSON, replace(results, machine=machine.describe(), command=command, notes=notes))
+    return _save(s.out, PERSON_JSON, replace(results, machine=info, command=command, notes=notes))
 
 
 @dataclass
@@ -352,6 +353,7 @@ def temporal_bench(settings: TemporalBenchSettings, progress: Progress, command:
     from liveseg.runtime import load
 
     s = settings
+    info = machine.describe()
     camvid = load(s.model, threads=1)
     person = load(s.person, threads=1) if s.person and s.person != "none" else None
     with ExitStack() as stack:
@@ -359,7 +361,7 @@ def temporal_bench(settings: TemporalBenchSettings, progress: Progress, command:
         with progress("bench temporal") as start:
             results = run_temporal(camvid, person, s.clips, s.data_root, start, peer)
     cost = browser_cost_ms(REPO) if s.browser else None
-    results = replace(results, browser_ms=cost, machine=machine.describe(), command=command)
+    results = replace(results, browser_ms=cost, machine=info, command=command)
     return _save(s.out, TEMPORAL_JSON, results)
 
 

@@ -101,10 +101,10 @@ def report_only(settings: suite.ReportSettings) -> None:
 def temporal(settings: suite.TemporalBenchSettings) -> None:
     """Flicker, mIoU and VC_8 on static and pan clips with known truth, without and with the stabiliser (and the
     label-hysteresis floor), and its cost per frame in Python and the browser; writes OUT/temporal.json."""
-    from liveseg.bench.report import write_temporal
+    from liveseg.bench.report import write_report
 
     suite.temporal_bench(settings, _progress, _command())
-    write_temporal(settings.out, settings.report)
+    write_report(settings.out, settings.report)
 
 
 def train_bench(settings: suite.TrainBenchSettings) -> None:
