@@ -1,27 +1,16 @@
-"""One snapshot contract for both languages: the JSON Schema is derived from liveseg.bench.snapshot's types, the
-web app's `Snapshot` type is generated from the schema, and both files are checked in and kept current here (the
-live app's snapshots are validated against the schema by tests/web/test_snapshot.py). After changing a type in
-liveseg.bench.snapshot, rewrite them with `python tests/bench/test_snapshot.py`."""
+"""The snapshot's JSON Schema refuses what its types forbid, and the benchmarks' poll reads it (tests/test_contracts.py
+keeps the schema file and the web app's `Snapshot` type current; tests/web/test_snapshot.py validates the live app's
+snapshots against the schema)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import get_args
 
 import pytest
 
 from liveseg.bench.browser import app_state
 from liveseg.bench.snapshot import Stage, json_schema
-from liveseg.runtime.schema import typescript
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_PATH = ROOT / "docs" / "snapshot.schema.json"
-TS_PATH = ROOT / "web" / "src" / "app" / "snapshot-schema.ts"
-TS_HEADER = (
-    "/**\n * The app's snapshot types (`window.liveseg.stats()`), generated from docs/snapshot.schema.json (itself\n"
-    " * derived from liveseg.bench.snapshot): do not edit; rewrite with `python tests/bench/test_snapshot.py`.\n */\n"
-)
 # A snapshot as the app reports it on the fake webcam.
 SNAPSHOT = {
     "version": "0.1.0",
@@ -57,19 +46,6 @@ SNAPSHOT = {
 }
 
 
-def schema_text() -> str:
-    return json.dumps(json_schema(), indent=2) + "\n"
-
-
-def test_the_schema_file_is_the_python_types() -> None:
-    assert SCHEMA_PATH.read_text() == schema_text(), "rewrite it with `python tests/bench/test_snapshot.py`"
-
-
-def test_the_typescript_types_are_the_schema() -> None:
-    expected = typescript(json_schema(), TS_HEADER)
-    assert TS_PATH.read_text() == expected, "rewrite it with `python tests/bench/test_snapshot.py`"
-
-
 def test_the_schema_catches_what_the_types_forbid() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     validator = jsonschema.Draft202012Validator(json_schema())
@@ -103,8 +79,3 @@ def test_the_benchmarks_poll_counts_distinct_frames_from_the_snapshot() -> None:
     older = {k: v for k, v in SNAPSHOT.items() if k != "sourceFrames"}
     assert app_state(base | {"snapshot": older})["count"] == 30
     assert app_state(base | {"snapshot": None})["state"] == "loading"
-
-
-if __name__ == "__main__":
-    SCHEMA_PATH.write_text(schema_text())
-    TS_PATH.write_text(typescript(json_schema(), TS_HEADER))

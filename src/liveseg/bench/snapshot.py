@@ -1,7 +1,7 @@
 """The web app's snapshot, what `window.liveseg.stats()` returns and `ready()` resolves to (web/README.md), typed
 once for both languages: the JSON Schema docs/snapshot.schema.json is derived from these types
 (`liveseg.runtime.schema`) and the app's `Snapshot` type, web/src/app/snapshot-schema.ts, is generated from it;
-tests/bench/test_snapshot.py keeps both files current. The benchmarks and the browser tests read the page through
+tests/test_contracts.py keeps both files current. The benchmarks and the browser tests read the page through
 `snapshot` and `when_ready`, so a field renamed in the app fails the TypeScript build or mypy here, not a benchmark's
 figures.
 """

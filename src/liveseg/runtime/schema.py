@@ -1,8 +1,8 @@
 """JSON Schemas derived from Python types, and TypeScript types generated from those schemas, so that a contract
 shared with the web app is written once, in Python: the bundle manifest (`liveseg.runtime.manifest` →
-docs/manifest.schema.json → web/src/lib/manifest-schema.ts, kept current by tests/runtime/test_schema.py) and the
+docs/manifest.schema.json → web/src/lib/manifest-schema.ts, kept current by tests/test_contracts.py) and the
 app's snapshot (`liveseg.bench.snapshot` → docs/snapshot.schema.json → web/src/app/snapshot-schema.ts, kept
-current by tests/bench/test_snapshot.py).
+current by the same test).
 
 The manifest's schema states what writers write; `Manifest.from_dict` is the validator that readers run (it is
 more lenient about fields that readers do not use, so older bundles keep opening).

@@ -1,6 +1,6 @@
 /**
- * The app's snapshot types (`window.liveseg.stats()`), generated from docs/snapshot.schema.json (itself
- * derived from liveseg.bench.snapshot): do not edit; rewrite with `python tests/bench/test_snapshot.py`.
+ * The app's snapshot types (`window.liveseg.stats()`), generated from docs/snapshot.schema.json
+ * (itself derived from liveseg.bench.snapshot): do not edit; rewrite with `python tests/test_contracts.py`.
  */
 
 /** Means over the last 20 segmented frames, in ms: preprocess, inference, readback and total measured in the worker, render the view's draw on the page, latency from capturing the frame to drawing it. */

@@ -1,6 +1,6 @@
 /**
- * The bundle manifest's types, generated from docs/manifest.schema.json (itself derived from
- * liveseg.runtime.manifest): do not edit; rewrite with `python tests/runtime/test_schema.py`.
+ * The bundle manifest's types, generated from docs/manifest.schema.json
+ * (itself derived from liveseg.runtime.manifest): do not edit; rewrite with `python tests/test_contracts.py`.
  */
 
 export interface ClassInfo {
