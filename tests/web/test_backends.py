@@ -30,7 +30,7 @@ def test_app_segments_the_camera_on_a_software_gpu_backend(server, open_gpu_page
     page, problems = open_gpu_page(f"{server}?backend={backend}&source=camera&autostart=1")
     ready = when_ready(page)
     assert ready["backend"] == backend, ready["fallbacks"]
-    stats = wait_stats(page, lambda s: s["frames"] >= 2, timeout_s=240)
+    stats = wait_stats(page, lambda s: s["frames"] >= 1, timeout_s=240)
     assert {e["name"] for e in stats["legend"]} >= STREET, stats["legend"]
     assert stats["avg"]["inference"] > 0
     assert problems.errors == []

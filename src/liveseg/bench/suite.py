@@ -241,7 +241,7 @@ class SoakBenchSettings:
     minutes: float = option(**MINUTES)
     interval: float = option(10.0, "Seconds between soak samples.", min=1)
     images: Path | None = option(**IMAGES)
-    quick: bool = option(False, "30 s at 5 s intervals: checks the harness, not memory.")
+    quick: bool = option(False, "15 s at 5 s intervals: checks the harness, not memory.")
     out: Path = option(**OUT)
     report: Path = option(**REPORT)
 
@@ -265,7 +265,7 @@ def soak_bench(settings: SoakBenchSettings, progress: Progress, command: str) ->
             size=variant.size,
             backend=s.backend,
             threads=s.threads,
-            minutes=0.5 if s.quick else s.minutes,
+            minutes=0.25 if s.quick else s.minutes,
             interval_s=5 if s.quick else s.interval,
             webcam=camvid_webcam(pictures, Path(tmp) / "webcam.y4m", size=variant.size),
             warmup_s=5 if s.quick else 60,  # the renderer's RSS still ramps up over the first minute

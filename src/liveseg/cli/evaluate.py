@@ -14,7 +14,8 @@ from liveseg.evaluate.evaluator import EvalSettings, evaluate, is_bundle, prepar
 
 
 def results_table(report: dict) -> Table:
-    table = Table("id", "class", "IoU", "accuracy", title=f"{report['images']} {report['split']} images")
+    shifted = "" if report["shift"] == "none" else f", shift {report['shift']}"
+    table = Table("id", "class", "IoU", "accuracy", title=f"{report['images']} {report['split']} images{shifted}")
     for cid, (name, iou, acc) in enumerate(zip(report["classes"], report["iou"], report["acc"], strict=True)):
         cells = ("-" if iou is None else f"{iou:.4f}", "-" if acc is None else f"{acc:.4f}")
         table.add_row(str(cid), escape(name), *cells)  # class names come from the dataset's files
@@ -44,7 +45,8 @@ def eval_cmd(settings: EvalSettings) -> None:
     report_json, confusion_png = out / "report.json", out / "confusion.png"
     refuse_overwriting([report_json, confusion_png], [s.model, *(f for pair in job.dataset.pairs for f in pair)])
     with Progress(console=Console(stderr=True)) as progress:
-        report = {"source": str(s.model), **evaluate(job.predict, job.dataset, progress, max_images=s.max_images)}
+        scored = evaluate(job.predict, job.dataset, progress, max_images=s.max_images, shift=s.shift)
+        report = {"source": str(s.model), **scored}
     write_json(report, report_json)
     write_confusion_png(report, confusion_png)
     console = Console()

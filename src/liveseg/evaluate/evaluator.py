@@ -16,6 +16,7 @@ import numpy as np
 from liveseg.data import SegmentationDataset, get_dataset
 from liveseg.errors import LivesegError
 from liveseg.evaluate.metrics import ConfusionMatrix
+from liveseg.evaluate.shifts import SHIFTS
 from liveseg.progress import QUIET, Progress
 from liveseg.runtime.manifest import PRECISIONS
 from liveseg.settings import option, parse_size
@@ -56,6 +57,12 @@ class EvalSettings:
         None, "Bundles: which precision variant to run (default: the bundle's default).", choices=PRECISIONS
     )
     threads: int | None = option(None, "CPU threads (default: the library's choice).", min=1)
+    shift: str = option(
+        "none",
+        "Shift every image's look before predicting (labels unchanged), to probe robustness to other light, "
+        "cameras and compression: " + "; ".join(f"{k}: {v[0]}" for k, v in SHIFTS.items() if k != "none") + ".",
+        choices=tuple(SHIFTS),
+    )
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,8 @@ def prepare(settings: EvalSettings) -> Evaluation:
             f"{s.model} predicts {num_classes} classes ({trained_on}) but {dataset.name} has "
             f"{dataset.info.num_classes}; evaluate it on the dataset it was trained for."
         )
-    return Evaluation(predict, dataset, f"{label}-{dataset.name}-{s.split}")
+    shifted = "" if s.shift == "none" else f"-{s.shift}"
+    return Evaluation(predict, dataset, f"{label}-{dataset.name}-{s.split}{shifted}")
 
 
 def _bundle(s: EvalSettings) -> tuple[Predictor, str | None, int, str]:
@@ -115,19 +123,27 @@ def _checkpoint(s: EvalSettings) -> tuple[Predictor, str | None, int, str]:
 
 
 def evaluate(
-    predict: Predictor, dataset: SegmentationDataset, progress: Progress = QUIET, max_images: int | None = None
+    predict: Predictor,
+    dataset: SegmentationDataset,
+    progress: Progress = QUIET,
+    max_images: int | None = None,
+    shift: str = "none",
 ) -> dict:
     """Accumulate one confusion matrix over the split (ignore pixels excluded) and return the report:
-    miou, iou, pixel_acc, mean_acc, acc, pixels, confusion, classes, ignore_index, dataset, split, images."""
+    miou, iou, pixel_acc, mean_acc, acc, pixels, confusion, classes, ignore_index, dataset, split, images, shift.
+    `shift` names the change of look (`liveseg.evaluate.shifts`) each image gets before it is predicted."""
     if max_images is not None and max_images < 1:
         raise LivesegError(f"max_images is {max_images}; evaluate at least 1 image (None: the whole split).")
+    if shift not in SHIFTS:
+        raise LivesegError(f"Unknown shift {shift!r}; choose one of: {', '.join(SHIFTS)}.")
+    change = SHIFTS[shift][1]
     info = dataset.info
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
     cm = ConfusionMatrix(info.num_classes)
     task = progress.add_task(f"evaluating {info.name} {dataset.split}", total=n)
     for i in range(n):
         image, label = dataset[i]
-        pred = np.asarray(predict(image))
+        pred = np.asarray(predict(change(image)))
         if pred.shape != label.shape:
             raise LivesegError(
                 f"The predictor returned a {pred.shape} map for {dataset.image_path(i)} of size {label.shape}; "
@@ -146,6 +162,7 @@ def evaluate(
         "images": n,
         "classes": list(info.classes),
         "ignore_index": info.ignore_index,
+        "shift": shift,
         **cm.summary(),
         "confusion": cm.matrix.tolist(),
     }

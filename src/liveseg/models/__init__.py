@@ -10,6 +10,7 @@ from liveseg.models import (  # noqa: F401  (they register)
     deeplabv3plus,
     fast_scnn,
     fpn,
+    fpn_lite,
     lraspp,
     lwrefinenet,
 )

@@ -17,16 +17,17 @@ class ModelConfig:
     paper: str
     description: str
     defaults: dict = field(default_factory=dict)
+    imagenet: bool = False  # its encoder can start from ImageNet (`--init imagenet`: the model's load_imagenet)
 
 
 _MODELS: Registry[tuple[Callable[..., SegmentationModel], ModelConfig]] = Registry("model", "choose one of: ")
 
 
-def register_model(name: str, paper: str, description: str, **defaults) -> Callable:
+def register_model(name: str, paper: str, description: str, imagenet: bool = False, **defaults) -> Callable:
     """Decorator: `@register_model("fast_scnn", paper=..., description=...)` on a constructor."""
 
     def wrap(fn: Callable[..., SegmentationModel]) -> Callable[..., SegmentationModel]:
-        _MODELS.add(name, (fn, ModelConfig(name, paper, description, dict(defaults))))
+        _MODELS.add(name, (fn, ModelConfig(name, paper, description, dict(defaults), imagenet)))
         return fn
 
     return wrap

@@ -40,16 +40,17 @@ class DSConv(nn.Sequential):
 
 
 class InvertedResidual(nn.Module):
-    """MobileNetV2 block: 1x1 expand → depthwise 3x3 → linear 1x1 project, residual when shapes allow."""
+    """MobileNetV2 block: 1x1 expand → depthwise k x k (3 in MobileNetV2) → linear 1x1 project, residual when
+    shapes allow."""
 
-    def __init__(self, cin: int, cout: int, stride: int, expand: int, dilation: int = 1):
+    def __init__(self, cin: int, cout: int, stride: int, expand: int, dilation: int = 1, k: int = 3):
         super().__init__()
         hidden = cin * expand
         layers: list[nn.Module] = []
         if expand != 1:
             layers.append(ConvBNAct(cin, hidden, 1, act=nn.ReLU6))
         layers += [
-            ConvBNAct(hidden, hidden, 3, stride, groups=hidden, dilation=dilation, act=nn.ReLU6),
+            ConvBNAct(hidden, hidden, k, stride, groups=hidden, dilation=dilation, act=nn.ReLU6),
             ConvBNAct(hidden, cout, 1, act=None),
         ]
         self.block = nn.Sequential(*layers)

@@ -100,8 +100,9 @@ class TrainConfig:
     )
     init: str | None = option(
         None,
-        "Start from these weights: a checkpoint (.pt), or a bundle folder or name whose fp32 graph's weights are "
-        "recovered (BatchNorms re-calibrated); parameters it lacks keep their random start.",
+        "Start from these weights: a checkpoint (.pt), a bundle folder or name whose fp32 graph's weights are "
+        "recovered (BatchNorms re-calibrated), or 'imagenet' (the encoder's, for models that have them); "
+        "parameters it lacks keep their random start.",
         recipe=True,
     )
     teacher: str | None = option(

@@ -16,14 +16,20 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from liveseg import models
 from liveseg.errors import LivesegError
 from liveseg.models import checkpoint
 from liveseg.models.exported import check_model, load_folded, running_stats
 
+IMAGENET = "imagenet"  # --init value: the encoder's ImageNet weights
+
 
 def load_initial(model: nn.Module, source: str, model_name: str, batches: Iterable[torch.Tensor]) -> list[str]:
-    """Load `source` (checkpoint file, or bundle folder/name) into `model`; the names of the parameters the
-    source did not have (e.g. auxiliary heads, which are not exported) keep their random initialisation."""
+    """Load `source` (checkpoint file, bundle folder/name, or `imagenet`) into `model`; the names of the
+    parameters the source did not have (e.g. auxiliary heads, which are not exported) keep their random
+    initialisation."""
+    if source == IMAGENET:
+        return from_imagenet(model, model_name)
     path = Path(source)
     if path.is_file() and path.suffix == ".pt":
         ckpt = checkpoint.load(path)
@@ -39,6 +45,18 @@ def load_initial(model: nn.Module, source: str, model_name: str, batches: Iterab
             raise LivesegError(f"--init {source} has weights this model lacks ({unexpected[0]}, ...).")
         return list(missing)
     return from_bundle(model, source, model_name, batches)
+
+
+def from_imagenet(model: nn.Module, model_name: str) -> list[str]:
+    """The encoder's ImageNet weights, for models that have them (a `load_imagenet` method, like timm's
+    `pretrained=True`); returns the parameters left at their random start."""
+    load = getattr(model, "load_imagenet", None)
+    if not models.get_config(model_name).imagenet or load is None:
+        having = [n for n in models.list_models() if models.get_config(n).imagenet]
+        raise LivesegError(
+            f"--init {IMAGENET}: {model_name} has no ImageNet weights; choose --model {' or '.join(having)}."
+        )
+    return load()
 
 
 @torch.no_grad()
