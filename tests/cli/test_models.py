@@ -3,6 +3,8 @@ half a minute, so the table is rendered from the registry's real paper reference
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
 
 from liveseg.cli.models import zoo_table
@@ -19,5 +21,5 @@ def test_the_zoo_table_fits_80_columns_one_line_per_model() -> None:
     assert max(map(len, lines)) <= 80
     for name in names:
         (line,) = [line for line in lines if f" {name} " in f" {line} "]
-        assert "11.03" in line and "123.45" in line and " et al., 20" in line
+        assert "11.03" in line and "123.45" in line and re.search(r", (19|20)\d\d", line), line  # paper, year
     assert any("Poudel et al., 2019" in line for line in lines)

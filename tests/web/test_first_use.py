@@ -135,6 +135,8 @@ def test_layout_at_1280x800_keeps_the_stage_and_effects_in_view(server, open_pag
     when_ready(page)
     page.set_input_files("#source-image", str(val_images[0]))
     wait_stats(page, lambda s: s["frames"] >= 1 and len(s["legend"]) >= 8)
+    # the list is redrawn at most every 250 ms (legend.ts), so it may trail the snapshot's entries
+    page.wait_for_function("document.querySelectorAll('#legend li').length >= 8")
     rows = page.evaluate("new Set([...document.querySelectorAll('#legend li')].map((li) => li.offsetTop)).size")
     visible = page.evaluate(
         "[...document.querySelectorAll('#legend li')].filter((li) => li.getBoundingClientRect().bottom <= 800).length"
