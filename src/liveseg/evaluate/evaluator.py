@@ -134,9 +134,7 @@ def evaluate(
     `shift` names the change of look (`liveseg.evaluate.shifts`) each image gets before it is predicted."""
     if max_images is not None and max_images < 1:
         raise LivesegError(f"max_images is {max_images}; evaluate at least 1 image (None: the whole split).")
-    if shift not in SHIFTS:
-        raise LivesegError(f"Unknown shift {shift!r}; choose one of: {', '.join(SHIFTS)}.")
-    change = SHIFTS[shift][1]
+    change = SHIFTS.lookup(shift)[1]
     info = dataset.info
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
     cm = ConfusionMatrix(info.num_classes)

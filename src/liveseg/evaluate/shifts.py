@@ -14,6 +14,8 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
+from liveseg.registry import Registry
+
 Shift = Callable[[np.ndarray], np.ndarray]
 
 
@@ -32,15 +34,14 @@ def _white_balance(gains: tuple[float, float, float]) -> Shift:
 
 
 # name → (what it stands for, the shift); "none" is the image as it is.
-SHIFTS: dict[str, tuple[str, Shift]] = {
-    "none": ("the image as it is", lambda rgb: rgb),
-    "dark": ("dusk: brightness x0.5", _pil(lambda im: ImageEnhance.Brightness(im).enhance(0.5))),
-    "bright": ("glare: brightness x1.4", _pil(lambda im: ImageEnhance.Brightness(im).enhance(1.4))),
-    "low-contrast": ("haze: contrast x0.6", _pil(lambda im: ImageEnhance.Contrast(im).enhance(0.6))),
-    "warm": ("another white balance: red x1.15, blue x0.8", _white_balance((1.15, 1.0, 0.8))),
-    "blur": (
-        "a softer lens or motion: Gaussian blur, sigma 2 px",
-        _pil(lambda im: im.filter(ImageFilter.GaussianBlur(2))),
-    ),
-    "jpeg": ("heavy compression: JPEG quality 25", _pil(_jpeg)),
-}
+SHIFTS: Registry[tuple[str, Shift]] = Registry("shift", "choose one of: ")
+SHIFTS.add("none", ("the image as it is", lambda rgb: rgb))
+SHIFTS.add("dark", ("dusk: brightness x0.5", _pil(lambda im: ImageEnhance.Brightness(im).enhance(0.5))))
+SHIFTS.add("bright", ("glare: brightness x1.4", _pil(lambda im: ImageEnhance.Brightness(im).enhance(1.4))))
+SHIFTS.add("low-contrast", ("haze: contrast x0.6", _pil(lambda im: ImageEnhance.Contrast(im).enhance(0.6))))
+SHIFTS.add("warm", ("another white balance: red x1.15, blue x0.8", _white_balance((1.15, 1.0, 0.8))))
+SHIFTS.add(
+    "blur",
+    ("a softer lens or motion: Gaussian blur, sigma 2 px", _pil(lambda im: im.filter(ImageFilter.GaussianBlur(2)))),
+)
+SHIFTS.add("jpeg", ("heavy compression: JPEG quality 25", _pil(_jpeg)))
