@@ -27,7 +27,8 @@ CLASSES = 5
 
 def _conv_network(path: Path) -> Path:
     """A small MobileNet-like network, static 1×3×64×96 normalised input, logits at half resolution: the form of
-    the bench's logits graph, with weights that give every class somewhere on street-like images."""
+    the bench's logits graph, with weights that give every class somewhere on street-like images. Its depthwise
+    convolution reads a residual sum, as an FPN's smoothing convolutions do."""
     rng = np.random.default_rng(0)
 
     def weight(name: str, *shape: int, scale: float = 0.5) -> onnx.TensorProto:
@@ -35,11 +36,14 @@ def _conv_network(path: Path) -> Path:
 
     weights = [weight("w1", 8, 3, 3, 3), weight("b1", 8, scale=0.1), weight("w2", 8, 1, 3, 3)]
     weights += [weight("b2", 8, scale=0.1), weight("w3", CLASSES, 8, 1, 1), weight("b3", CLASSES)]
+    weights += [weight("w4", 8, 8, 1, 1), weight("b4", 8, scale=0.1)]
     weights += [numpy_helper.from_array(np.float32(v), n) for n, v in (("zero", 0), ("six", 6))]
     nodes = [
         helper.make_node("Conv", ["input", "w1", "b1"], ["c1"], kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4),
         helper.make_node("Relu", ["c1"], ["r1"]),
-        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], kernel_shape=[3, 3], pads=[1] * 4, group=8),
+        helper.make_node("Conv", ["r1", "w4", "b4"], ["c4"], kernel_shape=[1, 1]),
+        helper.make_node("Add", ["r1", "c4"], ["sum"], name="residual"),
+        helper.make_node("Conv", ["sum", "w2", "b2"], ["c2"], kernel_shape=[3, 3], pads=[1] * 4, group=8),
         helper.make_node("Clip", ["c2", "zero", "six"], ["r2"]),
         helper.make_node("Conv", ["r2", "w3", "b3"], ["logits"], kernel_shape=[1, 1]),
     ]
@@ -113,6 +117,15 @@ def test_the_bench_peers_graph_model_imports_back_with_parity_against_tfjs(
     start = create_session(original)
     logits = np.concatenate([start.run(None, {"input": image[None].astype(np.float32)})[0] for image in x])
     assert parity.pixel_agreement(labels, parity.decode_logits(logits, *SIZE)) >= 0.999
+
+
+def test_the_peer_keeps_a_depthwise_convolution_after_a_sum_depthwise(tmp_path: Path) -> None:
+    """Without the replacement, onnx2tf makes it a grouped convolution, which TF.js cannot run: the parity test
+    above runs the converted model in TF.js."""
+    from liveseg.bench import tfjs as peer
+
+    fixes = peer.depthwise_after_add(_conv_network(tmp_path / "tiny.onnx"))
+    assert [(f["op_name"], f["post_process_transpose_perm"]) for f in fixes] == [("residual", [0, 2, 3, 1])]
 
 
 def test_integer_pixel_inputs_take_the_rounded_float_values(tmp_path: Path) -> None:
