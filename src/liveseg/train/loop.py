@@ -95,10 +95,14 @@ def _criterion(cfg: TrainConfig, info: DatasetInfo, train_data, n_images: int) -
 
 
 def setup(
-    cfg: TrainConfig, resuming: bool = False, world: distributed.World | None = None
+    cfg: TrainConfig,
+    resuming: bool = False,
+    world: distributed.World | None = None,
+    progress: Progress = QUIET,
 ) -> tuple[Run, MemoryLoader | DataLoader, DataLoader]:
     """Data, model, optimizer and friends for a fresh run (a resume then overwrites their state, so `--init`
-    weights are only loaded when not `resuming`); in a torchrun run, inside its process group."""
+    weights are only loaded when not `resuming`); in a torchrun run, inside its process group. `progress` shows
+    a download that `--init` needs."""
     world = world or distributed.World()
     device = _device(cfg.device, world)
     if cfg.sync_bn and device.type != "cuda":
@@ -129,7 +133,7 @@ def setup(
     val = val_loader(val_data, cfg.max_val_images, 0 if cfg.in_memory else cfg.workers, pin, cfg.seed, *shard)
     model = models.create(cfg.model, num_classes=info.num_classes, **cfg.model_kwargs).to(device)
     if cfg.init and not resuming:
-        _initialise(model, cfg.init, cfg.model, loader, device)
+        _initialise(model, cfg.init, cfg.model, loader, device, progress)
     if cfg.sync_bn:
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # same state_dict keys: checkpoints are unchanged
     if cfg.channels_last:
@@ -164,10 +168,11 @@ def _initialise(
     model_name: str,
     loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
     device: torch.device,
+    progress: Progress,
 ) -> None:
     """`--init` weights; a bundle's BatchNorms are calibrated on a few training batches (epoch 0's first)."""
     batches = (images.to(device) for images, _ in itertools.islice(loader, INIT_CALIBRATION_BATCHES))
-    missing = warm_start.load_initial(model, source, model_name, batches)
+    missing = warm_start.load_initial(model, source, model_name, batches, progress)
     if missing:
         logger.warning(
             "--init %s: %d parameters not in it keep their random start (%s, ...)", source, len(missing), missing[0]
@@ -321,7 +326,7 @@ def _train(
     cfg: TrainConfig, world: distributed.World, progress: Progress, on_epoch_end: Callable[[Run], None] | None
 ) -> Run:
     resume_from = _prepare_out(cfg, world)
-    run, loader, val = setup(cfg, resuming=resume_from is not None, world=world)
+    run, loader, val = setup(cfg, resuming=resume_from is not None, world=world, progress=progress)
     if resume_from is not None:
         resume(run, resume_from)
         if world.main:

@@ -20,16 +20,19 @@ from liveseg import models
 from liveseg.errors import LivesegError
 from liveseg.models import checkpoint
 from liveseg.models.exported import check_model, load_folded, running_stats
+from liveseg.progress import QUIET, Progress
 
 IMAGENET = "imagenet"  # --init value: the encoder's ImageNet weights
 
 
-def load_initial(model: nn.Module, source: str, model_name: str, batches: Iterable[torch.Tensor]) -> list[str]:
+def load_initial(
+    model: nn.Module, source: str, model_name: str, batches: Iterable[torch.Tensor], progress: Progress = QUIET
+) -> list[str]:
     """Load `source` (checkpoint file, bundle folder/name, or `imagenet`) into `model`; the names of the
     parameters the source did not have (e.g. auxiliary heads, which are not exported) keep their random
-    initialisation."""
+    initialisation. `progress` shows the ImageNet weights' download."""
     if source == IMAGENET:
-        return from_imagenet(model, model_name)
+        return from_imagenet(model, model_name, progress)
     path = Path(source)
     if path.is_file() and path.suffix == ".pt":
         ckpt = checkpoint.load(path)
@@ -47,7 +50,7 @@ def load_initial(model: nn.Module, source: str, model_name: str, batches: Iterab
     return from_bundle(model, source, model_name, batches)
 
 
-def from_imagenet(model: nn.Module, model_name: str) -> list[str]:
+def from_imagenet(model: nn.Module, model_name: str, progress: Progress = QUIET) -> list[str]:
     """The encoder's ImageNet weights, for models that have them (a `load_imagenet` method, like timm's
     `pretrained=True`); returns the parameters left at their random start."""
     load = getattr(model, "load_imagenet", None)
@@ -56,7 +59,7 @@ def from_imagenet(model: nn.Module, model_name: str) -> list[str]:
         raise LivesegError(
             f"--init {IMAGENET}: {model_name} has no ImageNet weights; choose --model {' or '.join(having)}."
         )
-    return load()
+    return load(progress)
 
 
 @torch.no_grad()

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from liveseg import sources
-from liveseg.models.layers import ConvBNAct, InvertedResidual
+from liveseg.models.layers import ConvBNAct, InvertedResidual, tensorflow_batchnorm
 from liveseg.progress import QUIET, Progress
 
 IMAGENET = sources.register_source(
@@ -43,8 +43,6 @@ _STAGES = [
     (6, 192, 4, 2, 5),
     (6, 320, 1, 1, 3),
 ]
-# The weights of the TensorFlow original, whose BatchNorm statistics hold for this eps only.
-_BN_EPS, _BN_MOMENTUM = 1e-3, 0.01
 
 
 class EfficientNetLite0(nn.Module):
@@ -74,9 +72,7 @@ class EfficientNetLite0(nn.Module):
         # a stage is tapped when the next one downsamples (or none follows), from stride 4 on
         self.taps = [i for i in range(1, stages) if i == stages - 1 or strides[i + 1] == 2]
         self.channels = [_STAGES[i][1] for i in self.taps]
-        for m in self.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.eps, m.momentum = _BN_EPS, _BN_MOMENTUM
+        tensorflow_batchnorm(self)  # the pretrained weights come from the TensorFlow original
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         x = self.stem(x)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from liveseg.models.layers import ConvBNAct
+from liveseg.models.layers import ConvBNAct, tensorflow_batchnorm
 
 # (kernel, expanded channels, out channels, squeeze-excite, hard-swish, stride) per block: the paper's Table 1.
 _BLOCKS = [
@@ -49,13 +49,8 @@ def _conv_bn(
     dilation: int = 1,
     act: type[nn.Module] | None = None,
 ) -> ConvBNAct:
-    """ConvBNAct with the encoder's BatchNorm settings (eps 1e-3, momentum 0.01, from the TensorFlow original):
-    the pretrained running variances are only right with the eps they were computed for."""
-    layer = ConvBNAct(cin, cout, k, stride, groups, dilation, act)
-    norm = layer[1]
-    assert isinstance(norm, nn.BatchNorm2d)
-    norm.eps, norm.momentum = 1e-3, 0.01
-    return layer
+    """ConvBNAct with the BatchNorm settings of the TensorFlow original, whose weights the encoder loads."""
+    return tensorflow_batchnorm(ConvBNAct(cin, cout, k, stride, groups, dilation, act))
 
 
 class GlobalAvgPool(nn.Module):
