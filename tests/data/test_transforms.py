@@ -42,6 +42,21 @@ def test_padding_is_ignore_in_labels_and_mean_in_images(samples) -> None:
     assert not (out["image"][~pad] == MEAN_RGB).all(axis=-1).all()
 
 
+def test_white_balance_gives_each_channel_its_own_gain(samples) -> None:
+    image, label = samples[1]
+    transform = build_train_transform(crop=(360, 480), scale=(1.0, 1.0), hflip=0.0, jitter=0.0, white_balance=0.2)
+    transform.set_random_seed(0)
+    dim = image.max(-1) < 200  # pixels no gain pushes past white
+    ratios = []
+    for _ in range(8):
+        out = transform(image=image, mask=label)
+        assert np.array_equal(out["mask"], label)
+        ratios.append(out["image"][dim].sum(0) / image[dim].sum(0))
+    ratios = np.array(ratios)
+    assert ratios.min() > 0.79 and ratios.max() < 1.21
+    assert ratios.std(0).min() > 0.05 and np.abs(ratios[:, 0] - ratios[:, 2]).max() > 0.1
+
+
 def test_eval_transform_is_identity(samples) -> None:
     image, label = samples[1]
     out = build_eval_transform()(image=image, mask=label)

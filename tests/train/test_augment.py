@@ -18,7 +18,14 @@ TOL = 1e-4  # float rounding of the sampling grid; one grey level is 0.017 after
 
 
 def _params(
-    n: int, scale: float, top: int, left: int, flip: bool, jitter=(1.0, 1.0, 1.0, 0.0), blur: float = 0.0
+    n: int,
+    scale: float,
+    top: int,
+    left: int,
+    flip: bool,
+    jitter=(1.0, 1.0, 1.0, 0.0),
+    blur: float = 0.0,
+    gains=(1.0, 1.0, 1.0),
 ) -> AugmentParams:
     return AugmentParams(
         scale=torch.full((n,), scale, dtype=torch.float64),
@@ -27,6 +34,7 @@ def _params(
         flip=torch.full((n,), flip),
         jitter=torch.tensor([jitter] * n, dtype=torch.float32),
         blur=torch.full((n,), blur),
+        gains=torch.tensor([gains] * n, dtype=torch.float32),
     )
 
 
@@ -164,3 +172,25 @@ def test_blur_is_drawn_with_its_probability() -> None:
     assert not never.blur.any()
     drawn = sometimes.blur[sometimes.blur > 0]
     assert 40 <= len(drawn) <= 80 and drawn.min() >= 0.3 and drawn.max() <= 1.5
+
+
+def test_white_balance_scales_each_channel_and_keeps_labels(camvid_pair) -> None:
+    images, labels = camvid_pair
+    aug = BatchAugment(crop=(360, 480), ignore_index=IGNORE)
+    plain, y_plain = aug.apply(images, labels, _params(1, 1.0, 0, 0, False))
+    warm, y_warm = aug.apply(images, labels, _params(1, 1.0, 0, 0, False, gains=(1.15, 1.0, 0.8)))
+    assert torch.equal(y_plain, y_warm)
+    mean, std = (torch.tensor(NORMALIZATION[k]).view(3, 1, 1) for k in ("mean", "std"))
+    before, after = plain[0] * std + mean, warm[0] * std + mean
+    unclipped = before.max(0).values < 0.8  # pixels no gain pushes past white
+    ratio = after[:, unclipped].sum(1) / before[:, unclipped].sum(1)
+    assert torch.allclose(ratio, torch.tensor([1.15, 1.0, 0.8]), atol=1e-3)
+
+
+def test_white_balance_gains_are_drawn_in_their_range_and_leave_older_draws_alone() -> None:
+    plain = BatchAugment(crop=(8, 8), blur=0.3).draw([(10, 10)] * 200, list(range(200)))
+    balanced = BatchAugment(crop=(8, 8), blur=0.3, white_balance=0.2).draw([(10, 10)] * 200, list(range(200)))
+    assert torch.equal(plain.gains, torch.ones(200, 3))
+    assert torch.equal(plain.jitter, balanced.jitter) and torch.equal(plain.blur, balanced.blur)
+    assert balanced.gains.min() >= 0.8 and balanced.gains.max() <= 1.2
+    assert balanced.gains.std(0).min() > 0.1  # each channel drawn on its own, across the whole range

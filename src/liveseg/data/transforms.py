@@ -29,10 +29,12 @@ def build_train_transform(
     jitter: float = 0.8,
     colour: float = 0.25,
     blur: float = 0.0,
+    white_balance: float = 0.0,
 ) -> A.Compose:
     """Random scale in `scale`, pad to at least `crop` (ignore-filled labels), random `crop` (h, w),
-    horizontal flip with probability `hflip`, photometric jitter of strength `colour` with probability `jitter`,
-    a Gaussian blur (sigma 0.3-1.5 px) with probability `blur`."""
+    horizontal flip with probability `hflip`, per-channel gains in [1 - white_balance, 1 + white_balance],
+    photometric jitter of strength `colour` with probability `jitter`, a Gaussian blur (sigma 0.3-1.5 px) with
+    probability `blur`."""
     height, width = crop
     return A.Compose(
         [
@@ -52,6 +54,12 @@ def build_train_transform(
             ),
             A.RandomCrop(height=height, width=width),
             A.HorizontalFlip(p=hflip),
+            A.MultiplicativeNoise(
+                multiplier=(1 - white_balance, 1 + white_balance),
+                per_channel=True,
+                elementwise=False,
+                p=1.0 if white_balance else 0.0,
+            ),
             A.ColorJitter(brightness=colour, contrast=colour, saturation=colour, hue=0.05, p=jitter),
             A.GaussianBlur(blur_limit=(7, 7), sigma_limit=(0.3, 1.5), p=blur),
         ],

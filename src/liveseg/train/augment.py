@@ -36,6 +36,7 @@ class AugmentParams:
     flip: torch.Tensor  # (N,) bool
     jitter: torch.Tensor  # (N, 4) brightness, contrast, saturation factors and hue shift (turns); identity if off
     blur: torch.Tensor  # (N,) Gaussian blur sigma in pixels; 0 = none
+    gains: torch.Tensor  # (N, 3) red, green, blue gains (white balance); ones = unchanged
 
     def row(self, k: int) -> AugmentParams:
         """Sample k's parameters alone (for a batch whose images differ in size)."""
@@ -44,9 +45,9 @@ class AugmentParams:
 
 @dataclass(frozen=True)
 class BatchAugment:
-    """Random scale in `scale`, a random `crop` (h, w) with ignore padding, flip with `hflip`, jitter with `jitter`,
-    a Gaussian blur of sigma in `sigma` with probability `blur` (out-of-focus and motion-softened frames of other
-    cameras).
+    """Random scale in `scale`, a random `crop` (h, w) with ignore padding, flip with `hflip`, per-channel gains in
+    [1 - white_balance, 1 + white_balance] (another camera's white balance), jitter with `jitter`, a Gaussian blur
+    of sigma in `sigma` with probability `blur` (out-of-focus and motion-softened frames of other cameras).
 
     The same ranges as liveseg.data.transforms.build_train_transform (the file pipeline) so that a recipe gives
     comparable results on either path."""
@@ -60,6 +61,7 @@ class BatchAugment:
     hue: float = 0.05  # hue shift in [-hue, hue] turns
     blur: float = 0.0
     sigma: tuple[float, float] = (0.3, 1.5)
+    white_balance: float = 0.0
 
     def draw(self, sizes: list[tuple[int, int]], seeds: list[int]) -> AugmentParams:
         """Parameters for samples of source sizes `sizes` (h, w), each from its own seed."""
@@ -67,8 +69,8 @@ class BatchAugment:
         height, width = self.crop
         for (h, w), seed in zip(sizes, seeds, strict=True):
             g = torch.Generator().manual_seed(seed)
-            # Draws 9 and 10 come after the older ones, so runs without blur keep their earlier augmentation.
-            u = torch.rand(11, generator=g, dtype=torch.float64).tolist()
+            # Draws 9 on come after the older ones, so runs without blur or gains keep their earlier augmentation.
+            u = torch.rand(14, generator=g, dtype=torch.float64).tolist()
             s = self.scale[0] + u[0] * (self.scale[1] - self.scale[0])
             top = _offset(round(h * s), height, u[1])
             left = _offset(round(w * s), width, u[2])
@@ -76,7 +78,8 @@ class BatchAugment:
             k = self.strength
             jit = [1 + k * (2 * u[5] - 1), 1 + k * (2 * u[6] - 1), 1 + k * (2 * u[7] - 1), self.hue * (2 * u[8] - 1)]
             sigma = self.sigma[0] + u[10] * (self.sigma[1] - self.sigma[0]) if u[9] < self.blur else 0.0
-            rows.append((s, top, left, u[3] < self.hflip, jit if on else [1.0, 1.0, 1.0, 0.0], sigma))
+            gains = [1 + self.white_balance * (2 * v - 1) for v in u[11:14]]
+            rows.append((s, top, left, u[3] < self.hflip, jit if on else [1.0, 1.0, 1.0, 0.0], sigma, gains))
         return AugmentParams(
             scale=torch.tensor([r[0] for r in rows], dtype=torch.float64),
             top=torch.tensor([r[1] for r in rows]),
@@ -84,6 +87,7 @@ class BatchAugment:
             flip=torch.tensor([r[3] for r in rows]),
             jitter=torch.tensor([r[4] for r in rows], dtype=torch.float32),
             blur=torch.tensor([r[5] for r in rows], dtype=torch.float32),
+            gains=torch.tensor([r[6] for r in rows], dtype=torch.float32),
         )
 
     def apply(
@@ -96,7 +100,8 @@ class BatchAugment:
         valid_and_x = torch.cat([x, torch.ones_like(x[:, :1])], 1)
         sampled = F.grid_sample(valid_and_x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         x, valid = sampled[:, :3], sampled[:, 3:] > 0.999
-        x = _photometric(x.clamp_(0, 1), params.jitter)
+        x = (x.clamp_(0, 1) * params.gains.view(-1, 3, 1, 1)).clamp_(0, 1)
+        x = _photometric(x, params.jitter)
         if bool((params.blur > 0).any()):
             x = _blur(x, params.blur)
         x = torch.where(valid, (x - _MEAN) / _STD, torch.zeros(()))

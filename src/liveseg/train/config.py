@@ -76,6 +76,9 @@ class TrainConfig:
         0.25, "Colour jitter: brightness, contrast and saturation factors in [1 - C, 1 + C].", recipe=True
     )
     blur: float = option(0.0, "Probability of a Gaussian blur (sigma 0.3-1.5 px) per training image.", recipe=True)
+    white_balance: float = option(
+        0.0, "White balance: red, green and blue gains in [1 - W, 1 + W] per training image.", recipe=True
+    )
     device: str = option("auto", "Where to train (auto: cuda when present, else cpu).", choices=DEVICES)
     out: str = option("runs/train", "Run folder: last.pt, best.pt, log.csv.")
     amp: bool = option(True, "bf16 autocast on CUDA and on CPUs with native bf16 (AVX-512-BF16/AMX).", recipe=True)
@@ -155,8 +158,8 @@ class TrainConfig:
                 raise LivesegError(f"Unknown {name} {value!r}; choose one of {', '.join(choices)}.")
         if min(self.epochs, self.batch, self.val_every) < 1:
             raise LivesegError("--epochs, --batch and --val-every must be at least 1.")
-        if not 0.0 <= self.colour < 1.0 or not 0.0 <= self.blur <= 1.0:
-            raise LivesegError("--colour must be in [0, 1) and --blur a probability in [0, 1].")
+        if not 0.0 <= self.colour < 1.0 or not 0.0 <= self.white_balance < 1.0 or not 0.0 <= self.blur <= 1.0:
+            raise LivesegError("--colour and --white-balance must be in [0, 1) and --blur a probability in [0, 1].")
         if not 0.0 <= self.ema < 1.0:
             raise LivesegError(f"--ema {self.ema} is not a decay in [0, 1); use e.g. 0.999, or 0 to turn EMA off.")
         if self.distill_temperature <= 0:

@@ -95,10 +95,16 @@ def train_loader(
     world_size: int = 1,
     colour: float = 0.25,
     blur: float = 0.0,
+    white_balance: float = 0.0,
 ) -> DataLoader:
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
     transform = build_train_transform(
-        crop=crop, scale=scale, ignore_index=dataset.info.ignore_index, colour=colour, blur=blur
+        crop=crop,
+        scale=scale,
+        ignore_index=dataset.info.ignore_index,
+        colour=colour,
+        blur=blur,
+        white_balance=white_balance,
     )
     sampler = EpochSampler(range(n), seed, rank, world_size)
     # Full batches only (BatchNorm misbehaves on a stray batch of 1); a tiny subset shrinks the batch instead.
@@ -156,9 +162,17 @@ def memory_loader(
     world_size: int = 1,
     colour: float = 0.25,
     blur: float = 0.0,
+    white_balance: float = 0.0,
 ) -> MemoryLoader:
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
-    augment = BatchAugment(crop=crop, scale=scale, ignore_index=dataset.info.ignore_index, strength=colour, blur=blur)
+    augment = BatchAugment(
+        crop=crop,
+        scale=scale,
+        ignore_index=dataset.info.ignore_index,
+        strength=colour,
+        blur=blur,
+        white_balance=white_balance,
+    )
     sampler = EpochSampler(range(n), seed, rank, world_size)
     return MemoryLoader(dataset, augment, min(batch, len(sampler)), sampler)
 

@@ -123,12 +123,13 @@ def setup(
     loader: MemoryLoader | DataLoader
     if cfg.in_memory:
         loader = memory_loader(
-            train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, *shard, cfg.colour, cfg.blur
-        )
+            train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, *shard, cfg.colour, cfg.blur,
+            cfg.white_balance,
+        )  # fmt: skip
     else:
         loader = train_loader(
             train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, cfg.workers, pin, *shard,
-            cfg.colour, cfg.blur,
+            cfg.colour, cfg.blur, cfg.white_balance,
         )  # fmt: skip
     val = val_loader(val_data, cfg.max_val_images, 0 if cfg.in_memory else cfg.workers, pin, cfg.seed, *shard)
     model = models.create(cfg.model, num_classes=info.num_classes, **cfg.model_kwargs).to(device)
