@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import functools
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+M = TypeVar("M", bound=nn.Module)
 
 
 class ConvBNAct(nn.Sequential):
@@ -91,7 +94,7 @@ def upsample_logits(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return torch.matmul(torch.matmul(rows, x.contiguous()), cols.T)
 
 
-def tensorflow_batchnorm(module: nn.Module) -> nn.Module:
+def tensorflow_batchnorm(module: M) -> M:
     """Give every BatchNorm in `module` TensorFlow's settings (eps 1e-3, momentum 0.01): the running variances of
     weights trained there are only right with the eps they were computed for. Returns `module`."""
     for m in module.modules():
