@@ -42,10 +42,12 @@ def convert(logits_onnx: Path, venv: Path | None, calibration_images: Sequence[P
             for p in list(calibration_images)[:20]
         ]
         np.save(work / CALIBRATION, np.stack(images))
-        (work / REPLACEMENTS).write_text(json.dumps({"format_version": 1, "operations": fixes}))
         onnx2tf = [tfenv.python(venv), "-m", "onnx2tf", "-i", logits_onnx.resolve(), "-o", "saved_model", "-osd", "-n"]
+        if fixes:
+            (work / REPLACEMENTS).write_text(json.dumps({"format_version": 1, "operations": fixes}))
+            onnx2tf += ["-prf", REPLACEMENTS]
         tfenv.run(
-            onnx2tf + (["-prf", REPLACEMENTS] if fixes else []),
+            onnx2tf,
             work,
             "onnx2tf (ONNX → TensorFlow SavedModel)",
             timeout_s,
