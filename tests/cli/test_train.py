@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 from pathlib import Path
 
+from rich.console import Console
 from typer.testing import CliRunner
 
 from liveseg.cli import app
 from liveseg.models import checkpoint
+from liveseg.progress import BYTES
 from tests.helpers import LIVESEG
 
 FAST = ["--model", "fast_scnn", "--epochs", "1", "--batch", "2", "--crop", "64x64", "--threads", "1"]
@@ -55,6 +58,14 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     assert res.returncode == 2 and "--scale '2,1' needs 0 < MIN <= MAX" in _one_sentence(res.stderr)
 
 
+def test_val_split_chooses_what_is_validated(real_camvid_copy: Path, tmp_path: Path) -> None:
+    res = _train(*FAST, "--val-split", "train", "--data-root", str(real_camvid_copy), "--out", str(tmp_path / "run"))
+    assert res.returncode == 0, res.stderr
+    assert checkpoint.load(tmp_path / "run" / "last.pt")["train_config"]["val_split"] == "train"
+    res = _train(*FAST, "--val-split", "0006R0", "--data-root", str(real_camvid_copy), "--out", str(tmp_path / "x"))
+    assert res.returncode == 2 and "No 0006R0 images found for camvid" in _one_sentence(res.stderr)
+
+
 def test_help_documents_distillation() -> None:
     result = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "200"}, terminal_width=200)
     text = " ".join(result.output.replace("│", " ").split())
@@ -84,3 +95,18 @@ def test_file_pipeline_errors_cross_worker_processes(real_camvid_copy: Path, tmp
                  "--out", str(tmp_path / "run"))  # fmt: skip
     assert res.returncode == 2
     assert f"Cannot read image {broken}" in _one_sentence(res.stderr)
+
+
+def test_the_epoch_bars_draw_a_download_too() -> None:
+    """`--init imagenet` downloads its weights under train's bars, whose columns read an `info` field that a
+    download's task lacks; it is drawn by its size instead."""
+    from liveseg.cli.train import _display
+
+    with _display(main=True) as bars:
+        bars.add_task("epoch 1/2", total=46, info="loss 1.2345")
+        bars.add_task("weights.whl", total=2_000_000, completed=500_000, unit=BYTES)
+        out = io.StringIO()
+        Console(file=out, width=160).print(bars.get_renderable())
+    epoch, download = out.getvalue().splitlines()
+    assert epoch.startswith("epoch 1/2") and "0/46 loss 1.2345" in epoch
+    assert download.startswith("weights.whl") and "0.5/2.0 MB" in download

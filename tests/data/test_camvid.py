@@ -34,6 +34,21 @@ def test_splits_joined_by_plus_are_concatenated_in_order(camvid_root: Path) -> N
         get_dataset("camvid", "train+tset", root=camvid_root)
 
 
+def test_drive_splits_hold_one_drive_out(camvid_root: Path) -> None:
+    train = get_dataset("camvid", "train", root=camvid_root)
+    val = get_dataset("camvid", "val", root=camvid_root)
+    assert {image.stem.split("_")[0] for image, _ in train.pairs} == {"0001TP", "0006R0", "0016E5"}
+    kept = get_dataset("camvid", "train:0001TP+train:0016E5", root=camvid_root)
+    left_out = get_dataset("camvid", "0006R0", root=camvid_root)
+    assert (len(kept), len(left_out)) == (266, 101)
+    assert sorted(kept.pairs + left_out.pairs) == train.pairs  # the drives share train out, frame for frame
+    assert get_dataset("camvid", "0016E5", root=camvid_root).pairs[-101:] == val.pairs  # val is train's drive
+    with pytest.raises(LivesegError, match=r"Unknown split 'train:0006R1'.*Seq05VD \(SPLIT:DRIVE .* train:0016E5"):
+        get_dataset("camvid", "train:0006R1", root=camvid_root)
+    with pytest.raises(LivesegError, match="No test:Seq05VD images found"):  # the test split is not in this copy
+        get_dataset("camvid", "test:Seq05VD", root=camvid_root)
+
+
 def test_label_values_are_classes_or_void(camvid_root: Path) -> None:
     val = get_dataset("camvid", "val", root=camvid_root)
     seen = set()

@@ -12,10 +12,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from liveseg import atomic
-from liveseg.cli.display import description
+from liveseg.cli.display import Bars, description
 from liveseg.cli.options import check_out_dir, command, refuse_overwriting, require
 from liveseg.train.config import TrainConfig
 
@@ -55,9 +55,9 @@ def train_cmd(
 
 
 @contextmanager
-def _display(main: bool) -> Iterator[Progress]:
+def _display(main: bool) -> Iterator[Bars]:
     """The epochs' bars on stderr and, above them, the run's lines (`liveseg.train.log.logger`); the other processes
-    of a torchrun run show nothing."""
+    of a torchrun run show nothing. `Bars` draws a download (`--init imagenet`) by its bytes, without `info`."""
     from liveseg.train.log import logger
 
     console = Console(stderr=True, quiet=not main)
@@ -67,7 +67,7 @@ def _display(main: bool) -> Iterator[Progress]:
     logger.setLevel(logging.INFO)
     logger.propagate = False  # printed here only, however the root logger is set up
     try:
-        with Progress(*columns, TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True) as bars:
+        with Bars(*columns, TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True) as bars:
             yield bars
     finally:
         logger.removeHandler(handler)

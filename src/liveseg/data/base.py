@@ -78,8 +78,8 @@ def pair_by_stem(image_dir: Path, label_dir: Path, label_suffix: str = ".png") -
 class SegmentationDataset:
     """A list of (image, label) files read on demand; subclasses find the pairs and map raw label ids.
 
-    Class attributes describe the dataset for the registry: `info`, `splits`, and `how_to_get` (the
-    sentence fragment used when the data is not on disk).
+    Class attributes describe the dataset for the registry: `info`, `splits`, `split_help` (what else a split
+    argument may say) and `how_to_get` (the sentence fragment used when the data is not on disk).
     """
 
     name: ClassVar[str]  # set by @register
@@ -87,6 +87,7 @@ class SegmentationDataset:
     # instance, hence not ClassVar.
     info: DatasetInfo
     splits: ClassVar[tuple[str, ...]] = ("train", "val")
+    split_help: ClassVar[str] = "or several joined by +, e.g. train+val"
     how_to_get: ClassVar[str] = ""
     # 256-entry table from raw label value to returned id; None keeps values as they are.
     label_lut: np.ndarray | None = None
@@ -95,17 +96,16 @@ class SegmentationDataset:
         self.root = self.check_root(root)
         splits = self.available_splits(self.root)
         for part in split.split("+"):
-            if part not in splits:
+            if not self.knows_split(self.root, part):
                 raise LivesegError(
-                    f"Unknown split {part!r} for {self.name}; choose one of {', '.join(splits)} "
-                    "(or several joined by +, e.g. train+val)."
+                    f"Unknown split {part!r} for {self.name}; choose one of {', '.join(splits)} ({self.split_help})."
                 )
         self.split = split
         self.pairs: list[tuple[Path, Path]] = [pair for part in split.split("+") for pair in self.find_pairs(part)]
         if not self.pairs:
             raise LivesegError(
                 f"No {split} images found for {self.name} under {self.root}; "
-                f"check the layout or --data-root ({self.how_to_get})"
+                f"check that folder's layout, or {self.how_to_get}"
             )
 
     @classmethod
@@ -129,6 +129,11 @@ class SegmentationDataset:
     def available_splits(cls, root: Path) -> tuple[str, ...]:
         """Split names this copy may hold; the folder dataset reads them from disk, others are fixed."""
         return cls.splits
+
+    @classmethod
+    def knows_split(cls, root: Path, split: str) -> bool:
+        """Whether `split` names one part of this dataset: one of `available_splits` unless a dataset adds more."""
+        return split in cls.available_splits(root)
 
     def find_pairs(self, split: str) -> list[tuple[Path, Path]]:
         """The (image, label) files of one split, in a fixed order; [] when the split is not on disk."""

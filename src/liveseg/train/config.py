@@ -72,6 +72,10 @@ class TrainConfig:
         "Split(s) to train on; several joined by + (e.g. train+val, once the recipe is fixed on val).",
         recipe=True,
     )
+    val_split: str = option(
+        "val",
+        "Split(s) to validate on, e.g. a drive the training split leaves out (CamVid: 0006R0).",
+    )
     colour: float = option(
         0.25, "Colour jitter: brightness, contrast and saturation factors in [1 - C, 1 + C].", recipe=True
     )

@@ -112,7 +112,7 @@ def setup(
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     train_data = get_dataset(cfg.data, cfg.train_split, cfg.data_root)
-    val_data = get_dataset(cfg.data, "val", cfg.data_root)
+    val_data = get_dataset(cfg.data, cfg.val_split, cfg.data_root)
     info = train_data.info
     # Built before seeding: creating it draws random initial weights, which would otherwise change the
     # student's initialisation and dropout masks compared with the same run without a teacher.
