@@ -28,13 +28,15 @@ def build_train_transform(
     hflip: float = 0.5,
     jitter: float = 0.8,
     colour: float = 0.25,
+    hue: float = 0.05,
     blur: float = 0.0,
+    sigma: tuple[float, float] = (0.3, 1.5),
     white_balance: float = 0.0,
 ) -> A.Compose:
     """Random scale in `scale`, pad to at least `crop` (ignore-filled labels), random `crop` (h, w),
     horizontal flip with probability `hflip`, per-channel gains in [1 - white_balance, 1 + white_balance],
-    photometric jitter of strength `colour` with probability `jitter`, a Gaussian blur (sigma 0.3-1.5 px) with
-    probability `blur`."""
+    photometric jitter of strength `colour` (hue turns up to `hue`) with probability `jitter`, a Gaussian blur of
+    sigma in `sigma` px with probability `blur`."""
     height, width = crop
     return A.Compose(
         [
@@ -60,8 +62,8 @@ def build_train_transform(
                 elementwise=False,
                 p=1.0 if white_balance else 0.0,
             ),
-            A.ColorJitter(brightness=colour, contrast=colour, saturation=colour, hue=0.05, p=jitter),
-            A.GaussianBlur(blur_limit=(7, 7), sigma_limit=(0.3, 1.5), p=blur),
+            A.ColorJitter(brightness=colour, contrast=colour, saturation=colour, hue=hue, p=jitter),
+            A.GaussianBlur(blur_limit=(7, 7), sigma_limit=sigma, p=blur),
         ],
         mask_interpolation=cv2.INTER_NEAREST,
     )

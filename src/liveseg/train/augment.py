@@ -49,8 +49,8 @@ class BatchAugment:
     [1 - white_balance, 1 + white_balance] (another camera's white balance), jitter with `jitter`, a Gaussian blur
     of sigma in `sigma` with probability `blur` (out-of-focus and motion-softened frames of other cameras).
 
-    The same ranges as liveseg.data.transforms.build_train_transform (the file pipeline) so that a recipe gives
-    comparable results on either path."""
+    Its fields also set the file pipeline's (`liveseg.train.data.train_loader` hands them to
+    liveseg.data.transforms.build_train_transform), so one object says what a run's augmentation is on either path."""
 
     crop: tuple[int, int]
     scale: tuple[float, float] = (0.5, 2.0)

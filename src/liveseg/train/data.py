@@ -84,8 +84,7 @@ def _loader_kwargs(workers: int, pin: bool, seed: int) -> dict:
 
 def train_loader(
     dataset: SegmentationDataset,
-    crop: tuple[int, int],
-    scale: tuple[float, float],
+    augment: BatchAugment,
     batch: int,
     seed: int,
     max_images: int | None,
@@ -93,18 +92,20 @@ def train_loader(
     pin: bool,
     rank: int = 0,
     world_size: int = 1,
-    colour: float = 0.25,
-    blur: float = 0.0,
-    white_balance: float = 0.0,
 ) -> DataLoader:
+    """The file pipeline: each sample decoded and given `augment`'s augmentation by albumentations in workers."""
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
     transform = build_train_transform(
-        crop=crop,
-        scale=scale,
-        ignore_index=dataset.info.ignore_index,
-        colour=colour,
-        blur=blur,
-        white_balance=white_balance,
+        crop=augment.crop,
+        scale=augment.scale,
+        ignore_index=augment.ignore_index,
+        hflip=augment.hflip,
+        jitter=augment.jitter,
+        colour=augment.strength,
+        hue=augment.hue,
+        blur=augment.blur,
+        sigma=augment.sigma,
+        white_balance=augment.white_balance,
     )
     sampler = EpochSampler(range(n), seed, rank, world_size)
     # Full batches only (BatchNorm misbehaves on a stray batch of 1); a tiny subset shrinks the batch instead.
@@ -153,26 +154,15 @@ class MemoryLoader:
 
 def memory_loader(
     dataset: SegmentationDataset,
-    crop: tuple[int, int],
-    scale: tuple[float, float],
+    augment: BatchAugment,
     batch: int,
     seed: int,
     max_images: int | None,
     rank: int = 0,
     world_size: int = 1,
-    colour: float = 0.25,
-    blur: float = 0.0,
-    white_balance: float = 0.0,
 ) -> MemoryLoader:
+    """The in-memory pipeline: the split decoded once, batches given `augment`'s augmentation as tensors."""
     n = len(dataset) if max_images is None else min(max_images, len(dataset))
-    augment = BatchAugment(
-        crop=crop,
-        scale=scale,
-        ignore_index=dataset.info.ignore_index,
-        strength=colour,
-        blur=blur,
-        white_balance=white_balance,
-    )
     sampler = EpochSampler(range(n), seed, rank, world_size)
     return MemoryLoader(dataset, augment, min(batch, len(sampler)), sampler)
 

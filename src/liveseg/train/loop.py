@@ -28,6 +28,7 @@ from liveseg.evaluate.metrics import ConfusionMatrix
 from liveseg.models import checkpoint
 from liveseg.progress import QUIET, Progress
 from liveseg.train import distill, distributed, ema, losses, schedule, warm_start
+from liveseg.train.augment import BatchAugment
 from liveseg.train.config import TrainConfig
 from liveseg.train.data import MemoryLoader, memory_loader, train_loader, val_loader
 from liveseg.train.log import log_epoch, logger, tensorboard, write_log
@@ -121,16 +122,14 @@ def setup(
     pin = device.type == "cuda"
     shard = (world.rank, world.size)
     loader: MemoryLoader | DataLoader
+    augment = BatchAugment(
+        crop=cfg.crop, scale=cfg.scale, ignore_index=info.ignore_index, strength=cfg.colour, blur=cfg.blur,
+        white_balance=cfg.white_balance,
+    )  # fmt: skip
     if cfg.in_memory:
-        loader = memory_loader(
-            train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, *shard, cfg.colour, cfg.blur,
-            cfg.white_balance,
-        )  # fmt: skip
+        loader = memory_loader(train_data, augment, cfg.batch, cfg.seed, cfg.max_train_images, *shard)
     else:
-        loader = train_loader(
-            train_data, cfg.crop, cfg.scale, cfg.batch, cfg.seed, cfg.max_train_images, cfg.workers, pin, *shard,
-            cfg.colour, cfg.blur, cfg.white_balance,
-        )  # fmt: skip
+        loader = train_loader(train_data, augment, cfg.batch, cfg.seed, cfg.max_train_images, cfg.workers, pin, *shard)
     val = val_loader(val_data, cfg.max_val_images, 0 if cfg.in_memory else cfg.workers, pin, cfg.seed, *shard)
     model = models.create(cfg.model, num_classes=info.num_classes, **cfg.model_kwargs).to(device)
     if cfg.init and not resuming:
