@@ -58,10 +58,7 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     assert res.returncode == 2 and "--scale '2,1' needs 0 < MIN <= MAX" in _one_sentence(res.stderr)
 
 
-def test_val_split_chooses_what_is_validated(real_camvid_copy: Path, tmp_path: Path) -> None:
-    res = _train(*FAST, "--val-split", "train", "--data-root", str(real_camvid_copy), "--out", str(tmp_path / "run"))
-    assert res.returncode == 0, res.stderr
-    assert checkpoint.load(tmp_path / "run" / "last.pt")["train_config"]["val_split"] == "train"
+def test_a_val_split_the_copy_lacks_is_named(real_camvid_copy: Path, tmp_path: Path) -> None:
     res = _train(*FAST, "--val-split", "0006R0", "--data-root", str(real_camvid_copy), "--out", str(tmp_path / "x"))
     assert res.returncode == 2 and "No 0006R0 images found for camvid" in _one_sentence(res.stderr)
 
@@ -77,11 +74,12 @@ def test_help_documents_distillation() -> None:
 def test_model_args_reach_the_checkpoint(real_camvid_copy: Path, tmp_path: Path) -> None:
     args = ["--model", "ddrnet_tiny", "--epochs", "1", "--batch", "2", "--crop", "64x96", "--threads", "1"]
     res = _train(*args, "--model-arg", "width=8", "--model-arg", "aux=false", "--val-size", "48x64",
-                 "--data-root", str(real_camvid_copy), "--out", str(tmp_path / "run"))  # fmt: skip
+                 "--val-split", "train+val", "--data-root", str(real_camvid_copy),
+                 "--out", str(tmp_path / "run"))  # fmt: skip
     assert res.returncode == 0, res.stderr
     ckpt = checkpoint.load(tmp_path / "run" / "best.pt")
     assert ckpt["model"]["kwargs"] == {"width": 8, "aux": False}
-    assert ckpt["train_config"]["val_size"] == [48, 64]
+    assert ckpt["train_config"]["val_size"] == [48, 64] and ckpt["train_config"]["val_split"] == "train+val"
     net = checkpoint.build_model(ckpt)
     assert net.stem[0][0].out_channels == 8 and net.aux_head is None
     res = _train("--model-arg", "width", "--out", str(tmp_path / "bad"))
