@@ -91,6 +91,12 @@ class TrainConfig:
     weight_decay: float | None = option(
         None, "Weight decay, not on norms/biases (default: adamw 1e-2, sgd 5e-4).", recipe=True
     )
+    encoder_lr_mult: float = option(
+        1.0,
+        "The encoder's learning rate as a fraction of --lr (models with an ImageNet encoder): below 1 keeps more of "
+        "what ImageNet taught it while the decoder learns at the full rate.",
+        recipe=True,
+    )
     schedule: str = option("poly", "Decay after warm-up: poly (power 0.9) or cosine.", choices=SCHEDULES, recipe=True)
     warmup_epochs: float = option(1.0, "Linear learning-rate warm-up, in epochs.", recipe=True)
     loss: str = option("ce", "ce, balanced (class-weighted ce) or ohem.", choices=LOSSES, recipe=True)
@@ -168,6 +174,8 @@ class TrainConfig:
             raise LivesegError(f"--ema {self.ema} is not a decay in [0, 1); use e.g. 0.999, or 0 to turn EMA off.")
         if self.distill_temperature <= 0:
             raise LivesegError("--distill-temperature must be positive.")
+        if not 0.0 < self.encoder_lr_mult <= 1.0:
+            raise LivesegError(f"--encoder-lr-mult {self.encoder_lr_mult} is not a fraction in (0, 1]; use e.g. 0.1.")
 
     @property
     def out_dir(self) -> Path:

@@ -71,17 +71,36 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    """No weight decay on BatchNorm weights and biases: decaying them only fights the normalisation."""
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    no_decay = [p for p in model.parameters() if p.ndim <= 1]
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+def _param_groups(model: nn.Module, lr: float, weight_decay: float, encoder_lr_mult: float) -> list[dict]:
+    """No weight decay on BatchNorm weights and biases: decaying them only fights the normalisation. With
+    `encoder_lr_mult` below 1 the encoder's parameters form groups of their own at that fraction of `lr`."""
+    parts = [(list(model.parameters()), lr)]
+    if encoder_lr_mult != 1.0:
+        encoder = model.get_submodule("encoder")  # every model with ImageNet weights has one (_check_encoder_lr)
+        inside = {id(p) for p in encoder.parameters()}
+        rest = [p for p in model.parameters() if id(p) not in inside]
+        parts = [(rest, lr), (list(encoder.parameters()), lr * encoder_lr_mult)]
+    return [
+        {"params": [p for p in params if (p.ndim > 1) == decayed], "lr": part_lr, "weight_decay": wd}
+        for params, part_lr in parts
+        for decayed, wd in ((True, weight_decay), (False, 0.0))
+    ]
+
+
+def _check_encoder_lr(cfg: TrainConfig) -> None:
+    """--encoder-lr-mult is for models with an ImageNet encoder (`model.encoder`); said before any data is read."""
+    if cfg.encoder_lr_mult != 1.0 and not models.get_config(cfg.model).imagenet:
+        having = [n for n in models.list_models() if models.get_config(n).imagenet]
+        raise LivesegError(
+            f"--encoder-lr-mult needs a model with an ImageNet encoder, which {cfg.model} lacks; choose --model "
+            f"{' or '.join(having)}, or drop the option."
+        )
 
 
 def _optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     lr, weight_decay = cfg.lr, cfg.weight_decay
     assert lr is not None and weight_decay is not None  # TrainConfig fills in the optimizer's defaults
-    groups = _param_groups(model, weight_decay)
+    groups = _param_groups(model, lr, weight_decay, cfg.encoder_lr_mult)
     if cfg.optimizer == "adamw":
         return torch.optim.AdamW(groups, lr=lr)
     return torch.optim.SGD(groups, lr=lr, momentum=0.9)
@@ -110,6 +129,7 @@ def setup(
         raise LivesegError(
             "--sync-bn synchronises BatchNorm between GPUs, which PyTorch cannot do on the CPU; drop it."
         )
+    _check_encoder_lr(cfg)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     train_data = get_dataset(cfg.data, cfg.train_split, cfg.data_root)

@@ -146,6 +146,11 @@ def _restore(run: Run, path: Path, ckpt: dict) -> None:
             "--resume-force to continue with the new ones (a new --epochs re-derives the learning-rate schedule)."
         )
     run.model.load_state_dict(ckpt["raw_state_dict"])
+    if len(ckpt["optimizer"]["param_groups"]) != len(run.optimizer.param_groups):
+        raise LivesegError(
+            f"{path} was trained with --encoder-lr-mult {ckpt['train_config'].get('encoder_lr_mult', 1.0)}, which "
+            "splits the parameters differently; resume with that value, or train anew in another --out."
+        )
     run.optimizer.load_state_dict(ckpt["optimizer"])
     run.scheduler.load_state_dict(ckpt["scheduler"])
     run.scaler.load_state_dict(ckpt["scaler"])
