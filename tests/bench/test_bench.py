@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import subprocess
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def _positive(x: float) -> bool:
 
 
 def _bench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([LIVESEG, "bench", *args], capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "COLUMNS": "400"}  # no wrapping: a message that names a path stays one line
+    return subprocess.run([LIVESEG, "bench", *args], capture_output=True, text=True, timeout=300, env=env)
 
 
 def test_logits_graph_is_the_bundle_network(tmp_path: Path, camvid_root: Path) -> None:
