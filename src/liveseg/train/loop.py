@@ -90,10 +90,9 @@ def _param_groups(model: nn.Module, lr: float, weight_decay: float, encoder_lr_m
 def _check_encoder_lr(cfg: TrainConfig) -> None:
     """--encoder-lr-mult is for models with an ImageNet encoder (`model.encoder`); said before any data is read."""
     if cfg.encoder_lr_mult != 1.0 and not models.get_config(cfg.model).imagenet:
-        having = [n for n in models.list_models() if models.get_config(n).imagenet]
         raise LivesegError(
             f"--encoder-lr-mult needs a model with an ImageNet encoder, which {cfg.model} lacks; choose --model "
-            f"{' or '.join(having)}, or drop the option."
+            f"{' or '.join(warm_start.imagenet_models())}, or drop the option."
         )
 
 

@@ -55,11 +55,15 @@ def from_imagenet(model: nn.Module, model_name: str, progress: Progress = QUIET)
     `pretrained=True`); returns the parameters left at their random start."""
     load = getattr(model, "load_imagenet", None)
     if not models.get_config(model_name).imagenet or load is None:
-        having = [n for n in models.list_models() if models.get_config(n).imagenet]
         raise LivesegError(
-            f"--init {IMAGENET}: {model_name} has no ImageNet weights; choose --model {' or '.join(having)}."
+            f"--init {IMAGENET}: {model_name} has no ImageNet weights; choose --model {' or '.join(imagenet_models())}."
         )
     return load(progress)
+
+
+def imagenet_models() -> list[str]:
+    """The registered models whose encoder has ImageNet weights, for the sentences that name them."""
+    return [n for n in models.list_models() if models.get_config(n).imagenet]
 
 
 @torch.no_grad()
