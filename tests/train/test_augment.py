@@ -11,7 +11,7 @@ import torch
 from liveseg.data import NORMALIZATION, get_dataset
 from liveseg.data.loader import to_tensor
 from liveseg.train.augment import AugmentParams, BatchAugment
-from liveseg.train.data import memory_loader, sample_seed
+from liveseg.train.data import epoch_sampler, memory_loader, sample_seed
 
 IGNORE = 11
 TOL = 1e-4  # float rounding of the sampling grid; one grey level is 0.017 after normalisation
@@ -124,13 +124,17 @@ def test_draws_depend_only_on_the_seed() -> None:
 
 def test_memory_loader_matches_the_file_reader_and_is_deterministic(tiny_camvid: Path) -> None:
     data = get_dataset("camvid", "train", root=tiny_camvid)
-    loader = memory_loader(data, BatchAugment((64, 96), (0.75, 1.5), IGNORE), batch=4, seed=3, max_images=8)
+    loader = memory_loader(
+        data, BatchAugment((64, 96), (0.75, 1.5), IGNORE), 4, epoch_sampler(data, seed=3, max_images=8)
+    )
     for i in (0, 5):
         image, label = data[i]
         assert np.array_equal(loader.images[i].numpy(), image) and np.array_equal(loader.labels[i].numpy(), label)
     loader.sampler.set_epoch(2)
     first = list(loader)
-    again = memory_loader(data, BatchAugment((64, 96), (0.75, 1.5), IGNORE), batch=4, seed=3, max_images=8)
+    again = memory_loader(
+        data, BatchAugment((64, 96), (0.75, 1.5), IGNORE), 4, epoch_sampler(data, seed=3, max_images=8)
+    )
     again.sampler.set_epoch(2)
     assert len(first) == len(again) == 2
     for (x0, y0), (x1, y1) in zip(first, again, strict=True):
@@ -146,7 +150,9 @@ def test_memory_loader_matches_the_file_reader_and_is_deterministic(tiny_camvid:
 
 def test_images_of_different_sizes_are_augmented_one_by_one(tiny_camvid: Path) -> None:
     data = get_dataset("camvid", "train", root=tiny_camvid)
-    loader = memory_loader(data, BatchAugment((64, 96), (1.0, 1.0), IGNORE), batch=2, seed=0, max_images=2)
+    loader = memory_loader(
+        data, BatchAugment((64, 96), (1.0, 1.0), IGNORE), 2, epoch_sampler(data, seed=0, max_images=2)
+    )
     loader.images[1] = loader.images[1][:80, :100].contiguous()
     loader.labels[1] = loader.labels[1][:80, :100].contiguous()
     x, y = loader.make_batch([(0, 0), (0, 1)])

@@ -7,7 +7,7 @@ Pillow are installed; augmentation and the torch wrapper live in `transforms` an
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -213,14 +213,22 @@ def fetch_dataset(settings: FetchSettings, progress: Progress = QUIET) -> Path:
     return sources.fetch(settings.name, dest=settings.dest, location=settings.location, progress=progress)
 
 
-def pixel_counts(dataset: SegmentationDataset, progress: Progress = QUIET) -> np.ndarray:
-    """Pixels of each label value 0..255 over the split's labels (its images are not read)."""
-    counts = np.zeros(256, dtype=np.int64)
-    task = progress.add_task(f"counting {dataset.split} labels", total=len(dataset))
-    for i in range(len(dataset)):
-        counts += np.bincount(dataset.label(i).ravel(), minlength=256)
+def label_histograms(
+    dataset: SegmentationDataset, indices: Sequence[int] | None = None, progress: Progress = QUIET
+) -> np.ndarray:
+    """Pixels of each label value 0..255 in each image's label, one row an image (its images are not read)."""
+    indices = range(len(dataset)) if indices is None else indices
+    rows = np.zeros((len(indices), 256), dtype=np.int64)
+    task = progress.add_task(f"counting {dataset.split} labels", total=len(indices))
+    for row, i in enumerate(indices):
+        rows[row] = np.bincount(dataset.label(i).ravel(), minlength=256)
         progress.advance(task)
-    return counts
+    return rows
+
+
+def pixel_counts(dataset: SegmentationDataset, progress: Progress = QUIET) -> np.ndarray:
+    """Pixels of each label value 0..255 over the split's labels."""
+    return label_histograms(dataset, progress=progress).sum(axis=0)
 
 
 def bitwise_palette(n: int, start: int = 0) -> tuple[Color, ...]:

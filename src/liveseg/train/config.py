@@ -83,6 +83,13 @@ class TrainConfig:
     white_balance: float = option(
         0.0, "White balance: red, green and blue gains in [1 - W, 1 + W] per training image.", recipe=True
     )
+    rare_class_sampling: float = option(
+        0.0,
+        "Rare-class sampling at temperature T: each sample draws a class with probability proportional to "
+        "exp((1 - its pixel share) / T), then an image showing it; a smaller T favours rare classes more (e.g. "
+        "0.01). 0: every image once an epoch.",
+        recipe=True,
+    )
     device: str = option("auto", "Where to train (auto: cuda when present, else cpu).", choices=DEVICES)
     out: str = option("runs/train", "Run folder: last.pt, best.pt, log.csv.")
     amp: bool = option(True, "bf16 autocast on CUDA and on CPUs with native bf16 (AVX-512-BF16/AMX).", recipe=True)
@@ -172,6 +179,10 @@ class TrainConfig:
             raise LivesegError("--colour and --white-balance must be in [0, 1) and --blur a probability in [0, 1].")
         if not 0.0 <= self.ema < 1.0:
             raise LivesegError(f"--ema {self.ema} is not a decay in [0, 1); use e.g. 0.999, or 0 to turn EMA off.")
+        if self.rare_class_sampling < 0:
+            raise LivesegError(
+                f"--rare-class-sampling {self.rare_class_sampling} is not a temperature; use e.g. 0.01, or 0 for none."
+            )
         if self.distill_temperature <= 0:
             raise LivesegError("--distill-temperature must be positive.")
         if not 0.0 < self.encoder_lr_mult <= 1.0:

@@ -18,11 +18,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
-from liveseg.data import SegmentationDataset
+from liveseg.data import SegmentationDataset, label_histograms
 from liveseg.data.loader import SegmentationTorchDataset, to_tensor
 from liveseg.data.transforms import build_train_transform
 from liveseg.errors import LivesegError
 from liveseg.train.augment import BatchAugment
+from liveseg.train.sampling import RareClassSampling
 
 
 def sample_seed(*numbers: int) -> int:
@@ -49,10 +50,17 @@ class AugmentedDataset(Dataset):
 class EpochSampler(Sampler):
     """A shuffled subset of indices per epoch (this process's share of it); `set_epoch` picks the epoch before
     each pass. Shares are equal (the last `len % world_size` of an epoch's order are left out), so that every
-    process takes the same number of steps."""
+    process takes the same number of steps. With `rare`, an epoch is as many draws by rare-class sampling."""
 
-    def __init__(self, indices: Sequence[int], seed: int, rank: int = 0, world_size: int = 1) -> None:
-        self.indices, self.seed, self.epoch = list(indices), seed, 0
+    def __init__(
+        self,
+        indices: Sequence[int],
+        seed: int,
+        rank: int = 0,
+        world_size: int = 1,
+        rare: RareClassSampling | None = None,
+    ) -> None:
+        self.indices, self.seed, self.epoch, self.rare = list(indices), seed, 0, rare
         self.rank, self.world_size = rank, world_size
         if len(self.indices) < world_size:
             raise LivesegError(
@@ -68,11 +76,28 @@ class EpochSampler(Sampler):
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         gen = torch.Generator().manual_seed(sample_seed(self.seed, self.epoch))
-        order = torch.randperm(len(self.indices), generator=gen)[
-            self.rank : len(self) * self.world_size : self.world_size
-        ]
-        for i in order.tolist():
+        n = len(self.indices)
+        order = torch.randperm(n, generator=gen) if self.rare is None else self.rare.draw(gen, n)
+        for i in order[self.rank : len(self) * self.world_size : self.world_size].tolist():
             yield self.epoch, self.indices[i]
+
+
+def epoch_sampler(
+    dataset: SegmentationDataset,
+    seed: int,
+    max_images: int | None,
+    rare_temperature: float = 0.0,
+    rank: int = 0,
+    world_size: int = 1,
+) -> EpochSampler:
+    """The sampler of a training split's first `max_images` images; rare-class sampling at `rare_temperature`
+    when it is above 0."""
+    indices = range(len(dataset) if max_images is None else min(max_images, len(dataset)))
+    rare = None
+    if rare_temperature > 0:
+        histograms = label_histograms(dataset, indices)[:, : len(dataset.info.classes)]
+        rare = RareClassSampling.from_histograms(histograms, rare_temperature)
+    return EpochSampler(indices, seed, rank, world_size, rare)
 
 
 def _loader_kwargs(workers: int, pin: bool, seed: int) -> dict:
@@ -86,15 +111,11 @@ def train_loader(
     dataset: SegmentationDataset,
     augment: BatchAugment,
     batch: int,
-    seed: int,
-    max_images: int | None,
+    sampler: EpochSampler,
     workers: int,
     pin: bool,
-    rank: int = 0,
-    world_size: int = 1,
 ) -> DataLoader:
     """The file pipeline: each sample decoded and given `augment`'s augmentation by albumentations in workers."""
-    n = len(dataset) if max_images is None else min(max_images, len(dataset))
     transform = build_train_transform(
         crop=augment.crop,
         scale=augment.scale,
@@ -107,14 +128,13 @@ def train_loader(
         sigma=augment.sigma,
         white_balance=augment.white_balance,
     )
-    sampler = EpochSampler(range(n), seed, rank, world_size)
     # Full batches only (BatchNorm misbehaves on a stray batch of 1); a tiny subset shrinks the batch instead.
     return DataLoader(
-        AugmentedDataset(dataset, transform, seed),
+        AugmentedDataset(dataset, transform, sampler.seed),
         batch_size=min(batch, len(sampler)),
         sampler=sampler,
         drop_last=True,
-        **_loader_kwargs(workers, pin, seed),
+        **_loader_kwargs(workers, pin, sampler.seed),
     )
 
 
@@ -153,17 +173,9 @@ class MemoryLoader:
 
 
 def memory_loader(
-    dataset: SegmentationDataset,
-    augment: BatchAugment,
-    batch: int,
-    seed: int,
-    max_images: int | None,
-    rank: int = 0,
-    world_size: int = 1,
+    dataset: SegmentationDataset, augment: BatchAugment, batch: int, sampler: EpochSampler
 ) -> MemoryLoader:
     """The in-memory pipeline: the split decoded once, batches given `augment`'s augmentation as tensors."""
-    n = len(dataset) if max_images is None else min(max_images, len(dataset))
-    sampler = EpochSampler(range(n), seed, rank, world_size)
     return MemoryLoader(dataset, augment, min(batch, len(sampler)), sampler)
 
 

@@ -30,7 +30,7 @@ from liveseg.progress import QUIET, Progress
 from liveseg.train import distill, distributed, ema, losses, schedule, warm_start
 from liveseg.train.augment import BatchAugment
 from liveseg.train.config import TrainConfig
-from liveseg.train.data import MemoryLoader, memory_loader, train_loader, val_loader
+from liveseg.train.data import MemoryLoader, epoch_sampler, memory_loader, train_loader, val_loader
 from liveseg.train.log import log_epoch, logger, tensorboard, write_log
 from liveseg.train.state import Run, make_checkpoint, resume
 
@@ -145,10 +145,13 @@ def setup(
         crop=cfg.crop, scale=cfg.scale, ignore_index=info.ignore_index, strength=cfg.colour, blur=cfg.blur,
         white_balance=cfg.white_balance,
     )  # fmt: skip
+    sampler = epoch_sampler(train_data, cfg.seed, cfg.max_train_images, cfg.rare_class_sampling, *shard)
+    if sampler.rare is not None:
+        logger.info("rare-class sampling draws %s", sampler.rare.describe(info.classes))
     if cfg.in_memory:
-        loader = memory_loader(train_data, augment, cfg.batch, cfg.seed, cfg.max_train_images, *shard)
+        loader = memory_loader(train_data, augment, cfg.batch, sampler)
     else:
-        loader = train_loader(train_data, augment, cfg.batch, cfg.seed, cfg.max_train_images, cfg.workers, pin, *shard)
+        loader = train_loader(train_data, augment, cfg.batch, sampler, cfg.workers, pin)
     val = val_loader(val_data, cfg.max_val_images, 0 if cfg.in_memory else cfg.workers, pin, cfg.seed, *shard)
     model = models.create(cfg.model, num_classes=info.num_classes, **cfg.model_kwargs).to(device)
     if cfg.init and not resuming:

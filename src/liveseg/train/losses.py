@@ -9,16 +9,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from liveseg.data import SegmentationDataset
+from liveseg.data import SegmentationDataset, label_histograms
 from liveseg.train.config import LOSSES
 
 
 def class_frequencies(dataset: SegmentationDataset, num_classes: int, indices: range | None = None) -> np.ndarray:
     """Share of labelled pixels per class, counted over the labels alone (no image decoding)."""
-    counts = np.zeros(256, dtype=np.int64)
-    for i in indices if indices is not None else range(len(dataset)):
-        counts += np.bincount(dataset.label(i).ravel(), minlength=256)
-    counts = counts[:num_classes].astype(np.float64)
+    counts = label_histograms(dataset, indices).sum(axis=0)[:num_classes].astype(np.float64)
     return counts / max(counts.sum(), 1.0)
 
 
