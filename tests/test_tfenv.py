@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,10 @@ def test_a_failing_tool_is_named_with_the_lines_that_say_why(tmp_path: Path) -> 
         tfenv.run(["python3", "-c", script], tmp_path, "tf2onnx", 60)
     with pytest.raises(LivesegError, match=r"could not start: .*no-such-tool is missing"):
         tfenv.run([tmp_path / "no-such-tool"], tmp_path, "tf2onnx", 60)
+
+
+def test_tools_run_without_tensorflows_cpu_specific_rewrites(tmp_path: Path) -> None:
+    """On AVX-512 CPUs TensorFlow's oneDNN rewrites made tf2onnx fail on TF.js models that convert elsewhere."""
+    script = "import os; print(os.environ['TF_ENABLE_ONEDNN_OPTS'], os.environ['MINE'])"
+    out = tfenv.run(["python3", "-c", script], tmp_path, "tf2onnx", 60, os.environ | {"MINE": "kept"})
+    assert out.split() == ["0", "kept"]

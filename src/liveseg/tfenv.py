@@ -63,6 +63,9 @@ OPTION: dict[str, Any] = {
     "help": f"The TensorFlow conversion environment (default: LIVESEG_TFJS_VENV, else .venv-bench); `{SETUP}` "
     "creates it.",
 }
+# TensorFlow's oneDNN graph rewrites (on by default, and fusing more on AVX-512 CPUs) leave ops in the graph that
+# tf2onnx cannot convert; with them off the converters see the same plain graph on every CPU.
+TOOL_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0"}
 MARKER = "liveseg-tfenv.json"  # written last by `create`, with the recipe it installed
 
 # tensorflowjs imports tensorflow_decision_forests at start-up although only decision-forest models need it, and
@@ -141,6 +144,7 @@ def failure(log: str) -> str:
 
 def run(cmd: Sequence[object], cwd: Path, step: str, timeout_s: float, env: dict[str, str] | None = None) -> str:
     """Run one tool; its stdout, or one sentence naming `step` and the lines of its log that say why it failed."""
+    env = (os.environ if env is None else env) | TOOL_ENV
     try:
         proc = subprocess.run(list(map(str, cmd)), cwd=cwd, capture_output=True, text=True, timeout=timeout_s, env=env)
     except subprocess.TimeoutExpired:
